@@ -1,0 +1,57 @@
+from .context import AuditContext, _current, new_request_id
+
+
+def client_ip(request):
+    # Behind the bank's own proxy the first X-Forwarded-For hop is the client; the
+    # proxy is trusted only when the deployment says so (TRUSTED_PROXY).
+    from django.conf import settings
+
+    if getattr(settings, "TRUSTED_PROXY", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+class AuditContextMiddleware:
+    """Binds the request's actor, address and id to the audit context, and writes
+    one `http.<method>` event for every state-changing request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.request_id = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
+        token = _current.set(self._context_for(request))
+        try:
+            response = self.get_response(request)
+            if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+                # The login may have happened during this request.
+                _current.set(self._context_for(request))
+                from .actions import record_event
+
+                record_event(
+                    action=f"http.{request.method.lower()}",
+                    object_type="url",
+                    object_id=request.path[:200],
+                    summary=f"{request.method} {request.path} → {response.status_code}",
+                    after={"status": response.status_code},
+                )
+            response["X-Request-Id"] = request.request_id
+            return response
+        finally:
+            _current.reset(token)
+
+    @staticmethod
+    def _context_for(request):
+        user = getattr(request, "user", None)
+        authenticated = bool(user and user.is_authenticated)
+        return AuditContext(
+            actor_id=user.pk if authenticated else None,
+            actor_username=user.get_username() if authenticated else "",
+            role=(user.role.value if authenticated and user.role else ""),
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:300],
+            request_id=request.request_id,
+            channel="web",
+        )

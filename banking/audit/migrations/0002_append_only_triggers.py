@@ -1,0 +1,43 @@
+"""On PostgreSQL the audit trail is append-only: UPDATE, DELETE and TRUNCATE are
+rejected by triggers, for the application's own database role as for anyone else."""
+
+from django.db import migrations
+
+TABLES = ["audit_auditevent", "audit_auditseal"]
+
+FORWARD = """
+CREATE OR REPLACE FUNCTION cbs_reject_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'the table % is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+TRIGGERS = """
+CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION cbs_reject_change();
+CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION cbs_reject_change();
+"""
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(FORWARD, params=None)
+    for table in TABLES:
+        schema_editor.execute(TRIGGERS.format(table=table), params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in TABLES:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+    operations = [migrations.RunPython(forward, backward, elidable=False)]

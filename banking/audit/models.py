@@ -1,0 +1,85 @@
+"""The audit trail: append-only and tamper-evident.
+
+Design overview
+- Every state change writes one `AuditEvent` in the same transaction as the change
+  (`actions.record_event`). Writers only INSERT; they share no lock, so the trail
+  adds nothing that serialises the posting path.
+- Each event carries `content_hash`, a SHA-256 over its own content, computed when
+  it is written.
+- A sealer (`actions.seal_events`, run by `manage.py seal_audit`, by
+  `verify_audit` and by end of day) later chains the committed events in id order:
+  one `AuditSeal` per event, with `chain_hash = H(previous chain_hash, id,
+  content_hash)`. Only the sealer takes a lock, briefly and off the request path.
+- `verify_audit` recomputes both: an edited event no longer matches its
+  content hash, a deleted event leaves a seal without an event, and an edited or
+  reordered seal breaks the chain.
+- On PostgreSQL, triggers reject UPDATE and DELETE on both tables.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=32, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    channel = models.CharField(max_length=16, default="system")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    content_hash = models.CharField(max_length=64)
+
+    HASHED_FIELDS = (
+        "occurred_at", "actor_id", "actor_username", "role", "ip", "user_agent", "request_id",
+        "channel", "action", "object_type", "object_id", "summary", "before", "after",
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} by {self.actor_username or 'system'}"
+
+    def compute_hash(self):
+        content = {name: getattr(self, name) for name in self.HASHED_FIELDS}
+        content["occurred_at"] = self.occurred_at.isoformat(timespec="microseconds")
+        # JSON columns come back from the database with keys in their own order.
+        payload = json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class AuditSeal(models.Model):
+    """One link of the hash chain, written by the sealer for one event."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+    content_hash = models.CharField(max_length=64)
+    chain_hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event_id"]
+
+    def __str__(self):
+        return f"seal of event #{self.event_id}"
+
+    @staticmethod
+    def link(previous_chain_hash, event_id, content_hash):
+        return hashlib.sha256(f"{previous_chain_hash}:{event_id}:{content_hash}".encode()).hexdigest()

@@ -1,0 +1,182 @@
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+
+from banking.audit.actions import record_event, seal_events, verify_trail
+from banking.audit.models import AuditEvent, AuditSeal
+from banking.testing import PASSWORD, make_branch, make_user, totp_code
+from banking.users.roles import Role
+
+
+def _events(n):
+    return [record_event(action="test.event", object_type="test", object_id=str(i), after={"i": i}) for i in range(n)]
+
+
+def _tamper(sql, params=()):
+    """What a DBA with trigger-bypass rights could do: the app itself cannot."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+@pytest.mark.django_db
+def test_an_intact_trail_verifies():
+    _events(5)
+    assert seal_events() == 5
+    assert verify_trail() is None
+    call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_verify_reports_an_edited_event_and_exits_non_zero(capsys):
+    events = _events(5)
+    seal_events()
+    _tamper("UPDATE audit_auditevent SET summary = 'nothing to see' WHERE id = %s", [events[2].id])
+    finding = verify_trail()
+    assert finding.event_id == events[2].id
+    assert "altered" in finding.problem
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify_audit")
+    assert exit_info.value.code == 1
+    assert f"event #{events[2].id}" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_verify_reports_a_deleted_event():
+    events = _events(5)
+    seal_events()
+    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].id])
+    finding = verify_trail()
+    assert finding.event_id == events[1].id
+    assert "removed" in finding.problem
+
+
+@pytest.mark.django_db
+def test_verify_reports_reordered_events():
+    events = _events(4)
+    seal_events()
+    a, b = events[1].id, events[2].id
+    _tamper("UPDATE audit_auditevent SET id = -1 WHERE id = %s", [a])
+    _tamper("UPDATE audit_auditevent SET id = %s WHERE id = %s", [a, b])
+    _tamper("UPDATE audit_auditevent SET id = %s WHERE id = -1", [b])
+    finding = verify_trail()
+    assert finding.event_id == a
+
+
+@pytest.mark.django_db
+def test_verify_reports_an_edited_seal():
+    events = _events(3)
+    seal_events()
+    _tamper("UPDATE audit_auditseal SET content_hash = %s WHERE event_id = %s", ["0" * 64, events[0].id])
+    assert "chain is broken" in verify_trail().problem
+
+
+@pytest.mark.django_db
+def test_an_unsealed_edit_is_caught_too():
+    events = _events(2)
+    _tamper("UPDATE audit_auditevent SET action = 'other' WHERE id = %s", [events[0].id])
+    assert verify_trail().event_id == events[0].id
+
+
+@pytest.mark.django_db
+def test_the_database_rejects_update_and_delete():
+    (event,) = _events(1)
+    seal_events()
+    for sql in (
+        "UPDATE audit_auditevent SET summary = 'x'",
+        "DELETE FROM audit_auditevent",
+        "TRUNCATE audit_auditevent CASCADE",
+        "UPDATE audit_auditseal SET chain_hash = 'x'",
+        "DELETE FROM audit_auditseal",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_sealing_is_incremental_and_idempotent():
+    _events(3)
+    assert seal_events() == 3
+    assert seal_events() == 0
+    _events(2)
+    assert seal_events() == 2
+    assert AuditSeal.objects.count() == 5
+    assert verify_trail() is None
+
+
+# -- sign-in events ---------------------------------------------------------------
+
+
+@pytest.fixture
+def teller(db):
+    return make_user(Role.TELLER, branch=make_branch())
+
+
+def _actions():
+    return list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+
+
+def test_login_and_logout_are_audited(client, teller):
+    client.post(reverse("account_login"), {"login": teller.username, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(teller.totp_secret)})
+    login = AuditEvent.objects.get(action="auth.login")
+    assert login.actor_id == teller.id
+    assert login.ip == "127.0.0.1"
+    assert login.request_id
+    client.post(reverse("account_logout"))
+    assert AuditEvent.objects.filter(action="auth.logout", actor_id=teller.id).exists()
+
+
+def test_failed_login_is_audited_without_the_password(client, teller):
+    client.post(reverse("account_login"), {"login": teller.username, "password": "wrong-password-77"})
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert teller.username in event.summary
+    assert "wrong-password-77" not in str(event.after) + event.summary
+
+
+def test_wrong_totp_is_audited(client, teller):
+    client.post(reverse("account_login"), {"login": teller.username, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": "123456"})
+    assert AuditEvent.objects.filter(action="mfa.failed", actor_id=teller.id).exists()
+
+
+def test_password_change_is_audited(client, teller):
+    client.force_login(teller)
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="auth.password_changed", actor_id=teller.id).exists()
+
+
+def test_mfa_added_and_removed_are_audited(client, db, django_capture_on_commit_callbacks):
+    from allauth.mfa.models import Authenticator
+
+    user = make_user(Role.OPERATIONS, mfa=False)
+    client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
+    # Adding an authenticator needs a fresh re-authentication (allauth's reauthenticate flow).
+    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    client.get(reverse("mfa_activate_totp"))
+    secret = client.session["mfa.totp.secret"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=user, type="totp").exists()
+    assert AuditEvent.objects.filter(action="mfa.added", actor_id=user.id).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("mfa_deactivate_totp"))
+    assert AuditEvent.objects.filter(action="mfa.removed", actor_id=user.id).exists()
+
+
+def test_every_state_changing_request_is_audited(client, teller):
+    client.force_login(teller)
+    client.post(reverse("account_logout"))
+    assert AuditEvent.objects.filter(action="http.post", object_id=reverse("account_logout")).exists()

@@ -1,0 +1,89 @@
+"""Fixtures shared by every test package (loaded with `-p banking.testing`)."""
+
+import itertools
+
+import pytest
+
+# Django is configured after plugins load, so models are imported inside the helpers.
+
+PASSWORD = "correct-horse-battery-9"
+_serial = itertools.count(1)
+
+
+def totp_code(secret, at=None):
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(at if at is not None else time.time()) // 30
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def give_totp(user):
+    """Enrol an authenticator app for `user`; returns the secret to compute codes from."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def make_branch(code=None, **extra):
+    from banking.users.models import Branch
+
+    n = next(_serial)
+    code = code or f"{900000 + n}"
+    defaults = {
+        "name": f"Branch {code}", "ifsc": f"CBSB0{code}", "address": "1 Main Road",
+        "city": "Pune", "state": "Maharashtra", "pincode": "411001",
+    }
+    defaults.update(extra)
+    return Branch.objects.create(code=code, **defaults)
+
+
+def make_user(role=None, *, branch=None, username=None, approval_limit=0, mfa=True, password=PASSWORD, **extra):
+    """A user with `role`; staff get a profile and (unless mfa=False) an authenticator app."""
+    from django.contrib.auth.models import Group
+
+    from banking.users.models import StaffProfile, User
+    from banking.users.roles import Role, sync_roles
+
+    sync_roles()
+    n = next(_serial)
+    role = Role(role) if role else None
+    username = username or f"{role.value if role else 'user'}{n}"
+    user = User.objects.create_user(
+        username=username, email=f"{username}@example.in", password=password,
+        first_name=username.title(), last_name="Tester", **extra,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role.value))
+        if role != Role.CUSTOMER:
+            StaffProfile.objects.create(
+                user=user, employee_id=f"T{n:05d}", branch=branch, approval_limit=approval_limit
+            )
+            if role == Role.ADMINISTRATOR:
+                user.is_staff = True
+                user.save()
+    if mfa and role and role != Role.CUSTOMER:
+        user.totp_secret = give_totp(user)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def branch(db):
+    return make_branch()
+
+
+@pytest.fixture
+def user_factory(db):
+    return make_user

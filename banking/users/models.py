@@ -1,0 +1,107 @@
+"""People and branches.
+
+`User` is the login for staff and customers alike; its role comes from its group
+(see roles.py). Staff carry a `StaffProfile` with their branch, employee id and
+the amount up to which they may approve queued work.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.functional import cached_property
+
+from banking.core.identifiers import IFSC_RE
+
+from .roles import ROLE_PRECEDENCE, STAFF_ROLES, Role
+
+
+class Branch(models.Model):
+    code = models.CharField(max_length=6, unique=True, help_text="Six-digit branch code, the tail of the IFSC.")
+    name = models.CharField(max_length=120)
+    ifsc = models.CharField(
+        "IFSC", max_length=11, unique=True, validators=[RegexValidator(IFSC_RE, "Enter a valid IFSC.")]
+    )
+    address = models.TextField()
+    city = models.CharField(max_length=80)
+    state = models.CharField(max_length=80)
+    pincode = models.CharField(max_length=6)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "branches"
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class User(AbstractUser):
+    email = models.EmailField("email address", blank=True)
+    mobile = models.CharField(max_length=15, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci", condition=~models.Q(email="")),
+        ]
+        permissions = [
+            ("access_teller_portal", "Can use the teller portal"),
+            ("access_supervisor_portal", "Can use the supervisor portal"),
+            ("access_customer_portal", "Can use internet banking"),
+            ("access_ops_portal", "Can use the operations portal"),
+            ("approve_requests", "Can approve queued requests"),
+            ("post_manual_journal", "Can enter manual journals"),
+            ("view_compliance_reports", "Can view compliance reports"),
+            ("view_audit_trail", "Can browse the audit trail"),
+            ("manage_staff", "Can manage staff and roles"),
+        ]
+
+    @cached_property
+    def roles(self):
+        names = set(self.groups.values_list("name", flat=True))
+        return [role for role in ROLE_PRECEDENCE if role.value in names]
+
+    @property
+    def role(self):
+        """The person's main role, or None for a login without one."""
+        return self.roles[0] if self.roles else None
+
+    @property
+    def role_label(self):
+        return self.role.label if self.role else "No role"
+
+    @property
+    def is_bank_staff(self):
+        return any(role in STAFF_ROLES for role in self.roles)
+
+    @property
+    def display_name(self):
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def branch(self):
+        profile = getattr(self, "staff_profile", None)
+        return profile.branch if profile else None
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_profile")
+    employee_id = models.CharField(max_length=12, unique=True)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="staff", null=True, blank=True)
+    designation = models.CharField(max_length=80, blank=True)
+    # In paise. A checker may approve a request only up to this amount.
+    approval_limit = models.BigIntegerField(default=0)
+    # In paise. Cash over this in one transaction needs a supervisor's approval.
+    cash_limit = models.BigIntegerField(default=2_00_000_00)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(approval_limit__gte=0), name="staff_approval_limit_nonneg"),
+            models.CheckConstraint(condition=models.Q(cash_limit__gte=0), name="staff_cash_limit_nonneg"),
+        ]
+
+    def __str__(self):
+        return f"{self.employee_id} {self.user.display_name}"
+
+
+__all__ = ["Branch", "Role", "StaffProfile", "User"]

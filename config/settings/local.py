@@ -1,0 +1,10 @@
+"""A developer's machine and the demo bank: embedded SQLite under var/, console email."""
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = env_bool("DEBUG", True)
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# The demo logins have no authenticator yet; set CBS_REQUIRE_STAFF_MFA=1 to try the
+# production behaviour locally.
+CBS_REQUIRE_STAFF_MFA = env_bool("CBS_REQUIRE_STAFF_MFA", False)

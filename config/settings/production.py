@@ -1,0 +1,49 @@
+"""Production: refuses to start with an unsafe value.
+
+Run `manage.py check --deploy --settings=config.settings.production` with the
+production environment; it must print no warnings.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import DATABASES, FIELD_ENCRYPTION_KEY, SECRET_KEY, env, env_bool
+
+DEBUG = env_bool("DEBUG", False)
+CBS_REQUIRE_STAFF_MFA = env_bool("CBS_REQUIRE_STAFF_MFA", True)
+
+DEFAULT_SECRET_KEY = "insecure-local-development-key-change-me"
+DEFAULT_FIELD_KEY = "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="
+
+
+def refuse_unsafe():
+    problems = []
+    if DEBUG:
+        problems.append("DEBUG must be off")
+    if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+        problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must point to PostgreSQL, not SQLite")
+    if not CBS_REQUIRE_STAFF_MFA:
+        problems.append("CBS_REQUIRE_STAFF_MFA cannot be relaxed in production")
+    if FIELD_ENCRYPTION_KEY == DEFAULT_FIELD_KEY:
+        problems.append("FIELD_ENCRYPTION_KEY must be set")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start: " + "; ".join(problems) + ".")
+
+
+refuse_unsafe()
+
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 63072000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if not env("REDIS_URL"):
+    raise ImproperlyConfigured("Refusing to start: REDIS_URL must be set for the shared cache.")

@@ -1,0 +1,10 @@
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from portals import policies
+
+
+@require_GET
+@policies.customer
+def home(request):
+    return render(request, "portals/customer/home.html")

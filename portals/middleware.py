@@ -1,0 +1,116 @@
+"""Session limits, staff MFA and HTMX-aware redirects."""
+
+import time
+from urllib.parse import urlparse
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseRedirect
+from django.shortcuts import resolve_url
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
+
+SESSION_AUTH_AT = "cbs_auth_at"
+SESSION_LAST_SEEN = "cbs_last_seen"
+MFA_OK_KEY = "cbs_mfa_ok"
+# Live feeds and queues poll with this header; polling must not keep an
+# abandoned session alive.
+BACKGROUND_HEADER = "X-CBS-Background"
+TOUCH_EVERY = 30
+
+
+def login_url_for(request):
+    current = request.headers.get("HX-Current-URL") if getattr(request, "htmx", False) else None
+    next_path = urlparse(current).path if current else request.get_full_path()
+    return redirect_to_login(next_path).url
+
+
+class HtmxAuthRedirectMiddleware:
+    """Inside an HTMX request, a redirect to the login page or a 403 would swap a
+    login form or an error into a fragment. Send the whole browser to the login
+    page instead (HX-Redirect)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False):
+            return response
+        login_path = resolve_url(settings.LOGIN_URL)
+        to_login = response.status_code in (301, 302) and urlparse(response.get("Location", "")).path == login_path
+        if to_login or response.status_code == 403:
+            return HttpResponseClientRedirect(login_url_for(request))
+        return response
+
+
+class SessionTimeoutMiddleware:
+    """Signs a person out after SESSION_IDLE_SECONDS without activity or
+    SESSION_ABSOLUTE_SECONDS after signing in, whichever comes first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            session = request.session
+            auth_at = session.setdefault(SESSION_AUTH_AT, now)
+            last_seen = session.setdefault(SESSION_LAST_SEEN, now)
+            idle = now - last_seen > settings.SESSION_IDLE_SECONDS
+            too_old = now - auth_at > settings.SESSION_ABSOLUTE_SECONDS
+            if idle or too_old:
+                return self.expire(request, idle)
+            if not request.headers.get(BACKGROUND_HEADER) and now - last_seen >= TOUCH_EVERY:
+                session[SESSION_LAST_SEEN] = now
+        return self.get_response(request)
+
+    @staticmethod
+    def expire(request, idle):
+        target = login_url_for(request)
+        logout(request)
+        if idle:
+            minutes = settings.SESSION_IDLE_SECONDS // 60
+            text = f"You were signed out after {minutes} minutes without activity. Sign in again to continue."
+        else:
+            text = "Your session reached its 12-hour limit. Sign in again to continue."
+        messages.warning(request, text)
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)
+
+
+class StaffMFARequiredMiddleware:
+    """With CBS_REQUIRE_STAFF_MFA on, bank staff without an authenticator app are
+    sent to set one up before any page other than sign-in and MFA setup."""
+
+    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.CBS_REQUIRE_STAFF_MFA and self.needs_mfa(request):
+            messages.warning(request, "Set up two-factor authentication before you use the bank's systems.")
+            target = reverse("mfa_activate_totp")
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(target)
+            return HttpResponseRedirect(target)
+        return self.get_response(request)
+
+    def needs_mfa(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith(self.EXEMPT_PREFIXES):
+            return False
+        if request.session.get(MFA_OK_KEY):
+            return False
+        if not user.is_bank_staff:
+            return False
+        if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            request.session[MFA_OK_KEY] = True
+            return False
+        return True

@@ -1,0 +1,66 @@
+"""Each portal's sections, in the order they appear in its navigation.
+
+A section whose `url` is None is not open yet: it shows in the menu, disabled,
+so that staff see where the portal is going.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    url: str | None
+    icon: str
+    badge: str | None = None  # URL name of a live count fragment
+
+
+PORTALS = {
+    "teller": {
+        "title": "Teller",
+        "sections": [
+            Section("Counter", "teller:home", "bi-house-door"),
+            Section("Customers", None, "bi-people"),
+            Section("Cash deposit", None, "bi-box-arrow-in-down"),
+            Section("Cash withdrawal", None, "bi-box-arrow-up"),
+            Section("Transfers", None, "bi-arrow-left-right"),
+            Section("Cheques", None, "bi-journal-check"),
+            Section("My till", None, "bi-safe"),
+        ],
+    },
+    "supervisor": {
+        "title": "Supervisor",
+        "sections": [
+            Section("Overview", "supervisor:home", "bi-house-door"),
+            Section("Approval queue", None, "bi-inboxes"),
+            Section("Tills and vault", None, "bi-safe2"),
+            Section("Branch reports", None, "bi-file-earmark-bar-graph"),
+        ],
+    },
+    "customer": {
+        "title": "Internet banking",
+        "sections": [
+            Section("Accounts", "customer:home", "bi-wallet2"),
+            Section("Pay and transfer", None, "bi-send"),
+            Section("Payees", None, "bi-person-lines-fill"),
+            Section("Statements", None, "bi-file-earmark-text"),
+            Section("Security", "mfa_index", "bi-shield-lock"),
+        ],
+    },
+    "ops": {
+        "title": "Operations",
+        "sections": [
+            Section("Overview", "ops:home", "bi-speedometer2"),
+            Section("General ledger", None, "bi-journal-text"),
+            Section("Trial balance", None, "bi-calculator"),
+            Section("Payments", None, "bi-bank"),
+            Section("End of day", None, "bi-moon-stars"),
+            Section("Compliance", None, "bi-clipboard-check"),
+            Section("Audit trail", "ops:audit-list", "bi-shield-check"),
+        ],
+    },
+}
+
+
+def for_namespace(namespace):
+    return PORTALS.get(namespace)

@@ -1,0 +1,128 @@
+"""Every portal URL, for every role and for anonymous visitors, answers as the bank intends.
+
+A new portal view fails this test until its expected answers are written into
+EXPECTED: reviewers see each view's reach in one table.
+"""
+
+import pytest
+from django.urls import reverse
+
+from banking.testing import make_branch, make_user
+from banking.users.roles import Role
+from portals.checks import is_portal_view, iter_patterns
+
+ALL = set(Role)
+TELLER_SIDE = {Role.TELLER, Role.SUPERVISOR, Role.BRANCH_MANAGER}
+SUPERVISORS = {Role.SUPERVISOR, Role.BRANCH_MANAGER}
+OPS_SIDE = {Role.OPERATIONS, Role.COMPLIANCE, Role.AUDITOR, Role.ADMINISTRATOR}
+AUDIT = {Role.AUDITOR, Role.ADMINISTRATOR}
+
+# url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
+EXPECTED = {
+    "portals:home": ({}, set(), 302, "login"),  # everyone signed in is redirected to their portal
+    "portals:healthz": ({}, ALL, None, 200),
+    "teller:home": ({}, TELLER_SIDE, 403, "login"),
+    "supervisor:home": ({}, SUPERVISORS, 403, "login"),
+    "customer:home": ({}, {Role.CUSTOMER}, 403, "login"),
+    "ops:home": ({}, OPS_SIDE, 403, "login"),
+    "ops:audit-list": ({}, AUDIT, 403, "login"),
+}
+
+
+def portal_url_names():
+    names = set()
+    for _route, pattern in iter_patterns():
+        if is_portal_view(pattern.callback):
+            names.add(pattern.name)
+    return names
+
+
+def test_every_portal_view_is_in_the_matrix():
+    found = {name.split(":")[-1] for name in portal_url_names()}
+    listed = {name.split(":")[-1] for name in EXPECTED}
+    assert found == listed, f"missing from EXPECTED: {found - listed}; stale: {listed - found}"
+
+
+@pytest.fixture
+def people(db):
+    branch = make_branch()
+    return {role: make_user(role, branch=branch) for role in Role}
+
+
+@pytest.mark.parametrize("url_name", sorted(EXPECTED))
+def test_matrix(client, people, url_name):
+    kwargs, allowed, others, anonymous = EXPECTED[url_name]
+    url = reverse(url_name, kwargs=kwargs)
+
+    response = client.get(url)
+    if anonymous == "login":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+    else:
+        assert response.status_code == anonymous
+
+    for role, user in people.items():
+        client.force_login(user)
+        response = client.get(url)
+        expected = 200 if role in allowed else others
+        assert response.status_code == expected, f"{role} on {url_name}: {response.status_code}"
+        client.logout()
+
+
+@pytest.mark.parametrize(
+    "role,home",
+    [
+        (Role.TELLER, "/teller/"),
+        (Role.SUPERVISOR, "/supervisor/"),
+        (Role.BRANCH_MANAGER, "/supervisor/"),
+        (Role.OPERATIONS, "/ops/"),
+        (Role.COMPLIANCE, "/ops/"),
+        (Role.AUDITOR, "/ops/"),
+        (Role.ADMINISTRATOR, "/admin/"),
+        (Role.CUSTOMER, "/banking/"),
+    ],
+)
+def test_each_role_lands_in_its_portal(client, people, role, home):
+    client.force_login(people[role])
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[0][0] == home
+    assert response.status_code == 200
+
+
+def test_forbidden_page_is_friendly(client, people):
+    client.force_login(people[Role.CUSTOMER])
+    response = client.get("/teller/")
+    assert response.status_code == 403
+    assert "This page is not part of your work" in response.text
+
+
+def test_missing_page_is_friendly(client, people):
+    client.force_login(people[Role.TELLER])
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.text
+
+
+def test_home_shows_who_role_branch_and_date(client, people):
+    from banking.ledger.models import BusinessDate
+
+    user = people[Role.TELLER]
+    client.force_login(user)
+    response = client.get("/teller/")
+    assert user.display_name in response.text
+    assert "Teller" in response.text
+    assert user.branch.name in response.text
+    assert BusinessDate.objects.current().strftime("%d %b %Y") in response.text
+
+
+def test_htmx_forbidden_sends_browser_to_login(client, people):
+    client.force_login(people[Role.CUSTOMER])
+    response = client.get("/teller/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/banking/"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith(reverse("account_login"))
+
+
+def test_htmx_anonymous_is_sent_to_login_not_swapped(client, db):
+    response = client.get("/ops/audit/", headers={"HX-Request": "true"})
+    assert response["HX-Redirect"].startswith(reverse("account_login"))
+    assert b"<form" not in response.content

@@ -1,0 +1,50 @@
+// Small, hand-written behaviour for the bank's pages. No build step.
+(function () {
+  "use strict";
+
+  function showToasts(root) {
+    (root || document).querySelectorAll("[data-cbs-toast]:not(.show)").forEach(function (el) {
+      bootstrap.Toast.getOrCreateInstance(el, { delay: 6000 }).show();
+    });
+  }
+
+  function toast(text, level) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast align-items-center border-0 text-bg-" + (level || "danger");
+    el.setAttribute("role", "alert");
+    el.setAttribute("data-cbs-toast", "");
+    var row = document.createElement("div");
+    row.className = "d-flex";
+    var body = document.createElement("div");
+    body.className = "toast-body";
+    body.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close btn-close-white me-2 m-auto";
+    close.setAttribute("data-bs-dismiss", "toast");
+    close.setAttribute("aria-label", "Close");
+    row.appendChild(body);
+    row.appendChild(close);
+    el.appendChild(row);
+    box.appendChild(el);
+    showToasts(box);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { showToasts(document); });
+  document.body.addEventListener("htmx:oobAfterSwap", function () { showToasts(document); });
+  document.body.addEventListener("htmx:afterSettle", function () { showToasts(document); });
+  document.body.addEventListener("showMessage", function (event) {
+    var detail = event.detail || {};
+    toast(detail.value || detail.text || "", detail.level || "info");
+  });
+  document.body.addEventListener("htmx:responseError", function () {
+    toast("The bank's systems could not answer just now. Nothing was saved twice; please try again.", "danger");
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    toast("You appear to be offline. Check your connection and try again.", "warning");
+  });
+
+  window.CBS = { toast: toast };
+})();
