@@ -74,6 +74,7 @@ LOCAL_APPS = [
     "banking.users",
     "banking.audit",
     "banking.ledger",
+    "banking.approvals",
     "banking.demo",
     "portals",
 ]
@@ -185,6 +186,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portals:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_ADAPTER = "banking.users.adapters.BankAccountAdapter"
+ACCOUNT_FORMS = {"login": "portals.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -280,6 +282,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CBS Bank <no-reply@cbsbank.examp
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE=")
 CBS_BANK_NAME = "CBS Bank"
 CBS_IFSC_PREFIX = "CBSB"
+# Maker-checker: approving a request above this amount (in paise) asks the checker
+# to confirm their password again first. Default ₹10,00,000.
+CBS_REAUTH_APPROVAL_ABOVE = int(env("CBS_REAUTH_APPROVAL_ABOVE", str(10_00_000_00)))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,27 @@
+import pytest
+
+from banking.testing import make_branch, make_user
+from banking.users.roles import Role
+
+from .factories import registered_test_kind
+
+
+@pytest.fixture
+def payout_kind():
+    with registered_test_kind() as kind:
+        yield kind
+
+
+@pytest.fixture
+def branch(db):
+    return make_branch()
+
+
+@pytest.fixture
+def teller(branch):
+    return make_user(Role.TELLER, branch=branch, mfa=False)
+
+
+@pytest.fixture
+def supervisor(branch):
+    return make_user(Role.SUPERVISOR, branch=branch, approval_limit=10_00_000_00, mfa=False)
