@@ -1,25 +1,425 @@
-"""Ledger actions.
+"""Ledger actions: the only way money moves.
 
 Design overview
-- `advance_business_date` moves the bank's date forward by one day (or to a given
-  later date), locking the single BusinessDate row so that two end-of-day runs
-  cannot both move it. It never moves the date backwards.
+- `post_entry` is the one function every module calls to post money. It validates
+  the lines (two or more, amounts above zero in minor units, debits equal credits,
+  one currency), then in one transaction:
+    1. locks every ledger account it touches with SELECT ... FOR UPDATE, in id order,
+       so two entries over the same accounts queue instead of deadlocking;
+    2. checks each account's rules: not a header, not closed, not frozen (a debit
+       freeze refuses debits only), and, where the account enforces it, that the
+       available balance (balance − held + overdraft) stays at or above its minimum;
+    3. writes the entry, its postings with the balance after each, the accounts' new
+       balances and versions, and an audit event.
+  Any refusal raises a BankingError before anything is written; the transaction
+  leaves nothing behind.
+- Idempotency: every entry carries a key. The same key with the same content returns
+  the first entry (a double-click posts once); the same key with other content raises
+  IdempotencyConflict. A unique index on the key settles races.
+- Deadlocks and serialization failures are retried inside the action (when it owns
+  the transaction), never shown to the user.
+- `reverse_entry` posts the mirror of an entry and links it through `reversal_of`,
+  which is unique: an entry is reversed at most once, even under concurrency.
+- Holds change `held` under the same account lock. A hold past its expiry stops
+  counting when it is released, by `release_expired_holds` at end of day or at once
+  when it is all that stands in the way of a debit.
+
+Errors: UnbalancedEntry, InvalidAmount, CurrencyMismatch, AccountNotPostable,
+AccountClosed, AccountFrozen, InsufficientFunds, IdempotencyConflict,
+AlreadyReversed, ValidationFailed.
 """
 
 import datetime
+import hashlib
+import json
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from banking.audit.actions import record_event
-from banking.core.errors import ValidationFailed
+from banking.core.errors import (
+    AccountClosed,
+    AccountFrozen,
+    AccountNotPostable,
+    AlreadyReversed,
+    BankingError,
+    CurrencyMismatch,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidAmount,
+    UnbalancedEntry,
+    ValidationFailed,
+)
+from banking.core.money import Money, format_money
 
-from .models import BusinessDate
+from .models import (
+    AccountStatus,
+    BusinessDate,
+    Channel,
+    EntryKind,
+    Hold,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
+    Side,
+)
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Line:
+    """One side of an entry: `amount` in minor units (or a Money) on `side` of `account`."""
+
+    account: int
+    side: str
+    amount: int
+
+    @classmethod
+    def debit(cls, account, amount):
+        return cls(_account_id(account), Side.DEBIT, amount)
+
+    @classmethod
+    def credit(cls, account, amount):
+        return cls(_account_id(account), Side.CREDIT, amount)
+
+
+def _account_id(account):
+    return account.pk if isinstance(account, LedgerAccount) else int(account)
+
+
+def _minor(amount, currency):
+    if isinstance(amount, Money):
+        if amount.currency != currency:
+            raise CurrencyMismatch()
+        return amount.minor
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidAmount("Amounts are posted in whole minor units (paise).")
+    return amount
+
+
+def _normalise(lines, currency):
+    if len(lines) < 2:
+        raise UnbalancedEntry("An entry needs at least one debit and one credit.")
+    normalised = []
+    for line in lines:
+        if line.side not in (Side.DEBIT, Side.CREDIT):
+            raise ValidationFailed("Each line must be a debit or a credit.")
+        amount = _minor(line.amount, currency)
+        if amount <= 0:
+            raise InvalidAmount("Every amount must be above zero.")
+        normalised.append(Line(_account_id(line.account), line.side, amount))
+    debits = sum(line.amount for line in normalised if line.side == Side.DEBIT)
+    credits = sum(line.amount for line in normalised if line.side == Side.CREDIT)
+    if debits != credits:
+        raise UnbalancedEntry(
+            f"Debits ({format_money(debits, currency)}) and credits ({format_money(credits, currency)}) "
+            f"differ by {format_money(abs(debits - credits), currency)}."
+        )
+    return normalised, debits
+
+
+def _content_hash(lines, kind, currency, reversal_of_id):
+    content = {
+        "lines": sorted((line.account, line.side, line.amount) for line in lines),
+        "kind": kind,
+        "currency": currency,
+        "reversal_of": reversal_of_id,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _existing(idempotency_key, content_hash):
+    entry = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if entry is not None and entry.content_hash != content_hash:
+        raise IdempotencyConflict(
+            "This request was already made with different details, so it was not posted again."
+        )
+    return entry
+
+
+def _retrying(operation):
+    """Run `operation` in its own transaction, retrying deadlocks and serialization
+    failures. Inside a caller's transaction it runs once, in a savepoint."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return operation()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return operation()
+        except OperationalError as error:
+            sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.002, 0.02) * attempt)
+    raise AssertionError("unreachable")
+
+
+def post_entry(
+    *,
+    actor,
+    lines,
+    kind,
+    narration,
+    idempotency_key,
+    channel=Channel.SYSTEM,
+    currency="INR",
+    checker=None,
+    reference="",
+    reversal_of=None,
+):
+    """Post one balanced journal entry and return it.
+
+    Locks: every LedgerAccount in `lines`, FOR UPDATE, in ascending id order.
+    `actor` is the maker (None only for the bank's own scheduled jobs).
+    """
+    if kind not in EntryKind.values:
+        raise ValidationFailed(f"Unknown entry kind {kind!r}.")
+    if not idempotency_key:
+        raise ValidationFailed("Every posting needs an idempotency key.")
+    narration = (narration or "").strip()
+    if not narration:
+        raise ValidationFailed("Enter a narration for the entry.")
+    lines, total = _normalise(list(lines), currency)
+    reversal_of_id = reversal_of.pk if reversal_of is not None else None
+    content_hash = _content_hash(lines, kind, currency, reversal_of_id)
+
+    existing = _existing(idempotency_key, content_hash)
+    if existing is not None:
+        return existing
+
+    def operation():
+        accounts = _lock_accounts({line.account for line in lines})
+        try:
+            _check_rules(accounts, lines, currency, actor)
+        except BankingError:
+            # A concurrent duplicate may have posted while we waited for the locks.
+            existing = _existing(idempotency_key, content_hash)
+            if existing is not None:
+                return existing
+            raise
+        return _write(accounts, lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
+                      currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,
+                      idempotency_key=idempotency_key, content_hash=content_hash)
+
+    try:
+        return _retrying(operation)
+    except IntegrityError:
+        existing = _existing(idempotency_key, content_hash)
+        if existing is not None:
+            return existing
+        if reversal_of is not None and JournalEntry.objects.filter(reversal_of=reversal_of).exists():
+            raise AlreadyReversed(f"Entry {reversal_of.number} has already been reversed.") from None
+        raise
+
+
+def _lock_accounts(ids):
+    accounts = {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    missing = ids - accounts.keys()
+    if missing:
+        raise AccountNotPostable(f"There is no ledger account with id {min(missing)}.")
+    return accounts
+
+
+def _check_rules(accounts, lines, currency, actor):
+    delta = defaultdict(int)
+    debited = set()
+    for line in lines:
+        account = accounts[line.account]
+        delta[account.pk] += account.signed(line.side, line.amount)
+        if line.side == Side.DEBIT:
+            debited.add(account.pk)
+    for account in accounts.values():
+        if account.is_header:
+            raise AccountNotPostable(f"{account} is a header account; post to one of its detail accounts.")
+        if account.currency != currency:
+            raise CurrencyMismatch(f"{account} is kept in {account.currency}, not {currency}.")
+        if account.status == AccountStatus.CLOSED:
+            raise AccountClosed(f"{account.name} ({account.code}) is closed.")
+        if account.status == AccountStatus.FROZEN:
+            raise AccountFrozen(f"{account.name} ({account.code}) is frozen: no debits or credits.")
+        if account.status == AccountStatus.DEBIT_FROZEN and account.pk in debited:
+            raise AccountFrozen(f"{account.name} ({account.code}) has a debit freeze: only credits are allowed.")
+        change = delta[account.pk]
+        if account.enforce_balance and change < 0 and account.available + change < account.min_balance:
+            if _release_expired(account, actor) and account.available + change >= account.min_balance:
+                continue
+            raise InsufficientFunds(
+                f"{account.name} ({account.code}) has {format_money(account.available, currency)} available; "
+                f"{format_money(-change, currency)} would take it below its "
+                f"{'minimum balance' if account.min_balance else 'limit'}."
+            )
+
+
+def _write(accounts, lines, total, *, actor, kind, narration, channel, currency, checker, reference,
+           reversal_of, idempotency_key, content_hash):
+    business_date = BusinessDate.objects.current()
+    entry = JournalEntry.objects.create(
+        business_date=business_date, kind=kind, narration=narration[:200], channel=channel,
+        reference=reference[:40], maker=actor, checker=checker, idempotency_key=idempotency_key,
+        content_hash=content_hash, reversal_of=reversal_of, total=total, currency=currency,
+    )
+    postings = []
+    for line in lines:
+        account = accounts[line.account]
+        account.balance += account.signed(line.side, line.amount)
+        postings.append(
+            Posting(entry=entry, account_id=account.pk, side=line.side, amount=line.amount,
+                    balance_after=account.balance, business_date=business_date)
+        )
+    Posting.objects.bulk_create(postings)
+    for account in accounts.values():
+        account.version += 1
+    LedgerAccount.objects.bulk_update(list(accounts.values()), ["balance", "version"])
+    record_event(
+        action="ledger.entry_posted",
+        object_type="ledger.journalentry",
+        object_id=entry.pk,
+        summary=f"{entry.number} {EntryKind(kind).label}: {narration[:120]} ({format_money(total, currency)})",
+        after={
+            "kind": kind,
+            "total": total,
+            "lines": [[line.account, line.side, line.amount] for line in lines],
+            "reversal_of": reversal_of.pk if reversal_of else None,
+            "checker": checker.pk if checker else None,
+        },
+        actor=actor,
+    )
+    return entry
+
+
+def reverse_entry(*, actor, entry, idempotency_key, narration="", checker=None, channel=Channel.OPERATIONS):
+    """Post the mirror of `entry` and link it. Locks as post_entry."""
+    if entry.kind == EntryKind.REVERSAL or entry.reversal_of_id:
+        raise AlreadyReversed(f"{entry.number} is itself a reversal; post a new entry instead.")
+    if JournalEntry.objects.filter(reversal_of=entry).exclude(idempotency_key=idempotency_key).exists():
+        raise AlreadyReversed(f"Entry {entry.number} has already been reversed.")
+    mirror = [
+        Line(p.account_id, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT, p.amount)
+        for p in entry.postings.all()
+    ]
+    return post_entry(
+        actor=actor, lines=mirror, kind=EntryKind.REVERSAL,
+        narration=narration or f"Reversal of {entry.number}: {entry.narration}"[:200],
+        idempotency_key=idempotency_key, channel=channel, currency=entry.currency, checker=checker,
+        reference=entry.number, reversal_of=entry,
+    )
+
+
+# -- holds ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def place_hold(*, actor, account, amount, reason, expires_at=None, reference=""):
+    """Mark a lien on `account`. Locks the account. A lien may exceed what is
+    available (a court order does); it then blocks every debit until released."""
+    amount = _minor(amount, "INR" if not isinstance(amount, Money) else amount.currency)
+    if amount <= 0:
+        raise InvalidAmount("A hold must be above zero.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Give the reason for the hold.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The hold's expiry must be in the future.")
+    locked = LedgerAccount.objects.select_for_update().get(pk=_account_id(account))
+    if locked.is_header or locked.status == AccountStatus.CLOSED:
+        raise AccountNotPostable(f"A hold cannot be placed on {locked}.")
+    hold = Hold.objects.create(account=locked, amount=amount, reason=reason[:200], reference=reference[:40],
+                               placed_by=actor, expires_at=expires_at)
+    before = locked.held
+    locked.held += amount
+    locked.version += 1
+    locked.save(update_fields=["held", "version"])
+    record_event(action="ledger.hold_placed", obj=hold, actor=actor, before={"held": before},
+                 after={"held": locked.held, "amount": amount, "reason": hold.reason,
+                        "expires_at": expires_at.isoformat() if expires_at else None})
+    return hold
+
+
+@transaction.atomic
+def release_hold(*, actor, hold, reason="Released"):
+    """Release a hold. Locks the account, then the hold."""
+    locked = LedgerAccount.objects.select_for_update().get(pk=hold.account_id)
+    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_at is not None:
+        raise ValidationFailed("This hold has already been released.")
+    _release(locked, hold, actor, reason)
+    return hold
+
+
+def _release(account, hold, actor, reason):
+    before = account.held
+    hold.released_at = timezone.now()
+    hold.released_by = actor
+    hold.release_reason = reason[:200]
+    hold.save(update_fields=["released_at", "released_by", "release_reason"])
+    account.held -= hold.amount
+    account.version += 1
+    account.save(update_fields=["held", "version"])
+    record_event(action="ledger.hold_released", obj=hold, actor=actor, before={"held": before},
+                 after={"held": account.held, "reason": hold.release_reason})
+
+
+def _release_expired(account, actor):
+    """Release `account`'s expired holds (the account is already locked)."""
+    expired = list(Hold.objects.expired_unreleased().filter(account=account).select_for_update())
+    for hold in expired:
+        _release(account, hold, actor, "Expired")
+    return bool(expired)
+
+
+def release_expired_holds(*, actor, now=None):
+    """End of day: release every hold past its expiry. Returns how many."""
+    count = 0
+    account_ids = Hold.objects.expired_unreleased(now).values_list("account_id", flat=True).distinct()
+    for account_id in list(account_ids):
+        with transaction.atomic():
+            account = LedgerAccount.objects.select_for_update().get(pk=account_id)
+            for hold in Hold.objects.expired_unreleased(now).filter(account=account).select_for_update():
+                _release(account, hold, actor, "Expired")
+                count += 1
+    return count
+
+
+# -- the account's own lifecycle -------------------------------------------------
+
+
+@transaction.atomic
+def set_account_status(*, actor, account, status, reason):
+    """Freeze, unfreeze or close a ledger account. Locks the account. Closing needs a
+    zero balance and no holds."""
+    locked = LedgerAccount.objects.select_for_update().get(pk=_account_id(account))
+    if status not in AccountStatus.values:
+        raise ValidationFailed(f"Unknown status {status!r}.")
+    if status == AccountStatus.CLOSED and (locked.balance != 0 or locked.held != 0):
+        raise ValidationFailed(
+            f"{locked.name} still holds {format_money(locked.balance, locked.currency)}"
+            f"{' and a lien' if locked.held else ''}; pay it out before closing."
+        )
+    if locked.status == AccountStatus.CLOSED:
+        raise AccountClosed(f"{locked.name} is closed.")
+    before = locked.status
+    locked.status = status
+    locked.version += 1
+    locked.save(update_fields=["status", "version"])
+    record_event(action="ledger.account_status", obj=locked, actor=actor, before={"status": before},
+                 after={"status": status, "reason": reason})
+    return locked
+
+
+# -- the bank's date ---------------------------------------------------------------
 
 
 @transaction.atomic
 def advance_business_date(*, actor, to=None):
-    """Advance the business date; locks the BusinessDate row."""
+    """Advance the business date; locks the BusinessDate row so two end-of-day runs
+    cannot both move it. It never moves backwards."""
     row = BusinessDate.objects.select_for_update().filter(pk=1).first()
     if row is None:
         row = BusinessDate.objects.create(pk=1, date=timezone.localdate())

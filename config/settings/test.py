@@ -1,5 +1,7 @@
 """The test suite: PostgreSQL from DATABASE_URL, fast hashing, production's MFA rule."""
 
+import os
+
 import dj_database_url
 
 from .base import *  # noqa: F403
@@ -11,7 +13,8 @@ DATABASES = {
         conn_max_age=0,
     )
 }
-DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", "test_cbs")}
+# One test database per run, so that runs on one machine never trip over each other.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", f"test_cbs_{os.getpid()}")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 CBS_REQUIRE_STAFF_MFA = True

@@ -89,7 +89,6 @@ def test_the_database_rejects_update_and_delete():
     for sql in (
         "UPDATE audit_auditevent SET summary = 'x'",
         "DELETE FROM audit_auditevent",
-        "TRUNCATE audit_auditevent CASCADE",
         "UPDATE audit_auditseal SET chain_hash = 'x'",
         "DELETE FROM audit_auditseal",
     ):

@@ -1,0 +1,118 @@
+"""The bank's standard chart of accounts.
+
+Codes: 1xxx assets, 2xxx liabilities, 3xxx equity, 4xxx income, 5xxx expenses.
+Per-branch accounts append the six-digit branch code (1101-000001 is the vault at
+branch 000001). Customer deposit accounts are sub-ledgers under the product's
+control header (2110 savings ...), created by the deposits module.
+
+`enforce_balance` is set where the balance must never go below zero (cash) and
+left off where it may swing either way (clearing, suspense, settlement).
+"""
+
+from django.db import transaction
+
+from .models import AccountType, LedgerAccount
+
+# code, name, type, parent code, header?, enforce balance?
+STANDARD = [
+    ("1000", "Assets", AccountType.ASSET, None, True, False),
+    ("1100", "Cash in hand", AccountType.ASSET, "1000", True, False),
+    ("1101", "Vault cash", AccountType.ASSET, "1100", True, False),
+    ("1110", "Till cash", AccountType.ASSET, "1100", True, False),
+    ("1200", "Balances with the Reserve Bank of India", AccountType.ASSET, "1000", True, False),
+    ("1201", "RBI settlement account", AccountType.ASSET, "1200", False, False),
+    ("1300", "Interest receivable", AccountType.ASSET, "1000", True, False),
+    ("1301", "Interest receivable on loans", AccountType.ASSET, "1300", False, False),
+    ("1900", "Suspense and sundry assets", AccountType.ASSET, "1000", True, False),
+    ("1901", "Suspense account", AccountType.ASSET, "1900", False, False),
+    ("1902", "Teller cash shortage and excess", AccountType.ASSET, "1900", False, False),
+    ("2000", "Liabilities", AccountType.LIABILITY, None, True, False),
+    ("2100", "Customer deposits", AccountType.LIABILITY, "2000", True, False),
+    ("2110", "Savings bank deposits", AccountType.LIABILITY, "2100", True, False),
+    ("2115", "Basic savings (zero balance) deposits", AccountType.LIABILITY, "2100", True, False),
+    ("2120", "Current account deposits", AccountType.LIABILITY, "2100", True, False),
+    ("2130", "Fixed deposits", AccountType.LIABILITY, "2100", True, False),
+    ("2140", "Recurring deposits", AccountType.LIABILITY, "2100", True, False),
+    ("2200", "Interest payable", AccountType.LIABILITY, "2000", True, False),
+    ("2201", "Interest payable on deposits", AccountType.LIABILITY, "2200", False, False),
+    ("2300", "Clearing and settlement", AccountType.LIABILITY, "2000", True, False),
+    ("2310", "NEFT outward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2311", "NEFT inward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2320", "RTGS outward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2321", "RTGS inward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2330", "IMPS outward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2331", "IMPS inward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2340", "UPI outward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2341", "UPI inward clearing", AccountType.LIABILITY, "2300", False, False),
+    ("2900", "Sundry liabilities", AccountType.LIABILITY, "2000", True, False),
+    ("2901", "Sundry creditors", AccountType.LIABILITY, "2900", False, False),
+    ("3000", "Equity", AccountType.EQUITY, None, True, False),
+    ("3100", "Share capital", AccountType.EQUITY, "3000", False, False),
+    ("3200", "Reserves and surplus", AccountType.EQUITY, "3000", False, False),
+    ("4000", "Income", AccountType.INCOME, None, True, False),
+    ("4100", "Interest income", AccountType.INCOME, "4000", True, False),
+    ("4101", "Interest earned on loans", AccountType.INCOME, "4100", False, False),
+    ("4200", "Fee and commission income", AccountType.INCOME, "4000", True, False),
+    ("4201", "Service charges", AccountType.INCOME, "4200", False, False),
+    ("4202", "Minimum balance charges", AccountType.INCOME, "4200", False, False),
+    ("4203", "Remittance charges", AccountType.INCOME, "4200", False, False),
+    ("5000", "Expenses", AccountType.EXPENSE, None, True, False),
+    ("5100", "Interest expended", AccountType.EXPENSE, "5000", True, False),
+    ("5101", "Interest paid on savings deposits", AccountType.EXPENSE, "5100", False, False),
+    ("5102", "Interest paid on term deposits", AccountType.EXPENSE, "5100", False, False),
+    ("5200", "Operating expenses", AccountType.EXPENSE, "5000", True, False),
+    ("5201", "Cash shortage written off", AccountType.EXPENSE, "5200", False, False),
+]
+
+# Control headers for customer deposit products, by product code.
+DEPOSIT_CONTROL = {"SB": "2110", "BSBDA": "2115", "CA": "2120", "FD": "2130", "RD": "2140"}
+# Outward and inward clearing by payment rail.
+CLEARING = {
+    "NEFT": ("2310", "2311"),
+    "RTGS": ("2320", "2321"),
+    "IMPS": ("2330", "2331"),
+    "UPI": ("2340", "2341"),
+}
+RBI_SETTLEMENT = "1201"
+SUSPENSE = "1901"
+TELLER_SUSPENSE = "1902"
+FEE_INCOME = "4201"
+INTEREST_PAYABLE = "2201"
+INTEREST_RECEIVABLE = "1301"
+SHARE_CAPITAL = "3100"
+
+
+def vault_code(branch_code):
+    return f"1101-{branch_code}"
+
+
+def till_code(branch_code, suffix="POOL"):
+    return f"1110-{branch_code}-{suffix}"
+
+
+@transaction.atomic
+def ensure_standard_chart(branches=()):
+    """Create what is missing of the standard chart, and each branch's vault and
+    till-cash accounts. `branches` is a list of (code, name). Idempotent."""
+    by_code = {a.code: a for a in LedgerAccount.objects.filter(code__in=[row[0] for row in STANDARD])}
+    for code, name, type_, parent, header, enforce in STANDARD:
+        if code not in by_code:
+            by_code[code] = LedgerAccount.objects.create(
+                code=code, name=name, type=type_, parent=by_code.get(parent), is_header=header,
+                enforce_balance=enforce,
+            )
+    for branch_code, branch_name in branches:
+        for code, name, parent in [
+            (vault_code(branch_code), f"Vault cash, {branch_name}", "1101"),
+            (till_code(branch_code), f"Till cash in transit, {branch_name}", "1110"),
+        ]:
+            LedgerAccount.objects.get_or_create(
+                code=code,
+                defaults={"name": name, "type": AccountType.ASSET, "parent": by_code[parent],
+                          "branch_code": branch_code, "enforce_balance": True},
+            )
+    return by_code
+
+
+def account(code):
+    return LedgerAccount.objects.get(code=code)
