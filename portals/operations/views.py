@@ -5,6 +5,7 @@ from django_tables2 import RequestConfig
 
 from banking.audit.models import AuditEvent
 from portals import policies
+from portals.shared.requests import render_my_requests
 
 from .filters import AuditEventFilter
 from .tables import AuditEventTable
@@ -28,3 +29,11 @@ def audit_list(request):
     if request.htmx:
         template += "#audit-results"
     return render(request, template, {"filter": events, "table": table})
+
+
+@require_GET
+@policies.operations
+@vary_on_headers("HX-Request")
+def my_requests(request):
+    """What this member of operations sent for approval, and how each was decided."""
+    return render_my_requests(request)

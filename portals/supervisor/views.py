@@ -1,10 +1,146 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_tables2 import RequestConfig
 
+from banking.approvals.actions import approve_request, reject_request
+from banking.approvals.models import ApprovalRequest, Status
+from banking.core.errors import BankingError
 from portals import policies
+
+from .filters import ApprovalQueueFilter
+from .forms import RejectForm
+from .tables import ApprovalQueueTable
 
 
 @require_GET
 @policies.supervisor
 def home(request):
     return render(request, "portals/supervisor/home.html")
+
+
+# -- the approval queue -------------------------------------------------------------
+# Every query starts from ApprovalRequest.objects.for_checker(user): a request of
+# another branch, or of a kind the supervisor may not check, is a 404.
+
+
+def _approval_limit(user):
+    profile = getattr(user, "staff_profile", None)
+    return profile.approval_limit if profile else 0
+
+
+@require_GET
+@policies.supervisor
+@vary_on_headers("HX-Request")
+def queue(request):
+    """Pending requests the supervisor may check, newest first; HTMX polls and the
+    filters swap only the results."""
+    pending = (
+        ApprovalRequest.objects.for_checker(request.user).pending().select_related("maker", "branch").newest_first()
+    )
+    filters = ApprovalQueueFilter(request.GET, queryset=pending, request=request)
+    table = ApprovalQueueTable(filters.qs, approval_limit=_approval_limit(request.user))
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    template = "portals/supervisor/request_queue.html"
+    if request.htmx:
+        template += "#queue-results"
+    return render(request, template, {"filter": filters, "table": table})
+
+
+@require_GET
+@policies.supervisor
+def queue_count(request):
+    """The navigation's live count of pending requests (a polled fragment)."""
+    count = ApprovalRequest.objects.for_checker(request.user).pending().count()
+    return render(request, "portals/supervisor/queue_count.html", {"count": count})
+
+
+def _scope(user):
+    return ApprovalRequest.objects.for_checker(user, include_own=True).select_related("maker", "branch", "checker")
+
+
+def _needs_reauthentication(approval, user):
+    return (
+        approval.is_pending
+        and approval.maker_id != user.pk
+        and approval.amount is not None
+        and approval.amount > settings.CBS_REAUTH_APPROVAL_ABOVE
+    )
+
+
+def _render_detail(request, approval, reject_form=None):
+    user = request.user
+    limit = _approval_limit(user)
+    own = approval.maker_id == user.pk
+    over_limit = approval.amount is not None and (approval.currency != "INR" or approval.amount > limit)
+    context = {
+        "approval": approval,
+        "rows": approval.description(),
+        "own": own,
+        "can_decide": approval.is_pending and not own,
+        "over_limit": over_limit,
+        "approval_limit": limit,
+        "needs_reauthentication": _needs_reauthentication(approval, user),
+        "reauth_above": settings.CBS_REAUTH_APPROVAL_ABOVE,
+        "reject_form": reject_form
+        or RejectForm(action=reverse("supervisor:request-reject", kwargs={"pk": approval.pk})),
+    }
+    return render(request, "portals/supervisor/request_detail.html", context)
+
+
+@require_GET
+@policies.supervisor
+def request_detail(request, pk):
+    """One request in words, with Approve and Reject."""
+    return _render_detail(request, get_object_or_404(_scope(request.user), pk=pk))
+
+
+@require_POST
+@policies.supervisor
+def request_approve(request, pk):
+    approval = get_object_or_404(_scope(request.user), pk=pk)
+    if _needs_reauthentication(approval, request.user):
+        # allauth keeps this POST, asks for the password and then replays it here.
+        return _approve_after_reauthentication(request, approval)
+    return _approve(request, approval)
+
+
+def _approve(request, approval):
+    was_pending = approval.is_pending
+    try:
+        approve_request(actor=request.user, request_id=approval.pk)
+    except BankingError as error:
+        approval.refresh_from_db()
+        if was_pending and approval.status == Status.FAILED and approval.checker_id == request.user.pk:
+            messages.error(
+                request, f"You approved this request but it could not be carried out: {error} "
+                "Nothing was changed and the request is marked failed."
+            )
+        else:
+            messages.error(request, str(error))
+        return redirect("supervisor:request-detail", pk=approval.pk)
+    messages.success(request, f"Approved and carried out: {approval.summary}.")
+    return redirect("supervisor:queue")
+
+
+_approve_after_reauthentication = reauthentication_required(_approve)
+
+
+@require_POST
+@policies.supervisor
+def request_reject(request, pk):
+    approval = get_object_or_404(_scope(request.user), pk=pk)
+    form = RejectForm(request.POST, action=reverse("supervisor:request-reject", kwargs={"pk": approval.pk}))
+    if not form.is_valid():
+        return _render_detail(request, approval, reject_form=form)
+    try:
+        reject_request(actor=request.user, request_id=approval.pk, reason=form.cleaned_data["reason"])
+    except BankingError as error:
+        messages.error(request, str(error))
+        return redirect("supervisor:request-detail", pk=approval.pk)
+    messages.success(request, f"Rejected: {approval.summary}. The maker will see your reason.")
+    return redirect("supervisor:queue")

@@ -16,6 +16,8 @@ TELLER_SIDE = {Role.TELLER, Role.SUPERVISOR, Role.BRANCH_MANAGER}
 SUPERVISORS = {Role.SUPERVISOR, Role.BRANCH_MANAGER}
 OPS_SIDE = {Role.OPERATIONS, Role.COMPLIANCE, Role.AUDITOR, Role.ADMINISTRATOR}
 AUDIT = {Role.AUDITOR, Role.ADMINISTRATOR}
+# A kwarg value naming an object that the `objects` fixture creates.
+APPROVAL = "<an approval request made by the branch's teller>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -26,6 +28,14 @@ EXPECTED = {
     "customer:home": ({}, {Role.CUSTOMER}, 403, "login"),
     "ops:home": ({}, OPS_SIDE, 403, "login"),
     "ops:audit-list": ({}, AUDIT, 403, "login"),
+    "ops:my-requests": ({}, OPS_SIDE, 403, "login"),
+    "teller:my-requests": ({}, TELLER_SIDE, 403, "login"),
+    "supervisor:queue": ({}, SUPERVISORS, 403, "login"),
+    "supervisor:queue-count": ({}, SUPERVISORS, 403, "login"),
+    "supervisor:request-detail": ({"pk": APPROVAL}, SUPERVISORS, 403, "login"),
+    # Deciding is POST only: a GET is refused before anything else is looked at.
+    "supervisor:request-approve": ({"pk": APPROVAL}, set(), 405, 405),
+    "supervisor:request-reject": ({"pk": APPROVAL}, set(), 405, 405),
 }
 
 
@@ -49,10 +59,18 @@ def people(db):
     return {role: make_user(role, branch=branch) for role in Role}
 
 
+@pytest.fixture
+def objects(people):
+    from banking.approvals.tests.factories import make_request, registered_test_kind
+
+    with registered_test_kind():
+        yield {APPROVAL: make_request(people[Role.TELLER]).pk}
+
+
 @pytest.mark.parametrize("url_name", sorted(EXPECTED))
-def test_matrix(client, people, url_name):
+def test_matrix(client, people, objects, url_name):
     kwargs, allowed, others, anonymous = EXPECTED[url_name]
-    url = reverse(url_name, kwargs=kwargs)
+    url = reverse(url_name, kwargs={key: objects.get(value, value) for key, value in kwargs.items()})
 
     response = client.get(url)
     if anonymous == "login":

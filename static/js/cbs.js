@@ -46,5 +46,21 @@
     toast("You appear to be offline. Check your connection and try again.", "warning");
   });
 
+  // A form marked data-cbs-once posts once: a double click on Approve does not send
+  // a second request. Coming back through the browser's history unlocks it again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-cbs-once")) return;
+    if (form.dataset.cbsSent) { event.preventDefault(); return; }
+    form.dataset.cbsSent = "1";
+    form.querySelectorAll("[type=submit]").forEach(function (button) { button.classList.add("disabled"); });
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-cbs-once]").forEach(function (form) {
+      delete form.dataset.cbsSent;
+      form.querySelectorAll("[type=submit]").forEach(function (button) { button.classList.remove("disabled"); });
+    });
+  });
+
   window.CBS = { toast: toast };
 })();

@@ -1,0 +1,56 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince, timeuntil
+
+from banking.approvals.models import ApprovalRequest
+from banking.core.money import format_money
+
+# Columns a phone can do without; the summary links to everything.
+WIDE_ONLY = {"th": {"class": "d-none d-md-table-cell"}, "td": {"class": "d-none d-md-table-cell"}}
+
+
+class ApprovalQueueTable(tables.Table):
+    created_at = tables.Column(verbose_name="Waiting", attrs={"td": {"class": "text-nowrap"}})
+    summary = tables.Column(verbose_name="Request")
+    branch = tables.Column(verbose_name="Branch", default="Head office", attrs=WIDE_ONLY)
+    maker = tables.Column(verbose_name="Made by", attrs=WIDE_ONLY)
+    amount = tables.Column(verbose_name="Amount", attrs={"th": {"class": "text-end"}, "td": {"class": "amount"}})
+    expires_at = tables.Column(verbose_name="Expires in", attrs=WIDE_ONLY)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = ["created_at", "summary", "branch", "maker", "amount", "expires_at"]
+        orderable = False
+        empty_text = "Nothing is waiting for you. New requests appear here as they arrive."
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "approval-queue"}
+
+    def __init__(self, *args, approval_limit=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.approval_limit = approval_limit
+
+    def render_created_at(self, value):
+        return timesince(value).split(",")[0]
+
+    def render_summary(self, record):
+        return format_html(
+            '<a class="fw-semibold" href="{}">{}</a><div class="small text-body-secondary">{}</div>',
+            reverse("supervisor:request-detail", kwargs={"pk": record.pk}), record.summary, record.kind_label,
+        )
+
+    def render_branch(self, value):
+        return value.name
+
+    def render_maker(self, value):
+        return value.display_name
+
+    def render_amount(self, record):
+        if record.amount is None:
+            return "—"
+        text = format_money(record.amount, record.currency)
+        if record.currency == "INR" and record.amount <= self.approval_limit:
+            return text
+        return format_html('{}<div class="small text-danger">above your limit</div>', text)
+
+    def render_expires_at(self, value):
+        return timeuntil(value).split(",")[0]
