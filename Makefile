@@ -81,5 +81,10 @@ check-deploy: install
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} ALLOWED_HOSTS=bank.example \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+# Ledger throughput against pgbench on the same PostgreSQL, and read latency with
+# 1,000,000 postings. Last line: bench-ledger ratio=<...> target=0.5
+bench-ledger: install-test
+	$(PY) -m banking.ledger.bench
+
 clean:
 	rm -rf $(VENV) var/*.sqlite3* staticfiles e2e/artifacts

@@ -33,6 +33,16 @@ def _describe(obj):
 def record_event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
                  actor=None, **context_overrides):
     """Write one audit event in the current transaction and return it."""
+    event = build_event(action=action, obj=obj, object_type=object_type, object_id=object_id, summary=summary,
+                        before=before, after=after, actor=actor, **context_overrides)
+    event.save(force_insert=True)
+    return event
+
+
+def build_event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
+                actor=None, **context_overrides):
+    """An unsaved audit event with its content hash, for writers that insert it
+    themselves in a combined statement (the ledger's posting path)."""
     ctx = current()
     if obj is not None:
         object_type, object_id = _describe(obj)
@@ -57,7 +67,6 @@ def record_event(*, action, obj=None, object_type="", object_id="", summary="", 
     event.before = _json_roundtrip(before)
     event.after = _json_roundtrip(after)
     event.content_hash = event.compute_hash()
-    event.save(force_insert=True)
     return event
 
 
