@@ -14,5 +14,5 @@ def bank(request):
         "bank_name": settings.CBS_BANK_NAME,
         "business_date": SimpleLazyObject(BusinessDate.objects.current),
         "portal_namespace": namespace,
-        "portal": for_namespace(namespace),
+        "portal": for_namespace(namespace, getattr(request, "user", None)),
     }

@@ -13,6 +13,7 @@ class Section:
     url: str | None
     icon: str
     badge: str | None = None  # URL name of a live count fragment
+    permission: str | None = None  # shown only to people who hold it
 
 
 PORTALS = {
@@ -52,17 +53,23 @@ PORTALS = {
         "title": "Operations",
         "sections": [
             Section("Overview", "ops:home", "bi-speedometer2"),
-            Section("General ledger", None, "bi-journal-text"),
-            Section("Trial balance", None, "bi-calculator"),
+            Section("General ledger", "ops:chart", "bi-journal-text"),
+            Section("Trial balance", "ops:trial-balance", "bi-calculator"),
+            Section("Manual journal", "ops:journal-new", "bi-pencil-square", permission="users.post_manual_journal"),
             Section("My requests", "ops:my-requests", "bi-hourglass-split"),
             Section("Payments", None, "bi-bank"),
             Section("End of day", None, "bi-moon-stars"),
             Section("Compliance", None, "bi-clipboard-check"),
-            Section("Audit trail", "ops:audit-list", "bi-shield-check"),
+            Section("Audit trail", "ops:audit-list", "bi-shield-check", permission="users.view_audit_trail"),
         ],
     },
 }
 
 
-def for_namespace(namespace):
-    return PORTALS.get(namespace)
+def for_namespace(namespace, user=None):
+    """The portal's title and the sections `user` may open."""
+    portal = PORTALS.get(namespace)
+    if portal is None or user is None:
+        return portal
+    sections = [s for s in portal["sections"] if not s.permission or user.has_perm(s.permission)]
+    return {**portal, "sections": sections}

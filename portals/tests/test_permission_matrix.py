@@ -18,6 +18,7 @@ OPS_SIDE = {Role.OPERATIONS, Role.COMPLIANCE, Role.AUDITOR, Role.ADMINISTRATOR}
 AUDIT = {Role.AUDITOR, Role.ADMINISTRATOR}
 # A kwarg value naming an object that the `objects` fixture creates.
 APPROVAL = "<an approval request made by the branch's teller>"
+ENTRY = "<a posted journal entry>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -36,6 +37,12 @@ EXPECTED = {
     # Deciding is POST only: a GET is refused before anything else is looked at.
     "supervisor:request-approve": ({"pk": APPROVAL}, set(), 405, 405),
     "supervisor:request-reject": ({"pk": APPROVAL}, set(), 405, 405),
+    "ops:chart": ({}, OPS_SIDE, 403, "login"),
+    "ops:gl-account": ({"code": "1201"}, OPS_SIDE, 403, "login"),
+    "ops:trial-balance": ({}, OPS_SIDE, 403, "login"),
+    "ops:entry-detail": ({"pk": ENTRY}, OPS_SIDE, 403, "login"),
+    "ops:entry-reverse": ({"pk": ENTRY}, set(), 405, 405),
+    "ops:journal-new": ({}, {Role.OPERATIONS}, 403, "login"),
 }
 
 
@@ -63,8 +70,11 @@ def people(db):
 def objects(people):
     from banking.approvals.tests.factories import make_request, registered_test_kind
 
+    from banking.ledger.tests.helpers import customer_account
+
+    entry = customer_account(10_000).postings.get().entry
     with registered_test_kind():
-        yield {APPROVAL: make_request(people[Role.TELLER]).pk}
+        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk}
 
 
 @pytest.mark.parametrize("url_name", sorted(EXPECTED))

@@ -1,0 +1,82 @@
+"""The ledger's kinds of maker-checker work, registered by the approvals app's
+autodiscovery (the ledger itself imports no other domain app).
+
+- `ledger.manual_journal`: a journal entered by operations, posted when a second
+  person approves it. Payload: {"narration", "lines": [{"account_id", "side", "amount"}]}.
+- `ledger.reversal`: the reversal of a posted entry. Payload: {"entry_id", "reason"}.
+
+Both post with the approval's id as the idempotency key, so an approval that is
+retried posts once; the maker is the entry's maker and the checker its checker.
+"""
+
+from banking.core.errors import ValidationFailed
+from banking.core.money import format_money
+
+from .actions import Line, post_entry, reverse_entry
+from .models import Channel, EntryKind, JournalEntry, LedgerAccount, Side
+
+
+def _lines(payload):
+    try:
+        return [Line(int(line["account_id"]), line["side"], int(line["amount"])) for line in payload["lines"]]
+    except (KeyError, TypeError, ValueError):
+        raise ValidationFailed("The journal's lines are incomplete.") from None
+
+
+def post_approved_journal(approval, checker):
+    entry = post_entry(
+        actor=approval.maker, checker=checker, lines=_lines(approval.payload), kind=EntryKind.MANUAL,
+        narration=approval.payload.get("narration", ""), channel=Channel.OPERATIONS,
+        idempotency_key=f"approval-{approval.pk}", reference=f"AR{approval.pk}",
+    )
+    return {"entry_id": entry.pk, "entry_number": entry.number}
+
+
+def describe_journal(payload):
+    lines = payload.get("lines") or []
+    names = LedgerAccount.objects.in_bulk([line.get("account_id") for line in lines])
+    rows = [("Narration", payload.get("narration", ""))]
+    for line in lines:
+        account = names.get(line.get("account_id"))
+        side = "Debit" if line.get("side") == Side.DEBIT else "Credit"
+        label = f"{account.code} {account.name}" if account else f"account #{line.get('account_id')}"
+        rows.append((side, f"{label}: {format_money(int(line.get('amount', 0)))}"))
+    debits = sum(int(line.get("amount", 0)) for line in lines if line.get("side") == Side.DEBIT)
+    rows.append(("Total", f"{format_money(debits)} debited and credited across {len(lines)} lines"))
+    return rows
+
+
+def reverse_approved_entry(approval, checker):
+    entry = JournalEntry.objects.filter(pk=approval.payload.get("entry_id")).first()
+    if entry is None:
+        raise ValidationFailed("The entry to reverse no longer exists.")
+    reason = approval.payload.get("reason", "")
+    reversal = reverse_entry(
+        actor=approval.maker, checker=checker, entry=entry, idempotency_key=f"approval-{approval.pk}",
+        narration=f"Reversal of {entry.number}: {reason}"[:200],
+    )
+    return {"entry_id": reversal.pk, "entry_number": reversal.number, "reversed_entry_id": entry.pk}
+
+
+def describe_reversal(payload):
+    entry = JournalEntry.objects.filter(pk=payload.get("entry_id")).prefetch_related("postings__account").first()
+    if entry is None:
+        return [("Entry", f"#{payload.get('entry_id')} (not found)"), ("Reason", payload.get("reason", ""))]
+    rows = [
+        ("Entry to reverse", f"{entry.number}, {entry.get_kind_display()}, {entry.business_date:%d %b %Y}"),
+        ("Its narration", entry.narration),
+        ("Amount", format_money(entry.total, entry.currency)),
+        ("Reason", payload.get("reason", "")),
+    ]
+    for posting in entry.postings.all():
+        side = "Will credit" if posting.side == Side.DEBIT else "Will debit"
+        rows.append((side, f"{posting.account.code} {posting.account.name}: {format_money(posting.amount)}"))
+    return rows
+
+
+KINDS = [
+    {"kind": "ledger.manual_journal", "label": "Manual journal", "handler": post_approved_journal,
+     "describe": describe_journal},
+    {"kind": "ledger.reversal", "label": "Reversal of an entry", "handler": reverse_approved_entry,
+     "describe": describe_reversal},
+]
