@@ -7,9 +7,14 @@ from django.utils import timezone
 
 from banking.audit.context import audit_context
 from banking.demo.data import BRANCHES, CUSTOMER_LOGINS, DEMO_PASSWORD, STAFF
-from banking.ledger.models import BusinessDate
+from banking.ledger.actions import Line, post_entry
+from banking.ledger.chart import RBI_SETTLEMENT, SHARE_CAPITAL, ensure_standard_chart, vault_code
+from banking.ledger.models import BusinessDate, EntryKind, LedgerAccount
 from banking.users.models import Branch, StaffProfile, User
 from banking.users.roles import sync_roles
+
+CAPITAL = 500_00_00_000_00  # ₹500 crore
+VAULT_CASH = 50_00_000_00  # ₹50 lakh per branch
 
 
 class Command(BaseCommand):
@@ -39,8 +44,23 @@ class Command(BaseCommand):
                 )
             for username, first, last, email in CUSTOMER_LOGINS:
                 self._user(username, first, last, email, "customer")
+            self._ledger(branches)
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(self.logins_table())
+
+    @staticmethod
+    def _ledger(branches):
+        """The standard chart, the bank's capital at the RBI, and each vault's cash."""
+        chart = ensure_standard_chart([(b.code, b.name) for b in branches.values()])
+        capital, rbi = chart[SHARE_CAPITAL], chart[RBI_SETTLEMENT]
+        post_entry(actor=None, lines=[Line.debit(rbi, CAPITAL), Line.credit(capital, CAPITAL)],
+                   kind=EntryKind.OPENING, narration="Paid-up capital held at the Reserve Bank of India",
+                   idempotency_key="seed-capital")
+        for branch in branches.values():
+            vault = LedgerAccount.objects.get(code=vault_code(branch.code))
+            post_entry(actor=None, lines=[Line.debit(vault, VAULT_CASH), Line.credit(rbi, VAULT_CASH)],
+                       kind=EntryKind.CASH_MOVEMENT, narration=f"Currency chest remittance to {branch.name}",
+                       idempotency_key=f"seed-vault-{branch.code}")
 
     @staticmethod
     def _user(username, first, last, email, role):
