@@ -5,6 +5,11 @@ from django import forms
 from banking.approvals.actions import REASON_MAX
 
 
+class RejectButton(Submit):
+    # Submit's own classes would make it a primary (blue) button.
+    field_classes = "btn btn-outline-danger w-100"
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label="Reason for rejecting",
@@ -21,4 +26,4 @@ class RejectForm(forms.Form):
         self.helper.form_action = action
         self.helper.form_id = "reject-form"
         self.helper.attrs = {"data-cbs-once": ""}
-        self.helper.add_input(Submit("reject", "Reject", css_class="btn-outline-danger"))
+        self.helper.add_input(RejectButton("reject", "Reject"))

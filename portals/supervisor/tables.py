@@ -1,22 +1,22 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.timesince import timesince, timeuntil
 
 from banking.approvals.models import ApprovalRequest
 from banking.core.money import format_money
+from portals.templatetags.ages import age, remaining
 
 # Columns a phone can do without; the summary links to everything.
 WIDE_ONLY = {"th": {"class": "d-none d-md-table-cell"}, "td": {"class": "d-none d-md-table-cell"}}
 
 
 class ApprovalQueueTable(tables.Table):
-    created_at = tables.Column(verbose_name="Waiting", attrs={"td": {"class": "text-nowrap"}})
+    created_at = tables.Column(verbose_name="Sent", attrs={"td": {"class": "text-nowrap"}})
     summary = tables.Column(verbose_name="Request")
     branch = tables.Column(verbose_name="Branch", default="Head office", attrs=WIDE_ONLY)
     maker = tables.Column(verbose_name="Made by", attrs=WIDE_ONLY)
     amount = tables.Column(verbose_name="Amount", attrs={"th": {"class": "text-end"}, "td": {"class": "amount"}})
-    expires_at = tables.Column(verbose_name="Expires in", attrs=WIDE_ONLY)
+    expires_at = tables.Column(verbose_name="Expires", attrs=WIDE_ONLY)
 
     class Meta:
         model = ApprovalRequest
@@ -30,7 +30,7 @@ class ApprovalQueueTable(tables.Table):
         self.approval_limit = approval_limit
 
     def render_created_at(self, value):
-        return timesince(value).split(",")[0]
+        return age(value)
 
     def render_summary(self, record):
         return format_html(
@@ -53,4 +53,4 @@ class ApprovalQueueTable(tables.Table):
         return format_html('{}<div class="small text-danger">above your limit</div>', text)
 
     def render_expires_at(self, value):
-        return timeuntil(value).split(",")[0]
+        return remaining(value)

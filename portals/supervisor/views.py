@@ -1,4 +1,5 @@
 from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +11,7 @@ from django_tables2 import RequestConfig
 from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest, Status
 from banking.core.errors import BankingError
+from banking.core.money import format_money
 from portals import policies
 
 from .filters import ApprovalQueueFilter
@@ -105,7 +107,13 @@ def request_approve(request, pk):
     approval = get_object_or_404(_scope(request.user), pk=pk)
     if _needs_reauthentication(approval, request.user):
         # allauth keeps this POST, asks for the password and then replays it here.
-        return _approve_after_reauthentication(request, approval)
+        try:
+            return _approve_after_reauthentication(request, approval)
+        except ReauthenticationRequired:
+            limit = format_money(settings.CBS_REAUTH_APPROVAL_ABOVE)
+            messages.info(request, f"Approvals above {limit} need your password again; the approval carries on "
+                                   "once you confirm it.")
+            raise
     return _approve(request, approval)
 
 

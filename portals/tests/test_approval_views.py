@@ -178,7 +178,7 @@ def test_detail_shows_the_request_in_words_with_both_decisions(client, superviso
     assert "₹1,23,456.78" in text
     assert teller.display_name in text
     assert supervisor.branch.name in text
-    assert "ago" in text
+    assert "(just now)" in text
     assert detail_url(pending, "approve") in text
     assert detail_url(pending, "reject") in text
     assert '"payee"' not in text  # words, not JSON
@@ -339,6 +339,8 @@ def test_large_approval_asks_for_the_password_again_then_carries_on(client, supe
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
+    asked = client.get(response["Location"])
+    assert "need your password again" in asked.text
     large.refresh_from_db()
     assert large.status == Status.PENDING
     assert "password again" in client.get(detail_url(large)).text
