@@ -75,6 +75,7 @@ LOCAL_APPS = [
     "banking.audit",
     "banking.ledger",
     "banking.approvals",
+    "banking.customers",
     "banking.demo",
     "portals",
 ]
