@@ -66,11 +66,13 @@ def _scope(user):
 
 
 def _needs_reauthentication(approval, user):
+    """Above the threshold, unless the approval would be refused anyway (own
+    request, over the checker's limit): no point asking for a password first."""
     return (
         approval.is_pending
         and approval.maker_id != user.pk
         and approval.amount is not None
-        and approval.amount > settings.CBS_REAUTH_APPROVAL_ABOVE
+        and settings.CBS_REAUTH_APPROVAL_ABOVE < approval.amount <= _approval_limit(user)
     )
 
 

@@ -358,6 +358,14 @@ def test_large_approval_asks_for_the_password_again_then_carries_on(client, supe
     assert work_done_count(large) == 1
 
 
+def test_no_password_is_asked_for_an_approval_that_would_be_refused(client, supervisor, teller):
+    over_limit = make_request(teller, amount=25_00_000_00)  # above both the threshold and the limit
+    client.force_login(supervisor)
+    response = client.post(detail_url(over_limit, "approve"), follow=True)
+    assert response.redirect_chain[0][0] == detail_url(over_limit)
+    assert any("above your approval limit" in text for text in messages_of(response))
+
+
 @override_settings(CBS_REAUTH_APPROVAL_ABOVE=1_00_000_00)
 def test_amount_at_the_threshold_needs_no_reauthentication(client, supervisor, teller):
     at_threshold = make_request(teller, amount=1_00_000_00)
@@ -419,3 +427,20 @@ def test_my_requests_refuses_other_roles(client, branch):
     assert client.get(reverse("ops:my-requests")).status_code == 403
     client.force_login(make_user(Role.TELLER, branch=branch))
     assert client.get(reverse("ops:my-requests")).status_code == 403
+
+
+def test_ages_read_in_one_unit():
+    from portals.templatetags import ages
+
+    def age(moment):  # timesince keeps "5 minutes" together with a no-break space
+        return ages.age(moment).replace("\xa0", " ")
+
+    def remaining(moment):
+        return ages.remaining(moment).replace("\xa0", " ")
+
+    now = timezone.now()
+    assert age(now) == "just now"
+    assert age(now - datetime.timedelta(minutes=5, seconds=10)) == "5 minutes ago"
+    assert age(now - datetime.timedelta(days=2, hours=3)) == "2 days ago"
+    assert remaining(now + datetime.timedelta(hours=23, minutes=59)) == "in 23 hours"
+    assert remaining(now - datetime.timedelta(minutes=1)) == "now"
