@@ -69,7 +69,6 @@ def people(db):
 @pytest.fixture
 def objects(people):
     from banking.approvals.tests.factories import make_request, registered_test_kind
-
     from banking.ledger.tests.helpers import customer_account
 
     entry = customer_account(10_000).postings.get().entry
