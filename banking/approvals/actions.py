@@ -16,6 +16,8 @@ Design overview
        needs no limit: turning work down moves no money.
   Two checkers at the same moment: the second waits on the row lock, then finds the
   request decided and is refused. The handler runs once.
+- Rejection runs the kind's optional `on_reject` hook in the same transaction,
+  after the request is marked rejected, so the owning app's records follow.
 - Approval runs the kind's handler inside the decision's transaction, in a
   savepoint. Either the handler's work and the approval commit together, or the
   handler refuses (raises a BankingError), its work is rolled back to the
@@ -162,6 +164,8 @@ def reject_request(*, actor, request_id, reason):
                 summary=f"Rejected {kind.label}: {approval.summary}",
                 before={"status": Status.PENDING}, after={"status": Status.REJECTED, "reason": reason},
             )
+            if kind.on_reject is not None:
+                kind.on_reject(approval, actor)
     if outcome is not None:
         raise outcome
     return approval

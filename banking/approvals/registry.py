@@ -9,7 +9,11 @@ A kind is owned by the module that knows how to do the work. It tells the queue:
 - `describe(payload) -> [(label, text), ...]`: the payload in words a supervisor
   reads, never raw JSON;
 - `checker_permission`: who may check it ("users.approve_requests" by default);
-- `expires_after`: how long a request waits before it lapses.
+- `expires_after`: how long a request waits before it lapses;
+- `on_reject(approval, checker)`, optional: runs inside the rejection's
+  transaction, after the request is marked rejected, so the owning app can let
+  its own records follow (a customer's KYC goes back to the maker with the
+  reason). It must not refuse: whatever it raises rolls the rejection back.
 
 Registering is one call, from the owning app's `AppConfig.ready()`:
 
@@ -66,6 +70,7 @@ class Kind:
     describe: Callable = describe_plainly
     checker_permission: str = DEFAULT_CHECKER_PERMISSION
     expires_after: datetime.timedelta = DEFAULT_EXPIRY
+    on_reject: Callable | None = None
 
     def __str__(self):
         return self.label
@@ -75,22 +80,22 @@ _kinds: dict[str, Kind] = {}
 
 
 def register(kind, *, label, handler, describe=None, checker_permission=DEFAULT_CHECKER_PERMISSION,
-             expires_after=DEFAULT_EXPIRY):
+             expires_after=DEFAULT_EXPIRY, on_reject=None):
     """Register a kind of request. Registering the same kind again with the same
     handler is harmless; with another handler it is a configuration error."""
     if not isinstance(kind, str) or len(kind) > KIND_MAX_LENGTH or not KIND_RE.match(kind):
         raise ImproperlyConfigured(f"Approval kind {kind!r} must be a dotted lower-case name, as 'app.thing'.")
     if not label:
         raise ImproperlyConfigured(f"Approval kind {kind!r} needs a label.")
-    if not callable(handler) or (describe is not None and not callable(describe)):
-        raise ImproperlyConfigured(f"Approval kind {kind!r}: handler and describe must be callables.")
+    if not callable(handler) or any(hook is not None and not callable(hook) for hook in (describe, on_reject)):
+        raise ImproperlyConfigured(f"Approval kind {kind!r}: handler, describe and on_reject must be callables.")
     if checker_permission.count(".") != 1:
         raise ImproperlyConfigured(f"Approval kind {kind!r}: checker_permission is 'app_label.codename'.")
     if expires_after <= datetime.timedelta(0):
         raise ImproperlyConfigured(f"Approval kind {kind!r}: expires_after must be above zero.")
     entry = Kind(
         name=kind, label=str(label), handler=handler, describe=describe or describe_plainly,
-        checker_permission=checker_permission, expires_after=expires_after,
+        checker_permission=checker_permission, expires_after=expires_after, on_reject=on_reject,
     )
     existing = _kinds.get(kind)
     if existing is not None and existing != entry:
