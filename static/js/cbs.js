@@ -22,7 +22,9 @@
     body.textContent = text;
     var close = document.createElement("button");
     close.type = "button";
-    close.className = "btn-close btn-close-white me-2 m-auto";
+    // Warning and info toasts are light with dark text: the close button stays dark there.
+    var light = level === "warning" || level === "info";
+    close.className = "btn-close me-2 m-auto" + (light ? "" : " btn-close-white");
     close.setAttribute("data-bs-dismiss", "toast");
     close.setAttribute("aria-label", "Close");
     row.appendChild(body);
