@@ -35,6 +35,9 @@ SECRET_KEY = env("SECRET_KEY", "insecure-local-development-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# On when the bank's own reverse proxy (nginx) sets X-Forwarded-For: the audit trail
+# then records the client's address rather than the proxy's.
+TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
