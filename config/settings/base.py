@@ -79,6 +79,7 @@ LOCAL_APPS = [
     "banking.ledger",
     "banking.approvals",
     "banking.customers",
+    "banking.deposits",
     "banking.demo",
     "portals",
 ]
