@@ -134,7 +134,7 @@ def journal_new(request):
     action = request.POST.get("action", "submit")
     data = request.POST
     if action == "recalc":
-        return render(request, template + "#journal-totals", {"totals": running_totals(data)})
+        return render(request, template + "#journal-totals-values", {"totals": running_totals(data)})
     if action == "add":
         data = with_line_added(data)
     elif action.startswith("remove-"):
