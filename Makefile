@@ -5,7 +5,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cbs
+# The suite and check-deploy run on PostgreSQL; `make run` keeps the local settings'
+# SQLite under var/ unless DATABASE_URL is set in the environment.
+POSTGRES_URL := postgres://postgres@127.0.0.1:5432/cbs
+test test-unit test-e2e check-deploy: export DATABASE_URL ?= $(POSTGRES_URL)
 
 # The first Python of 3.12 or newer on this machine (Django 6 needs it).
 FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
