@@ -80,6 +80,7 @@ LOCAL_APPS = [
     "banking.approvals",
     "banking.customers",
     "banking.deposits",
+    "banking.teller",
     "banking.demo",
     "portals",
 ]

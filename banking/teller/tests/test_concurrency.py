@@ -1,0 +1,63 @@
+"""Tellers at different counters withdrawing from one account at the same moment,
+on PostgreSQL with real threads: the account is never overdrawn, each till pays
+out only what was posted, and the books match the notes."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from banking.core.errors import InsufficientFunds
+
+from ..actions import find_till, pay_cash_withdrawal
+from ..denominations import Denominations
+from .factories import OPENING, fresh, funded_branch, key, open_account, supervisor_for, teller_with_open_till
+from .test_cash import assert_counts_match_books
+
+TELLERS = 4
+ROUNDS = 5
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_tellers_withdrawing_from_one_account_at_once_never_overdraw_it():
+    branch = funded_branch()
+    supervisor = supervisor_for(branch)
+    tellers = [teller_with_open_till(branch, supervisor) for _ in range(TELLERS)]
+    # Each round: ₹10,000 in the account and every teller tries to pay ₹6,000 of it.
+    account = open_account(branch, tellers[0], supervisor)
+    paid, refused, unexpected = [], [], []
+    for _ in range(ROUNDS):
+        from banking.ledger.tests.helpers import fund
+
+        fund(account.ledger_account, 10_000_00 - fresh(account).balance)
+        account = fresh(account)
+        barrier = threading.Barrier(TELLERS)
+
+        def withdraw(teller, account=account, barrier=barrier):
+            try:
+                barrier.wait()
+                pay_cash_withdrawal(actor=teller, account=account, amount=6_000_00,
+                                    counts=Denominations(n500=12), idempotency_key=key())
+                paid.append(teller.pk)
+            except InsufficientFunds:
+                refused.append(teller.pk)
+            except Exception as error:  # deadlocks, serialization failures: none expected
+                unexpected.append(repr(error))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=withdraw, args=(teller,)) for teller in tellers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert fresh(account).balance == 4_000_00
+        assert fresh(account).available >= 0
+
+    assert unexpected == []
+    assert len(paid) == ROUNDS and len(refused) == ROUNDS * (TELLERS - 1)
+    for teller in tellers:
+        times = paid.count(teller.pk)
+        assert find_till(teller).counts == OPENING - Denominations(n500=12 * times)
+    assert_counts_match_books()

@@ -1,0 +1,327 @@
+"""Cash deposits, withdrawals, transfers, the teller's limit, reversals and cheques."""
+
+import pytest
+
+from banking.approvals.actions import approve_request, reject_request
+from banking.approvals.models import ApprovalRequest, Status
+from banking.core.errors import (
+    AccountClosed,
+    AccountFrozen,
+    IdempotencyConflict,
+    InsufficientFunds,
+    NotPermitted,
+    ValidationFailed,
+)
+from banking.deposits.models import DepositStatus
+from banking.ledger.models import JournalEntry
+from banking.testing import make_user
+from banking.users.roles import Role
+
+from ..accounts import check_number, look_up
+from ..actions import (
+    CASH_OVER_LIMIT,
+    cancel_cheque,
+    close_till,
+    find_till,
+    issue_cheque_book,
+    pay_cash_withdrawal,
+    request_reversal,
+    stop_cheques,
+    take_cash_deposit,
+    transfer_at_counter,
+)
+from ..denominations import Denominations
+from ..models import Cheque, ChequeStatus, CounterTransaction, TransactionStatus
+from .factories import OPENING, fresh, give_pan, key, open_account, set_status
+from .test_cash import assert_counts_match_books
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(branch, teller, supervisor):
+    return open_account(branch, teller, supervisor, balance=20_000_00)
+
+
+def deposit(teller, account, amount, counts=None, token=None, **extra):
+    counts = counts or Denominations.largest_first(amount)
+    return take_cash_deposit(actor=teller, account=account, amount=amount, counts=counts,
+                             idempotency_key=token or key(), **extra)
+
+
+def withdraw(teller, account, amount, counts=None, token=None, **extra):
+    counts = counts or Denominations.largest_first(amount, find_till(teller).counts)
+    return pay_cash_withdrawal(actor=teller, account=account, amount=amount, counts=counts,
+                               idempotency_key=token or key(), **extra)
+
+
+def entries():
+    return JournalEntry.objects.count()
+
+
+# -- deposits -------------------------------------------------------------------------
+
+
+def test_a_deposit_credits_the_account_and_fills_the_till(teller, account):
+    counts = Denominations(n500=20, n100=5)
+    txn = deposit(teller, account, 10_500_00, counts)
+    assert txn.status == TransactionStatus.POSTED and txn.entry.kind == "cash_deposit"
+    assert fresh(account).balance == 30_500_00
+    assert find_till(teller).counts == OPENING + counts
+    assert txn.entry.reference == txn.number
+    assert_counts_match_books()
+
+
+def test_a_double_pressed_enter_posts_once(teller, account):
+    token = key()
+    first = deposit(teller, account, 1_000_00, token=token)
+    again = deposit(teller, account, 1_000_00, token=token)
+    assert first.pk == again.pk
+    assert CounterTransaction.objects.count() == 1
+    assert fresh(account).balance == 21_000_00
+    with pytest.raises(IdempotencyConflict):
+        deposit(teller, account, 2_000_00, token=token)
+
+
+def test_denominations_that_do_not_add_up_are_refused_and_nothing_moves(teller, account):
+    before = entries()
+    with pytest.raises(ValidationFailed, match="add up to ₹1,000.00, ₹500.00 less"):
+        deposit(teller, account, 1_500_00, Denominations(n500=2))
+    assert entries() == before and not CounterTransaction.objects.exists()
+    assert find_till(teller).counts == OPENING
+
+
+def test_the_pan_threshold(teller, account):
+    deposit(teller, account, 49_900_00)  # below ₹50,000: no PAN
+    with pytest.raises(ValidationFailed, match="₹50,000.00 or more needs the account holder's PAN"):
+        deposit(teller, account, 50_000_00)
+    with pytest.raises(ValidationFailed, match="valid PAN"):
+        deposit(teller, account, 50_000_00, pan="ABCDE12345")
+    txn = deposit(teller, account, 50_000_00, pan="abcde1234f")
+    assert txn.pan == "ABCDE1234F" and txn.masked_pan == "ABXXX1XX4F"
+    give_pan(account.customer)
+    deposit(teller, account, 60_000_00)  # the holder's PAN is on file
+    with pytest.raises(ValidationFailed, match="needs the depositor's PAN"):
+        deposit(teller, account, 60_000_00, depositor_name="Ramesh Gupta")
+
+
+def test_a_depositor_who_is_not_the_holder_is_recorded(teller, account):
+    txn = deposit(teller, account, 500_00, depositor_name="  Ramesh   Gupta ", depositor_mobile="+91 98200 12345")
+    assert (txn.depositor_name, txn.depositor_mobile) == ("Ramesh Gupta", "9820012345")
+    assert txn.entry.narration == "Cash deposit by Ramesh Gupta"
+    with pytest.raises(ValidationFailed, match="10-digit mobile"):
+        deposit(teller, account, 500_00, depositor_name="Ramesh Gupta", depositor_mobile="12345")
+
+
+def test_freeze_rules(branch, teller, supervisor, account):
+    debit_frozen = set_status(account, DepositStatus.DEBIT_FROZEN, supervisor)
+    assert deposit(teller, debit_frozen, 1_000_00).status == TransactionStatus.POSTED
+    with pytest.raises(AccountFrozen, match="debit freeze"):
+        withdraw(teller, debit_frozen, 1_000_00)
+    frozen = set_status(debit_frozen, DepositStatus.FROZEN, supervisor)
+    before = entries()
+    with pytest.raises(AccountFrozen, match="frozen: no money can go in or out"):
+        deposit(teller, frozen, 1_000_00)
+    with pytest.raises(AccountFrozen):
+        withdraw(teller, frozen, 1_000_00)
+    assert entries() == before
+    inoperative = set_status(open_account(branch, teller, supervisor, balance=5_000_00), DepositStatus.INOPERATIVE,
+                             supervisor)
+    deposit(teller, inoperative, 100_00)
+    with pytest.raises(ValidationFailed, match="inoperative"):
+        withdraw(teller, inoperative, 100_00)
+    closed = set_status(open_account(branch, teller, supervisor), DepositStatus.CLOSED, supervisor)
+    with pytest.raises(AccountClosed):
+        deposit(teller, closed, 100_00)
+
+
+def test_wrong_account_numbers_are_refused_in_words(account):
+    assert check_number(f" {account.number[:5]} {account.number[5:]} ") == account.number
+    wrong_digit = account.number[:-1] + str((int(account.number[-1]) + 1) % 10)
+    with pytest.raises(ValidationFailed, match="check digit does not match"):
+        check_number(wrong_digit)
+    with pytest.raises(ValidationFailed, match="15 digits; this one has 14"):
+        check_number(account.number[:-1])
+    with pytest.raises(ValidationFailed, match="digits only"):
+        check_number("12345abc")
+    from banking.core.identifiers import with_check_digit
+
+    with pytest.raises(ValidationFailed, match="There is no account"):
+        look_up(with_check_digit("99999910000001"))
+    found = look_up(account.number)
+    assert found.account.pk == account.pk and found.names == account.customer.display_name
+
+
+def test_cash_needs_an_open_till(branch, supervisor, account):
+    newcomer = make_user(Role.TELLER, branch=branch, mfa=False)
+    with pytest.raises(ValidationFailed, match="open your till first"):
+        deposit(newcomer, account, 100_00)
+
+
+# -- withdrawals ----------------------------------------------------------------------
+
+
+def test_a_withdrawal_pays_out_of_the_till(teller, account):
+    counts = Denominations(n500=4, n100=5)
+    txn = withdraw(teller, account, 2_500_00, counts)
+    assert txn.status == TransactionStatus.POSTED and txn.entry.kind == "cash_withdrawal"
+    assert fresh(account).balance == 17_500_00
+    assert find_till(teller).counts == OPENING - counts
+    assert_counts_match_books()
+
+
+def test_the_till_must_hold_the_notes_it_pays_out(teller, account):
+    before = entries()
+    with pytest.raises(InsufficientFunds, match=r"till does not hold 101 × ₹500 \(it has 100\)"):
+        withdraw(teller, account, 50_500_00, Denominations(n500=101))
+    with pytest.raises(InsufficientFunds, match="Your till holds ₹.*less than the ₹9,00,000.00 to pay"):
+        withdraw(teller, account, 9_00_000_00, Denominations(n500=1800))
+    assert entries() == before and find_till(teller).counts == OPENING
+
+
+def test_no_more_than_the_available_balance(teller, account):
+    with pytest.raises(InsufficientFunds, match="has ₹20,000.00 available, less than ₹20,500.00"):
+        withdraw(teller, account, 20_500_00)
+    assert fresh(account).balance == 20_000_00
+
+
+# -- cheques ----------------------------------------------------------------------------
+
+
+def test_cheques_paid_stopped_cancelled_and_from_another_account(branch, teller, supervisor, account):
+    book = issue_cheque_book(actor=teller, account=account, leaves=10)
+    first = book.first_number
+    txn = withdraw(teller, account, 1_000_00, cheque_number=f"{first:06d}")
+    assert txn.cheque.number == first and txn.entry.narration == f"Cash withdrawal by cheque {first:06d}"
+    assert Cheque.objects.get(number=first).status == ChequeStatus.PAID
+    with pytest.raises(ValidationFailed, match="already been paid"):
+        withdraw(teller, account, 1_000_00, cheque_number=str(first))
+    assert stop_cheques(actor=teller, account=account, first=first + 1, last=first + 3, reason="Lost") == 3
+    with pytest.raises(ValidationFailed, match=f"Payment of cheque {first + 2:06d} is stopped: Lost"):
+        withdraw(teller, account, 1_000_00, cheque_number=str(first + 2))
+    with pytest.raises(ValidationFailed, match="already stopped"):
+        stop_cheques(actor=teller, account=account, first=first + 3, reason="Again")
+    cancel_cheque(actor=teller, account=account, number=first + 4, reason="Spoilt")
+    with pytest.raises(ValidationFailed, match="was cancelled: Spoilt"):
+        withdraw(teller, account, 1_000_00, cheque_number=str(first + 4))
+
+    other = open_account(branch, teller, supervisor, balance=5_000_00)
+    other_book = issue_cheque_book(actor=teller, account=other, leaves=10)
+    assert other_book.first_number == book.last_number + 1  # numbers run on in the branch
+    before = entries()
+    with pytest.raises(ValidationFailed, match="from another account's cheque book"):
+        withdraw(teller, account, 1_000_00, cheque_number=str(other_book.first_number))
+    with pytest.raises(ValidationFailed, match="was not issued to account"):
+        withdraw(teller, account, 1_000_00, cheque_number="999999")
+    with pytest.raises(ValidationFailed, match="overlap a book"):
+        issue_cheque_book(actor=teller, account=other, leaves=20, first_number=first + 5)
+    with pytest.raises(ValidationFailed, match="another account's cheque book"):
+        stop_cheques(actor=teller, account=account, first=other_book.first_number, reason="Lost")
+    assert entries() == before
+
+
+# -- the teller's limit -------------------------------------------------------------------
+
+
+def test_over_limit_cash_waits_for_approval_and_posts_exactly_once(branch, supervisor, account):
+    from .factories import teller_with_open_till
+
+    teller = teller_with_open_till(branch, supervisor, cash_limit=10_000_00)
+    before = entries()
+    txn = withdraw(teller, account, 15_000_00)
+    assert txn.status == TransactionStatus.PENDING and txn.is_waiting
+    assert txn.approval.kind == CASH_OVER_LIMIT and txn.approval.amount == 15_000_00
+    assert entries() == before and fresh(account).balance == 20_000_00
+    with pytest.raises(NotPermitted):
+        approve_request(actor=teller, request_id=txn.approval_id)
+    approve_request(actor=supervisor, request_id=txn.approval_id)
+    txn.refresh_from_db()
+    assert txn.status == TransactionStatus.POSTED and txn.entry.checker == supervisor
+    assert entries() == before + 1
+    assert fresh(account).balance == 5_000_00
+    with pytest.raises(Exception, match="already approved"):
+        approve_request(actor=supervisor, request_id=txn.approval_id)
+    assert entries() == before + 1
+    assert_counts_match_books()
+
+
+def test_a_rejected_over_limit_deposit_posts_nothing(branch, supervisor, account):
+    from .factories import teller_with_open_till
+
+    teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00)
+    txn = deposit(teller, account, 5_000_00)
+    reject_request(actor=supervisor, request_id=txn.approval_id, reason="Customer left")
+    txn.refresh_from_db()
+    assert txn.status == TransactionStatus.PENDING and txn.is_refused and txn.shown_status == "Rejected"
+    assert fresh(account).balance == 20_000_00
+    assert find_till(teller).counts == OPENING
+
+
+def test_an_approval_fails_cleanly_when_the_till_has_paid_the_notes_meanwhile(branch, supervisor, account):
+    from .factories import teller_with_open_till
+
+    teller = teller_with_open_till(branch, supervisor, Denominations(n500=30), cash_limit=10_000_00)
+    rich = open_account(branch, teller, supervisor, balance=50_000_00)
+    waiting = withdraw(teller, rich, 12_000_00, Denominations(n500=24))
+    withdraw(teller, account, 10_000_00, Denominations(n500=20))
+    with pytest.raises(InsufficientFunds, match="no longer holds 24 × ₹500"):
+        approve_request(actor=supervisor, request_id=waiting.approval_id)
+    assert ApprovalRequest.objects.get(pk=waiting.approval_id).status == Status.FAILED
+    assert fresh(rich).balance == 50_000_00
+    assert_counts_match_books()
+
+
+def test_a_till_with_a_transaction_waiting_cannot_close(branch, supervisor, account):
+    from .factories import teller_with_open_till
+
+    teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00)
+    deposit(teller, account, 5_000_00)
+    with pytest.raises(ValidationFailed, match="still waiting for approval"):
+        close_till(actor=teller, counted=OPENING, idempotency_key=key())
+
+
+# -- transfers ----------------------------------------------------------------------------
+
+
+def test_a_transfer_at_the_counter(branch, teller, supervisor, account):
+    other = open_account(branch, teller, supervisor)
+    txn = transfer_at_counter(actor=teller, account=account, to_account=other, amount=7_500_50,
+                              idempotency_key=key())
+    assert txn.status == TransactionStatus.POSTED and txn.till is None
+    assert fresh(account).balance == 12_499_50 and fresh(other).balance == 7_500_50
+    with pytest.raises(ValidationFailed, match="same"):
+        transfer_at_counter(actor=teller, account=account, to_account=account, amount=100, idempotency_key=key())
+    with pytest.raises(InsufficientFunds):
+        transfer_at_counter(actor=teller, account=account, to_account=other, amount=50_000_00,
+                            idempotency_key=key())
+
+
+# -- reversal ---------------------------------------------------------------------------------
+
+
+def test_a_reversed_deposit_restores_the_till_and_the_account(teller, supervisor, account):
+    counts = Denominations(n500=10, n200=5)
+    txn = deposit(teller, account, 6_000_00, counts)
+    request = request_reversal(actor=teller, transaction_id=txn.pk, reason="Credited to the wrong account")
+    assert fresh(account).balance == 26_000_00  # nothing until a supervisor approves
+    with pytest.raises(ValidationFailed, match="already waiting"):
+        request_reversal(actor=teller, transaction_id=txn.pk, reason="Again")
+    approve_request(actor=supervisor, request_id=request.pk)
+    txn.refresh_from_db()
+    assert txn.status == TransactionStatus.REVERSED and txn.reversal_entry.reversal_of_id == txn.entry_id
+    assert fresh(account).balance == 20_000_00
+    assert find_till(teller).counts == OPENING
+    with pytest.raises(ValidationFailed, match="already been reversed"):
+        request_reversal(actor=teller, transaction_id=txn.pk, reason="Again")
+    assert_counts_match_books()
+
+
+def test_a_reversed_withdrawal_puts_the_notes_back(teller, supervisor, account):
+    book = issue_cheque_book(actor=teller, account=account, leaves=10)
+    txn = withdraw(teller, account, 3_000_00, Denominations(n500=6), cheque_number=str(book.first_number))
+    approve_request(actor=supervisor,
+                    request_id=request_reversal(actor=teller, transaction_id=txn.pk, reason="Wrong account").pk)
+    assert fresh(account).balance == 20_000_00
+    assert find_till(teller).counts == OPENING
+    assert Cheque.objects.get(number=book.first_number).status == ChequeStatus.UNUSED
+    assert_counts_match_books()
