@@ -45,7 +45,7 @@ PORTALS = {
             Section("Accounts", "customer:home", "bi-wallet2"),
             Section("Pay and transfer", None, "bi-send"),
             Section("Payees", None, "bi-person-lines-fill"),
-            Section("Statements", None, "bi-file-earmark-text"),
+            Section("Statements", "customer:statements", "bi-file-earmark-text"),
             Section("Security", "mfa_index", "bi-shield-lock"),
         ],
     },

@@ -1,9 +1,25 @@
 from django.urls import path
 
-from . import views
+from . import deposit_views, views
 
 app_name = "teller"
 urlpatterns = [
     path("", views.home, name="home"),
     path("requests/", views.my_requests, name="my-requests"),
+    # Deposit accounts (the Accounts section of customer 360), statements, internet banking
+    path("customers/<int:pk>/accounts/", deposit_views.customer_accounts, name="customer-accounts"),
+    path("customers/<int:pk>/accounts/new/", deposit_views.account_open, name="account-open"),
+    path("customers/<int:pk>/fixed-deposits/new/", deposit_views.fd_open, name="fd-open"),
+    path("customers/<int:pk>/recurring-deposits/new/", deposit_views.rd_open, name="rd-open"),
+    path("customers/<int:pk>/internet-banking/", deposit_views.internet_banking, name="internet-banking"),
+    path("accounts/<str:number>/holds/new/", deposit_views.hold_new, name="hold-new"),
+    path("accounts/<str:number>/holds/<int:hold_id>/release/", deposit_views.hold_release, name="hold-release"),
+    path("accounts/<str:number>/freeze/", deposit_views.account_freeze, name="account-freeze"),
+    path("accounts/<str:number>/unfreeze/", deposit_views.account_unfreeze, name="account-unfreeze"),
+    path("accounts/<str:number>/close/", deposit_views.account_close, name="account-close"),
+    path("accounts/<str:number>/reactivate/", deposit_views.account_reactivate, name="account-reactivate"),
+    path("accounts/<str:number>/close-early/", deposit_views.fd_close, name="fd-close"),
+    path("accounts/<str:number>/statement/", deposit_views.statement, name="statement"),
+    path("accounts/<str:number>/statement.csv", deposit_views.statement_csv, name="statement-csv"),
+    path("accounts/<str:number>/statement.pdf", deposit_views.statement_pdf, name="statement-pdf"),
 ]

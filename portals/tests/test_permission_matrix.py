@@ -19,6 +19,11 @@ AUDIT = {Role.AUDITOR, Role.ADMINISTRATOR}
 # A kwarg value naming an object that the `objects` fixture creates.
 APPROVAL = "<an approval request made by the branch's teller>"
 ENTRY = "<a posted journal entry>"
+CUSTOMER = "<a verified customer>"
+ACCOUNT = "<the customer's savings account number>"
+FIXED_DEPOSIT = "<the customer's fixed deposit number>"
+HOLD = "<a hold on the savings account>"
+ACTIVATION = "<an internet banking activation token>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -43,6 +48,30 @@ EXPECTED = {
     "ops:entry-detail": ({"pk": ENTRY}, OPS_SIDE, 403, "login"),
     "ops:entry-reverse": ({"pk": ENTRY}, set(), 405, 405),
     "ops:journal-new": ({}, {Role.OPERATIONS}, 403, "login"),
+    # Deposit accounts at the counter: tellers work bank-wide.
+    "teller:customer-accounts": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
+    "teller:account-open": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
+    "teller:fd-open": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
+    "teller:rd-open": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
+    "teller:internet-banking": ({"pk": CUSTOMER}, set(), 405, 405),
+    "teller:hold-new": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:hold-release": ({"number": ACCOUNT, "hold_id": HOLD}, TELLER_SIDE, 403, "login"),
+    "teller:account-freeze": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:account-unfreeze": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:account-close": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:account-reactivate": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:fd-close": ({"number": FIXED_DEPOSIT}, TELLER_SIDE, 403, "login"),
+    "teller:statement": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:statement-csv": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    "teller:statement-pdf": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    # Internet banking: the customer's own accounts only (another's number is a 404).
+    "customer:account": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
+    "customer:statements": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:statement": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
+    "customer:statement-csv": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
+    "customer:statement-pdf": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
+    # The emailed one-time link: open to anyone holding a valid token.
+    "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
 }
 
 
@@ -72,8 +101,30 @@ def objects(people):
     from banking.ledger.tests.helpers import customer_account
 
     entry = customer_account(10_000).postings.get().entry
+    deposits = _deposit_objects(people)
     with registered_test_kind():
-        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk}
+        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits}
+
+
+def _deposit_objects(people):
+    """A verified customer (whose internet banking login is the matrix's customer)
+    with a savings account, a hold on it and a fixed deposit; and an activation
+    token for another customer."""
+    from banking.deposits import actions
+    from banking.deposits import internet_banking as ib
+    from banking.deposits.tests.factories import Bank, make_customer
+
+    bank = Bank()
+    bank.customer.user = people[Role.CUSTOMER]
+    bank.customer.save(update_fields=["user"])
+    savings = bank.open_account(deposit=50_000_00)
+    hold = actions.place_account_hold(actor=bank.teller, account=savings, amount=100_00, reason="Test lien")
+    fd = actions.open_fixed_deposit(actor=bank.teller, source=savings, principal=10_000_00, months=12,
+                                    idempotency_key="matrix-fd")
+    newcomer = make_customer(branch=bank.branch, created_by=bank.teller)
+    login = ib.enable_internet_banking(actor=bank.teller, customer=newcomer, link_for=str)
+    return {CUSTOMER: bank.customer.pk, ACCOUNT: savings.number, FIXED_DEPOSIT: fd.number, HOLD: hold.pk,
+            ACTIVATION: ib.make_activation_token(login)}
 
 
 @pytest.mark.parametrize("url_name", sorted(EXPECTED))
