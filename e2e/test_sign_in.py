@@ -48,15 +48,20 @@ def test_role_lands_in_its_portal(page, role, width, business_date):
     sign_in(page, user)
 
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-    expect(page.get_by_role("heading", name="Welcome, Asha Kulkarni")).to_be_visible()
-    who = page.get_by_role("region", name=re.compile("Welcome"))
-    expect(value_of(who, "Signed in as")).to_have_text(user.username)
-    expect(value_of(who, "Role")).to_have_text(role.label)
-    expect(value_of(who, "Business date")).to_have_text("Tuesday, 31 March 2026")
-    if branch:
-        expect(value_of(who, "Branch")).to_have_text("Fort, Mumbai (CBSB0000041)")
+    if role == Role.CUSTOMER:
+        # Internet banking opens on the customer's accounts, greeted by name.
+        expect(page.get_by_role("heading", name="Hello, Asha Kulkarni")).to_be_visible()
+        expect(page.get_by_text("Balances as of 31 Mar 2026")).to_be_visible()
     else:
-        expect(who.get_by_text("Branch", exact=True)).to_have_count(0)
+        expect(page.get_by_role("heading", name="Welcome, Asha Kulkarni")).to_be_visible()
+        who = page.get_by_role("region", name=re.compile("Welcome"))
+        expect(value_of(who, "Signed in as")).to_have_text(user.username)
+        expect(value_of(who, "Role")).to_have_text(role.label)
+        expect(value_of(who, "Business date")).to_have_text("Tuesday, 31 March 2026")
+        if branch:
+            expect(value_of(who, "Branch")).to_have_text("Fort, Mumbai (CBSB0000041)")
+        else:
+            expect(who.get_by_text("Branch", exact=True)).to_have_count(0)
 
     screenshot(page, f"home-{role.value}-{width}")
 
@@ -74,7 +79,10 @@ def test_role_lands_in_its_portal(page, role, width, business_date):
         expect(menu_button).to_be_hidden()
         expect(section_link).to_be_visible()
     expect(nav.get_by_text("31 Mar 2026")).to_be_visible()
-    expect(nav.get_by_role("button", name="Asha Kulkarni")).to_be_visible()
+    # The person's menu names their role (and branch) on every page of the portal.
+    nav.get_by_role("button", name="Asha Kulkarni").click()
+    expect(nav.get_by_text(role.label + (" · Fort, Mumbai" if branch else ""), exact=True)).to_be_visible()
+    expect(nav.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", [1280, 390])
