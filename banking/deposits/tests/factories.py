@@ -40,10 +40,20 @@ def make_customer(*, branch, created_by, verified=True, **fields):
     return Customer.objects.create(**defaults)
 
 
+def ensure_products():
+    """The standard products, which a flushed (transactional) test database has lost."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("banking.deposits.migrations.0002_standard_products").create_products(apps, None)
+
+
 class Bank:
-    """A branch with its chart, a teller, a supervisor and a verified customer."""
+    """A branch with its chart and products, a teller, a supervisor and a verified customer."""
 
     def __init__(self):
+        ensure_products()
         self.branch = make_branch()
         ensure_standard_chart([(self.branch.code, self.branch.name)])
         self.teller = make_user("teller", branch=self.branch)
