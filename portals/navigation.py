@@ -22,12 +22,12 @@ PORTALS = {
         "sections": [
             Section("Counter", "teller:home", "bi-house-door"),
             Section("Customers", None, "bi-people"),
-            Section("Cash deposit", None, "bi-box-arrow-in-down"),
-            Section("Cash withdrawal", None, "bi-box-arrow-up"),
-            Section("Transfers", None, "bi-arrow-left-right"),
-            Section("Cheques", None, "bi-journal-check"),
+            Section("Cash deposit", "teller:deposit", "bi-box-arrow-in-down"),
+            Section("Cash withdrawal", "teller:withdrawal", "bi-box-arrow-up"),
+            Section("Transfers", "teller:transfer", "bi-arrow-left-right"),
+            Section("Cheques", "teller:cheques", "bi-journal-check"),
             Section("My requests", "teller:my-requests", "bi-hourglass-split"),
-            Section("My till", None, "bi-safe"),
+            Section("My till", "teller:till", "bi-safe"),
         ],
     },
     "supervisor": {
@@ -35,8 +35,8 @@ PORTALS = {
         "sections": [
             Section("Overview", "supervisor:home", "bi-house-door"),
             Section("Approval queue", "supervisor:queue", "bi-inboxes", badge="supervisor:queue-count"),
-            Section("Tills and vault", None, "bi-safe2"),
-            Section("Branch reports", None, "bi-file-earmark-bar-graph"),
+            Section("Tills and vault", "supervisor:tills", "bi-safe2"),
+            Section("Branch reports", "supervisor:cash-position", "bi-file-earmark-bar-graph"),
         ],
     },
     "customer": {

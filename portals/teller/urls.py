@@ -1,11 +1,27 @@
 from django.urls import path
 
-from . import deposit_views, views
+from . import cash_views, cheque_views, counter_views, deposit_views, views
 
 app_name = "teller"
 urlpatterns = [
     path("", views.home, name="home"),
     path("requests/", views.my_requests, name="my-requests"),
+    # The counter: cash, transfers, receipts, the till and cheque books
+    path("deposit/", counter_views.deposit, name="deposit"),
+    path("withdrawal/", counter_views.withdrawal, name="withdrawal"),
+    path("transfer/", counter_views.transfer, name="transfer"),
+    path("lookup/", counter_views.account_lookup, name="account-lookup"),
+    path("transactions/<int:pk>/", counter_views.transaction_detail, name="transaction"),
+    path("transactions/<int:pk>/reverse/", counter_views.transaction_reverse, name="transaction-reverse"),
+    path("till/", cash_views.till, name="till"),
+    path("till/open/", cash_views.till_open, name="till-open"),
+    path("till/request/", cash_views.till_request, name="till-request"),
+    path("till/return/", cash_views.till_return, name="till-return"),
+    path("till/close/", cash_views.till_close, name="till-close"),
+    path("cheques/", cheque_views.cheques, name="cheques"),
+    path("cheques/issue/", cheque_views.cheque_book_issue, name="cheque-book-issue"),
+    path("cheques/stop/", cheque_views.cheque_stop, name="cheque-stop"),
+    path("cheques/cancel/", cheque_views.cheque_cancel, name="cheque-cancel"),
     # Deposit accounts (the Accounts section of customer 360), statements, internet banking
     path("customers/<int:pk>/accounts/", deposit_views.customer_accounts, name="customer-accounts"),
     path("customers/<int:pk>/accounts/new/", deposit_views.account_open, name="account-open"),

@@ -24,6 +24,7 @@ ACCOUNT = "<the customer's savings account number>"
 FIXED_DEPOSIT = "<the customer's fixed deposit number>"
 HOLD = "<a hold on the savings account>"
 ACTIVATION = "<an internet banking activation token>"
+COUNTER_TXN = "<a cash deposit taken at the people's branch>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -72,6 +73,27 @@ EXPECTED = {
     "customer:statement-pdf": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     # The emailed one-time link: open to anyone holding a valid token.
     "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
+    # The counter: cash, transfers and cheques at the teller's own branch; posting is POST only.
+    "teller:deposit": ({}, TELLER_SIDE, 403, "login"),
+    "teller:withdrawal": ({}, TELLER_SIDE, 403, "login"),
+    "teller:transfer": ({}, TELLER_SIDE, 403, "login"),
+    "teller:account-lookup": ({}, TELLER_SIDE, 403, "login"),
+    "teller:transaction": ({"pk": COUNTER_TXN}, TELLER_SIDE, 403, "login"),
+    "teller:transaction-reverse": ({"pk": COUNTER_TXN}, set(), 405, 405),
+    "teller:till": ({}, TELLER_SIDE, 403, "login"),
+    "teller:till-open": ({}, TELLER_SIDE, 403, "login"),
+    "teller:till-request": ({}, TELLER_SIDE, 403, "login"),
+    "teller:till-return": ({}, TELLER_SIDE, 403, "login"),
+    "teller:till-close": ({}, TELLER_SIDE, 403, "login"),
+    "teller:cheques": ({}, TELLER_SIDE, 403, "login"),
+    "teller:cheque-book-issue": ({}, set(), 405, 405),
+    "teller:cheque-stop": ({}, set(), 405, 405),
+    "teller:cheque-cancel": ({}, set(), 405, 405),
+    # The branch's cash, for its head tellers and manager.
+    "supervisor:tills": ({}, SUPERVISORS, 403, "login"),
+    "supervisor:branch-close": ({}, set(), 405, 405),
+    "supervisor:cash-position": ({}, SUPERVISORS, 403, "login"),
+    "supervisor:cash-differences": ({}, SUPERVISORS, 403, "login"),
 }
 
 
@@ -102,8 +124,27 @@ def objects(people):
 
     entry = customer_account(10_000).postings.get().entry
     deposits = _deposit_objects(people)
+    counter = _counter_objects(people)
     with registered_test_kind():
-        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits}
+        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter}
+
+
+def _counter_objects(people):
+    """A cash deposit taken by another teller at the people's branch."""
+    from banking.ledger.chart import ensure_standard_chart
+    from banking.teller.actions import fund_vault, take_cash_deposit
+    from banking.teller.denominations import Denominations
+    from banking.teller.tests.factories import key, open_account, supervisor_for, teller_with_open_till
+
+    branch = people[Role.TELLER].branch
+    ensure_standard_chart([(branch.code, branch.name)])
+    fund_vault(actor=None, branch=branch, counts=Denominations(n500=100), idempotency_key=key())
+    checker = supervisor_for(branch)
+    teller = teller_with_open_till(branch, checker, Denominations(n500=10))
+    account = open_account(branch, teller, checker)
+    txn = take_cash_deposit(actor=teller, account=account, amount=500_00, counts=Denominations(n500=1),
+                            idempotency_key=key())
+    return {COUNTER_TXN: txn.pk}
 
 
 def _deposit_objects(people):

@@ -25,12 +25,12 @@ def funded_branch(counts=VAULT_CASH, **extra):
     return branch
 
 
-def supervisor_for(branch, limit=1_00_00_000_00, **extra):
-    return make_user(Role.SUPERVISOR, branch=branch, approval_limit=limit, mfa=False, **extra)
+def supervisor_for(branch, limit=1_00_00_000_00, *, mfa=False, **extra):
+    return make_user(Role.SUPERVISOR, branch=branch, approval_limit=limit, mfa=mfa, **extra)
 
 
-def teller_with_open_till(branch, supervisor, counts=OPENING, *, cash_limit=None, **extra):
-    teller = make_user(Role.TELLER, branch=branch, mfa=False, **extra)
+def teller_with_open_till(branch, supervisor, counts=OPENING, *, cash_limit=None, mfa=False, **extra):
+    teller = make_user(Role.TELLER, branch=branch, mfa=mfa, **extra)
     if cash_limit is not None:
         teller.staff_profile.cash_limit = cash_limit
         teller.staff_profile.save()

@@ -257,3 +257,12 @@ def test_a_supervisor_of_another_branch_cannot_sign_off(branch, supervisor, tell
     day = close_till(actor=teller, counted=OPENING, idempotency_key=key())
     with pytest.raises(NotPermitted, match="another branch"):
         approve_request(actor=elsewhere, request_id=day.close_request_id)
+
+
+def test_amounts_in_words():
+    from ..words import rupees_in_words
+
+    assert rupees_in_words(1_20_500_00) == "Rupees One Lakh Twenty Thousand Five Hundred Only"
+    assert rupees_in_words(12_34_56_789_50) == (
+        "Rupees Twelve Crore Thirty Four Lakh Fifty Six Thousand Seven Hundred Eighty Nine and Fifty Paise Only")
+    assert rupees_in_words(100_00) == "Rupees One Hundred Only"

@@ -1,0 +1,363 @@
+"""The teller's counter and the supervisor's cash screens, through the browser's eyes:
+happy paths, refusals in the teller's words, the live fragments and their query counts."""
+
+import html
+import time
+
+import pytest
+from django.urls import reverse
+
+from banking.approvals.actions import approve_request
+from banking.approvals.models import ApprovalRequest
+from banking.teller.actions import close_till, find_till, issue_cheque_book, take_cash_deposit
+from banking.teller.denominations import Denominations
+from banking.teller.models import CounterTransaction, TillDay
+from banking.teller.tests.factories import (
+    OPENING,
+    fresh,
+    funded_branch,
+    key,
+    open_account,
+    supervisor_for,
+    teller_with_open_till,
+)
+from banking.testing import make_user
+from banking.users.roles import Role
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def branch(db):
+    return funded_branch()
+
+
+@pytest.fixture
+def supervisor(branch):
+    return supervisor_for(branch, mfa=True)
+
+
+@pytest.fixture
+def teller(branch, supervisor):
+    return teller_with_open_till(branch, supervisor, mfa=True)
+
+
+@pytest.fixture
+def account(branch, teller, supervisor):
+    return open_account(branch, teller, supervisor, balance=20_000_00)
+
+
+@pytest.fixture
+def signed_in(client, teller):
+    client.force_login(teller)
+    return client
+
+
+def cash(counts, **fields):
+    data = {name: str(value) for name, value in counts.as_dict().items() if value}
+    data.update(fields)
+    return data
+
+
+def deposit_data(account, amount="1,500", counts=Denominations(n500=3), token=None, **extra):
+    return cash(counts, account=account.number, amount=amount, idempotency_key=token or key(), **extra)
+
+
+def text(response):
+    """What the page says, with HTML entities (an escaped apostrophe) read back."""
+    return html.unescape(response.content.decode())
+
+
+def messages_of(response):
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# -- the deposit screen ----------------------------------------------------------------------
+
+
+def test_the_deposit_screen_is_one_form_for_the_keyboard(signed_in):
+    response = signed_in.get(reverse("teller:deposit"))
+    assert response.status_code == 200
+    html = text(response)
+    assert 'accesskey="a"' in html and 'accesskey="m"' in html and 'accesskey="n"' in html
+    assert 'name="idempotency_key"' in html and "autofocus" in html
+    assert 'data-cbs-next="id_amount"' in html and "Till open" in html
+
+
+def test_a_deposit_posts_and_shows_the_receipt(signed_in, teller, account):
+    response = signed_in.post(reverse("teller:deposit"), deposit_data(account, "1,500.00"))
+    txn = CounterTransaction.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("teller:transaction", args=[txn.pk])
+    receipt = signed_in.get(response["Location"])
+    assert "Cash deposit receipt" in text(receipt) and "₹1,500.00" in text(receipt)
+    assert "Rupees One Thousand Five Hundred Only" in text(receipt)
+    assert txn.entry.number in text(receipt)
+    assert fresh(account).balance == 21_500_00
+
+
+def test_a_double_pressed_enter_posts_once(signed_in, account):
+    data = deposit_data(account)
+    first = signed_in.post(reverse("teller:deposit"), data)
+    second = signed_in.post(reverse("teller:deposit"), data)
+    assert first["Location"] == second["Location"]
+    assert CounterTransaction.objects.count() == 1
+    assert fresh(account).balance == 21_500_00
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"account": "123456789012345"}, "check digit does not match"),
+    ({"account": "12345"}, "15 digits; this one has 5"),
+    ({"amount": "2,000"}, "add up to ₹1,500.00, ₹500.00 less than the amount of ₹2,000.00"),
+    ({"n500": "-3"}, "count of ₹500 notes cannot be negative"),
+    ({"n100": "two"}, "count of ₹100 notes as a whole number"),
+    ({"amount": "abc"}, "Enter the amount as a number"),
+    ({"amount": "1500.50"}, "whole rupees"),
+])
+def test_bad_input_at_the_counter_is_refused_in_words(signed_in, teller, account, change, message):
+    response = signed_in.post(reverse("teller:deposit"), {**deposit_data(account), **change})
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not CounterTransaction.objects.exists()
+    assert find_till(teller).counts == OPENING
+    assert fresh(account).balance == 20_000_00
+
+
+def test_a_frozen_account_is_refused_against_the_account_field(signed_in, supervisor, account):
+    from banking.deposits.models import DepositStatus
+    from banking.teller.tests.factories import set_status
+
+    frozen = set_status(account, DepositStatus.FROZEN, supervisor)
+    response = signed_in.post(reverse("teller:deposit"), deposit_data(frozen))
+    assert "frozen: no money can go in or out" in text(response)
+    assert not CounterTransaction.objects.exists()
+
+
+def test_a_session_that_expired_mid_entry_posts_nothing(client, teller, account):
+    client.force_login(teller)
+    session = client.session
+    session["cbs_last_seen"] = int(time.time()) - 16 * 60
+    session.save()
+    response = client.post(reverse("teller:deposit"), deposit_data(account))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert "next=/teller/deposit/" in response["Location"]
+    assert not CounterTransaction.objects.exists()
+    assert fresh(account).balance == 20_000_00
+
+
+def deposits(teller, account, times):
+    for _ in range(times):
+        take_cash_deposit(actor=teller, account=account, amount=500_00, counts=Denominations(n500=1),
+                          idempotency_key=key())
+
+
+def assert_queries_do_not_grow(limit, request, add_transactions, django_assert_max_num_queries):
+    """At most `limit` queries, and no more after many more transactions."""
+    request()  # the session's first touch
+    add_transactions(1)
+    with django_assert_max_num_queries(limit) as few:
+        request()
+    add_transactions(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        request()
+
+
+def test_the_deposit_screen_runs_a_bounded_number_of_queries(signed_in, teller, account,
+                                                              django_assert_max_num_queries):
+    assert_queries_do_not_grow(
+        16, lambda: signed_in.get(reverse("teller:deposit") + f"?account={account.number}"),
+        lambda n: deposits(teller, account, n), django_assert_max_num_queries)
+
+
+# -- the account look-up -----------------------------------------------------------------------
+
+
+def test_the_look_up_shows_the_holder_status_and_balance(signed_in, account):
+    response = signed_in.get(reverse("teller:account-lookup"), {"account": account.number, "purpose": "deposit"},
+                             headers=HTMX)
+    assert account.customer.display_name in text(response)
+    assert "Active" in text(response) and "₹20,000.00" in text(response)
+    assert "<html" not in text(response)
+
+
+def test_the_look_up_says_what_is_wrong_before_the_amount(signed_in, supervisor, account):
+    lookup = reverse("teller:account-lookup")
+    typing = signed_in.get(lookup, {"account": account.number[:9]}, headers=HTMX)
+    assert "9 of 15 digits" in text(typing)
+    wrong = account.number[:-1] + str((int(account.number[-1]) + 1) % 10)
+    assert "check digit does not match" in text(signed_in.get(lookup, {"account": wrong}, headers=HTMX))
+    from banking.deposits.models import DepositStatus
+    from banking.teller.tests.factories import set_status
+
+    set_status(account, DepositStatus.DEBIT_FROZEN, supervisor)
+    assert "debit freeze" in signed_in.get(lookup, {"account": account.number, "purpose": "withdrawal"},
+                                           headers=HTMX).text
+    assert "Debit freeze: deposits are accepted" in signed_in.get(lookup, {"account": account.number},
+                                                                  headers=HTMX).text
+
+
+def test_the_look_up_runs_a_bounded_number_of_queries(signed_in, teller, account, django_assert_max_num_queries):
+    assert_queries_do_not_grow(
+        9, lambda: signed_in.get(reverse("teller:account-lookup"),
+                                 {"account": account.number, "purpose": "withdrawal"}, headers=HTMX),
+        lambda n: deposits(teller, account, n), django_assert_max_num_queries)
+
+
+# -- withdrawals and cheques -------------------------------------------------------------------
+
+
+def test_a_withdrawal_over_the_tills_cash_is_refused(signed_in, teller, branch, supervisor):
+    rich = open_account(branch, teller, supervisor, balance=20_00_000_00)
+    data = cash(Denominations(n500=2000), account=rich.number, amount="10,00,000", idempotency_key=key())
+    response = signed_in.post(reverse("teller:withdrawal"), data)
+    assert "Your till holds ₹" in text(response) and "less than the ₹10,00,000.00 to pay" in text(response)
+    assert not CounterTransaction.objects.exists()
+
+
+def test_a_cheque_from_another_accounts_book_is_refused(signed_in, teller, branch, supervisor, account):
+    other = open_account(branch, teller, supervisor, balance=1_000_00)
+    book = issue_cheque_book(actor=teller, account=other, leaves=10)
+    data = cash(Denominations(n500=2), account=account.number, amount="1000", cheque_number=book.first_leaf,
+                idempotency_key=key())
+    response = signed_in.post(reverse("teller:withdrawal"), data)
+    assert "from another account's cheque book" in text(response)
+    assert not CounterTransaction.objects.exists()
+
+
+def test_the_withdrawal_screen_shows_signatures_and_offers_to_fill_from_the_till(signed_in, account):
+    response = signed_in.get(reverse("teller:withdrawal") + f"?account={account.number}")
+    assert "Specimen signature" in text(response)
+    assert "Fill from my till" in text(response) and "data-available=" in text(response)
+
+
+def test_cheque_books_are_issued_and_stopped_from_the_cheques_screen(signed_in, account):
+    page = signed_in.get(reverse("teller:cheques"), {"account": account.number})
+    assert "No cheque book has been issued" in text(page)
+    signed_in.post(reverse("teller:cheque-book-issue"), {"account": account.number, "leaves": "10"})
+    first = account.cheque_books.get().first_number
+    response = signed_in.post(reverse("teller:cheque-stop"),
+                              {"account": account.number, "first": str(first), "last": str(first + 1),
+                               "reason": "Lost in transit"}, follow=True)
+    assert "Payment stopped on 2 cheques" in " ".join(messages_of(response))
+    assert text(response).count("Stopped") >= 2
+
+
+# -- over the teller's limit -------------------------------------------------------------------
+
+
+def test_over_limit_cash_shows_its_status_live_then_the_receipt(client, branch, supervisor, account):
+    teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00, mfa=True)
+    client.force_login(teller)
+    response = client.post(reverse("teller:deposit"), deposit_data(account))
+    txn = CounterTransaction.objects.get()
+    page = client.get(response["Location"])
+    assert "Waiting for a supervisor's approval" in text(page) and 'hx-trigger="every 2s"' in text(page)
+    poll = client.get(response["Location"], headers={**HTMX, "X-CBS-Background": "1"})
+    assert "Waiting for a supervisor" in text(poll) and "<html" not in text(poll)
+    approve_request(actor=supervisor, request_id=txn.approval_id)
+    poll = client.get(response["Location"], headers={**HTMX, "X-CBS-Background": "1"})
+    assert "Cash deposit receipt" in text(poll) and "every 2s" not in text(poll)
+    assert f"Approved by</dt><dd class=\"col-7\">{supervisor.display_name}" in text(poll)
+
+
+# -- the counter's home and live feed -------------------------------------------------------------
+
+
+def test_the_feed_shows_the_branchs_transactions_newest_first(signed_in, branch, supervisor, account):
+    colleague = teller_with_open_till(branch, supervisor)
+    take_cash_deposit(actor=colleague, account=account, amount=700_00, counts=Denominations(n500=1, n200=1),
+                      idempotency_key=key())
+    take_cash_deposit(actor=colleague, account=account, amount=300_00, counts=Denominations(n100=3),
+                      idempotency_key=key())
+    response = signed_in.get(reverse("teller:home"), headers={**HTMX, "X-CBS-Background": "1"})
+    assert "<html" not in text(response) and 'id="counter-live"' in text(response)
+    assert text(response).index("₹300.00") < text(response).index("₹700.00")
+    assert colleague.display_name in text(response)
+
+
+def test_the_feed_runs_a_bounded_number_of_queries(signed_in, teller, account, django_assert_max_num_queries):
+    assert_queries_do_not_grow(
+        14, lambda: signed_in.get(reverse("teller:home"), headers={**HTMX, "X-CBS-Background": "1"}),
+        lambda n: deposits(teller, account, n), django_assert_max_num_queries)
+
+
+def test_the_counter_is_for_staff_at_the_counter(client, db):
+    client.force_login(make_user(Role.CUSTOMER))
+    assert client.get(reverse("teller:deposit")).status_code == 403
+    assert client.get(reverse("teller:account-lookup")).status_code == 403
+
+
+def test_a_transaction_of_another_branch_is_not_found(client, teller, account):
+    take_cash_deposit(actor=teller, account=account, amount=500_00, counts=Denominations(n500=1),
+                      idempotency_key=key())
+    elsewhere = funded_branch()
+    stranger = teller_with_open_till(elsewhere, supervisor_for(elsewhere), mfa=True)
+    client.force_login(stranger)
+    assert client.get(reverse("teller:transaction", args=[CounterTransaction.objects.get().pk])).status_code == 404
+
+
+def test_a_reversal_is_asked_of_a_supervisor(signed_in, teller, supervisor, account):
+    txn = take_cash_deposit(actor=teller, account=account, amount=500_00, counts=Denominations(n500=1),
+                            idempotency_key=key())
+    response = signed_in.post(reverse("teller:transaction-reverse", args=[txn.pk]), {"reason": "Wrong account"})
+    assert response["Location"] == reverse("teller:my-requests")
+    txn.refresh_from_db()
+    approve_request(actor=supervisor, request_id=txn.reversal_request_id)
+    page = signed_in.get(reverse("teller:transaction", args=[txn.pk]))
+    assert "Reversed" in text(page)
+
+
+# -- the till ---------------------------------------------------------------------------------------
+
+
+def test_asking_for_cash_and_opening_the_till(client, branch, supervisor):
+    newcomer = make_user(Role.TELLER, branch=branch)
+    client.force_login(newcomer)
+    assert "Not open" in client.get(reverse("teller:till")).text
+    client.post(reverse("teller:till-request"), cash(Denominations(n500=10), idempotency_key=key()))
+    waiting = client.get(reverse("teller:till"))
+    assert "Issue ₹5,000.00 from the vault" in text(waiting)
+    approve_request(actor=supervisor, request_id=ApprovalRequest.objects.get(kind="teller.vault_issue").pk)
+    wrong = client.post(reverse("teller:till-open"), cash(Denominations(n500=9), idempotency_key=key()))
+    assert "You counted ₹4,500.00 but the vault issued ₹5,000.00" in text(wrong)
+    opened = client.post(reverse("teller:till-open"), cash(Denominations(n500=10), idempotency_key=key()),
+                         follow=True)
+    assert "Your till is open" in " ".join(messages_of(opened))
+
+
+def test_closing_with_a_shortage_flags_it_to_the_supervisor(client, teller, supervisor):
+    client.force_login(teller)
+    response = client.post(reverse("teller:till-close"),
+                           cash(OPENING - Denominations(n100=1), idempotency_key=key()), follow=True)
+    assert "short by ₹100.00, posted to teller suspense" in " ".join(messages_of(response))
+    client.force_login(supervisor)
+    tills = client.get(reverse("supervisor:tills"))
+    assert "Short by ₹100.00" in text(tills) and "Cash differences today" in text(tills)
+    report = client.get(reverse("supervisor:cash-differences"))
+    assert "Short by ₹100.00" in text(report) and teller.display_name in text(report)
+
+
+def test_the_supervisor_closes_the_branch_when_every_till_is_signed_off(client, teller, supervisor, branch):
+    client.force_login(supervisor)
+    refused = client.post(reverse("supervisor:branch-close"), follow=True)
+    assert "cannot close yet" in " ".join(messages_of(refused))
+    day = close_till(actor=teller, counted=OPENING, idempotency_key=key())
+    approve_request(actor=supervisor, request_id=day.close_request_id)
+    done = client.post(reverse("supervisor:branch-close"), follow=True)
+    assert "closed its cash" in " ".join(messages_of(done))
+    assert TillDay.objects.get().status == "signed_off"
+
+
+def test_the_cash_position_report(client, teller, supervisor):
+    client.force_login(supervisor)
+    response = client.get(reverse("supervisor:cash-position"))
+    assert response.status_code == 200
+    assert "Vault," in text(response) and f"Till of {teller.display_name}" in text(response)
+    assert "Branch total" in text(response)
+    assert "no cash position after" in client.get(reverse("supervisor:cash-position"), {"date": "2999-01-01"}).text
+    assert client.get(reverse("supervisor:cash-position"), {"date": "garbage"}).status_code == 200
+
+
+def test_tellers_cannot_open_the_supervisors_cash_screens(client, teller):
+    client.force_login(teller)
+    for name in ("supervisor:tills", "supervisor:cash-position", "supervisor:cash-differences"):
+        assert client.get(reverse(name)).status_code == 403
