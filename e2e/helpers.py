@@ -1,6 +1,5 @@
 """What the journeys do again and again: sign in, take a screenshot."""
 
-import re
 import time
 from pathlib import Path
 
@@ -65,11 +64,6 @@ def sign_in(page, user, *, code=True, open_page=True):
     enter_password(page, user.username, open_page=open_page)
     if code and getattr(user, "totp_secret", None):
         enter_code(page, fresh_totp(user))
-
-
-def value_of(scope, label):
-    """The value a page shows for `label` in a list of details (<dt>label</dt><dd>value</dd>)."""
-    return scope.locator("dt", has_text=re.compile(f"^{re.escape(label)}$")).locator("xpath=following-sibling::dd[1]")
 
 
 def sign_out(page, user):
