@@ -262,13 +262,15 @@ CSRF_FAILURE_VIEW = "portals.views.csrf_failure"
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 # Uploaded KYC proofs live outside any URL space and are served only through views
 # that check the viewer's role.
 PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+PRIVATE_STORAGE = {"BACKEND": "banking.customers.storage.PrivateStorage", "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": PRIVATE_STORAGE,
+}
 
 # ---------------------------------------------------------------------------
 # Email

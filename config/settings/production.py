@@ -44,6 +44,7 @@ CSRF_COOKIE_SECURE = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "private": PRIVATE_STORAGE,  # noqa: F405
 }
 if not env("REDIS_URL"):
     raise ImproperlyConfigured("Refusing to start: REDIS_URL must be set for the shared cache.")
