@@ -21,7 +21,7 @@ PORTALS = {
         "title": "Teller",
         "sections": [
             Section("Counter", "teller:home", "bi-house-door"),
-            Section("Customers", None, "bi-people"),
+            Section("Customers", "teller:customer-search", "bi-people"),
             Section("Cash deposit", "teller:deposit", "bi-box-arrow-in-down"),
             Section("Cash withdrawal", "teller:withdrawal", "bi-box-arrow-up"),
             Section("Transfers", "teller:transfer", "bi-arrow-left-right"),

@@ -3,6 +3,8 @@ from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -76,6 +78,18 @@ def _needs_reauthentication(approval, user):
     )
 
 
+def _kind_panel(approval):
+    """A kind may show more than its describe() rows: a template named
+    portals/supervisor/kinds/<kind>.html, when there is one, is included beside
+    them with the page's context (a KYC request shows the uploaded documents)."""
+    name = f"portals/supervisor/kinds/{approval.kind}.html"
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return None
+    return name
+
+
 def _render_detail(request, approval, reject_form=None):
     user = request.user
     limit = _approval_limit(user)
@@ -84,6 +98,7 @@ def _render_detail(request, approval, reject_form=None):
     context = {
         "approval": approval,
         "rows": approval.description(),
+        "kind_panel": _kind_panel(approval),
         "own": own,
         "can_decide": approval.is_pending and not own,
         "over_limit": over_limit,

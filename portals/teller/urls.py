@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cash_views, cheque_views, counter_views, deposit_views, views
+from . import cash_views, cheque_views, counter_views, customer_views, deposit_views, views
 
 app_name = "teller"
 urlpatterns = [
@@ -22,6 +22,14 @@ urlpatterns = [
     path("cheques/issue/", cheque_views.cheque_book_issue, name="cheque-book-issue"),
     path("cheques/stop/", cheque_views.cheque_stop, name="cheque-stop"),
     path("cheques/cancel/", cheque_views.cheque_cancel, name="cheque-cancel"),
+    # Customers and KYC
+    path("customers/", customer_views.customer_search, name="customer-search"),
+    path("customers/new/", customer_views.customer_new, name="customer-new"),
+    path("customers/drafts/", customer_views.kyc_drafts, name="kyc-drafts"),
+    path("customers/<int:pk>/", customer_views.customer_detail, name="customer-detail"),
+    path("customers/<int:pk>/kyc/<slug:step>/", customer_views.kyc_step, name="kyc-step"),
+    path("customers/<int:pk>/documents/<int:document_pk>/", customer_views.customer_document,
+         name="customer-document"),
     # Deposit accounts (the Accounts section of customer 360), statements, internet banking
     path("customers/<int:pk>/accounts/", deposit_views.customer_accounts, name="customer-accounts"),
     path("customers/<int:pk>/accounts/new/", deposit_views.account_open, name="account-open"),

@@ -25,6 +25,8 @@ FIXED_DEPOSIT = "<the customer's fixed deposit number>"
 HOLD = "<a hold on the savings account>"
 ACTIVATION = "<an internet banking activation token>"
 COUNTER_TXN = "<a cash deposit taken at the people's branch>"
+DRAFT = "<a KYC draft at the people's branch>"
+DOCUMENT = "<a photograph uploaded to the draft>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -49,6 +51,13 @@ EXPECTED = {
     "ops:entry-detail": ({"pk": ENTRY}, OPS_SIDE, 403, "login"),
     "ops:entry-reverse": ({"pk": ENTRY}, set(), 405, 405),
     "ops:journal-new": ({}, {Role.OPERATIONS}, 403, "login"),
+    # Customers and KYC: search and 360 bank-wide; the wizard at the customer's home branch.
+    "teller:customer-search": ({}, TELLER_SIDE, 403, "login"),
+    "teller:customer-new": ({}, TELLER_SIDE, 403, "login"),
+    "teller:kyc-drafts": ({}, TELLER_SIDE, 403, "login"),
+    "teller:customer-detail": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
+    "teller:kyc-step": ({"pk": DRAFT, "step": "identity"}, TELLER_SIDE, 403, "login"),
+    "teller:customer-document": ({"pk": DRAFT, "document_pk": DOCUMENT}, TELLER_SIDE, 403, "login"),
     # Deposit accounts at the counter: tellers work bank-wide.
     "teller:customer-accounts": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
     "teller:account-open": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
@@ -125,8 +134,19 @@ def objects(people):
     entry = customer_account(10_000).postings.get().entry
     deposits = _deposit_objects(people)
     counter = _counter_objects(people)
+    customers = _customer_objects(people)
     with registered_test_kind():
-        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter}
+        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers}
+
+
+def _customer_objects(people):
+    """A KYC draft started by the branch's teller, with a photograph uploaded."""
+    from banking.customers import actions
+    from banking.customers.tests.factories import make_draft, png_upload
+
+    draft = make_draft(people[Role.TELLER])
+    photo = actions.upload_document(actor=people[Role.TELLER], customer=draft, kind="photo", upload=png_upload())
+    return {DRAFT: draft.pk, DOCUMENT: photo.pk}
 
 
 def _counter_objects(people):
