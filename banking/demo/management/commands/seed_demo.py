@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from banking.audit.context import audit_context
 from banking.demo.accounts import seed_accounts
+from banking.demo.customers import seed_customers
 from banking.demo.data import BRANCHES, CUSTOMER_LOGINS, DEMO_PASSWORD, STAFF
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT, SHARE_CAPITAL, ensure_standard_chart, vault_code
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             for username, first, last, email in CUSTOMER_LOGINS:
                 self._user(username, first, last, email, "customer")
             self._ledger(branches)
+            seed_customers()
             seed_accounts()
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(self.logins_table())
