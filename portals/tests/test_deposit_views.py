@@ -266,8 +266,8 @@ def test_statement_csv_memory_stays_flat(bank):
 
     today = BusinessDate.objects.current()
     small, large = bank.open_account(deposit=1_00_00), bank.open_account(deposit=1_00_00)
-    _bulk_lines(small, 2_000, today)
-    _bulk_lines(large, 10_000, today)
+    _bulk_lines(small, 4_000, today)
+    _bulk_lines(large, 20_000, today)
     small_peak, small_size = _peak_while_streaming(small, today)
     large_peak, large_size = _peak_while_streaming(large, today)
     assert large_size > 4 * small_size
