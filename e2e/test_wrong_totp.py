@@ -31,7 +31,8 @@ def test_wrong_then_reused_code_is_refused(page, width):
     code = fresh_totp(teller)
     enter_password(page, teller.username)
     enter_code(page, code)
-    expect(page.get_by_role("heading", name="Welcome, Divya Rao")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/teller/$"))
+    expect(page.get_by_role("main")).to_contain_text("Divya Rao")
     sign_out(page, teller)
 
     # ... once: someone who watched it being typed cannot use it again.
@@ -46,4 +47,4 @@ def assert_not_signed_in(page):
     page.goto("/teller/")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
-    expect(page.get_by_role("heading", name=re.compile("^Welcome"))).to_have_count(0)
+    expect(page.get_by_role("navigation", name="Teller navigation")).to_have_count(0)
