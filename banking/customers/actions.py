@@ -215,11 +215,11 @@ def check_upload(upload):
     Also used by forms, so the teller hears about a bad file before anything is saved."""
     size = getattr(upload, "size", None) or 0
     if size <= 0:
-        raise ValidationFailed("The file is empty. Scan the document again.")
+        raise ValidationFailed("The file is empty. Scan the document again.", reason="empty")
     if size > MAX_UPLOAD_BYTES:
         raise ValidationFailed(
             f"The file is {size / (1024 * 1024):.1f} MB; the bank accepts at most {MAX_UPLOAD_MB} MB. "
-            "Scan it at a lower resolution."
+            "Scan it at a lower resolution.", reason="size",
         )
     upload.seek(0)
     head = upload.read(16)
@@ -227,7 +227,7 @@ def check_upload(upload):
     content_type = sniff_content_type(head)
     if content_type is None:
         raise ValidationFailed("Upload a PDF, JPEG or PNG file. This file's content is of another type, "
-                               "whatever its name says.")
+                               "whatever its name says.", reason="type")
     return content_type
 
 

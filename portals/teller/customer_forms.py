@@ -33,6 +33,7 @@ from banking.users.models import User
 ACCEPT_ANY = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 ACCEPT_IMAGES = "image/jpeg,image/png,.jpg,.jpeg,.png"
 UPLOAD_HELP = "PDF, JPEG or PNG, at most 5 MB."
+IMAGES_ONLY = "Upload a JPEG or PNG image here. This file's content is of another type, whatever its name says."
 
 
 def _helper(*layout):
@@ -68,9 +69,11 @@ class UploadField(forms.FileField):
         try:
             content_type = check_upload(upload)
         except ValidationFailed as error:
+            if self.images_only and error.details.get("reason") == "type":
+                raise forms.ValidationError(IMAGES_ONLY) from None
             raise forms.ValidationError(str(error)) from None
         if self.images_only and not content_type.startswith("image/"):
-            raise forms.ValidationError("Upload a JPEG or PNG image here, not a PDF.")
+            raise forms.ValidationError(IMAGES_ONLY)
         return upload
 
 

@@ -145,22 +145,30 @@ def _add_error(form, error, fields=None):
 # -- search ----------------------------------------------------------------------------
 
 
-@require_GET
+SEARCH_LIMIT = 50
+
+
+@require_http_methods(["GET", "POST"])
 @policies.teller
 @vary_on_headers("HX-Request")
 def customer_search(request):
-    """Live search over every customer of the bank; the results swap as the teller types."""
-    form = CustomerSearchForm(request.GET)
+    """Live search over every customer of the bank; the results swap as the teller
+    types. The search is POSTed so that a PAN, Aadhaar or account number never sits
+    in an address, a server log or the browser's history. It shows the first
+    SEARCH_LIMIT matches: a teller narrows the search rather than pages through."""
+    form = CustomerSearchForm(request.POST if request.method == "POST" else None)
     term = form.cleaned_data["q"] if form.is_valid() else ""
-    table = None
+    table, more = None, False
     if term:
-        found = _customers().search(term).order_by("first_name", "last_name", "legal_name", "cif")
-        table = CustomerTable(found)
-        RequestConfig(request, paginate={"per_page": 20}).configure(table)
+        found = list(_customers().search(term).order_by("first_name", "last_name", "legal_name", "cif")
+                     [:SEARCH_LIMIT + 1])
+        more = len(found) > SEARCH_LIMIT
+        table = CustomerTable(found[:SEARCH_LIMIT])
     template = "portals/teller/customer_search.html"
     if request.htmx and request.headers.get("HX-Target") == "customer-results":
         template += "#customer-results"
-    return render(request, template, {"form": form, "term": term, "table": table})
+    return render(request, template, {"form": form, "term": term, "table": table, "more": more,
+                                      "limit": SEARCH_LIMIT})
 
 
 # -- customer 360 -----------------------------------------------------------------------

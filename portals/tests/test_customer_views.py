@@ -141,7 +141,8 @@ def test_identity_step_records_numbers_masked_and_uploads(client, teller):
 @pytest.mark.parametrize("change,field,message", [
     ({"pan": "ABCDE12345"}, "pan", "Enter a valid PAN"),
     ({"aadhaar": "234567890123"}, "aadhaar", "not a valid Aadhaar number"),
-    ({"photo": "bad"}, "photo", "Upload a PDF, JPEG or PNG file"),
+    ({"photo": "bad"}, "photo", "Upload a JPEG or PNG image here"),
+    ({"identity_proof": "bad"}, "identity_proof", "Upload a PDF, JPEG or PNG file"),
     ({"identity_proof": "big"}, "identity_proof", "at most 5 MB"),
     ({"photo": "pdf"}, "photo", "JPEG or PNG image here"),
 ])
@@ -198,6 +199,33 @@ def test_address_and_declarations_steps_then_review(client, teller):
     assert "The photograph has not been uploaded." in review.text
     assert "Officially valid document" not in review.text
     assert review.context["gaps"]
+
+
+def test_a_different_correspondence_address_is_kept_and_dropped_again(client, teller):
+    customer = make_draft(teller)
+    client.force_login(teller)
+    other = {"correspondence-line1": "Flat 3, Green Park", "correspondence-city": "Pune",
+             "correspondence-state": "Maharashtra", "correspondence-pincode": "411001"}
+    data = {**ADDRESS, **other, "action": "next"}
+    del data["same_as_permanent"]
+
+    client.post(step_url(customer, "address"), data)
+    assert str(customer.address("correspondence")).startswith("Flat 3, Green Park")
+
+    client.post(step_url(customer, "address"), {**ADDRESS, **other, "action": "next"})
+    assert customer.address("correspondence") is None
+
+
+def test_a_correspondence_address_is_checked_only_when_it_differs(client, teller):
+    customer = make_draft(teller)
+    client.force_login(teller)
+    data = {**ADDRESS, "correspondence-pincode": "12", "action": "next"}
+    del data["same_as_permanent"]
+
+    response = client.post(step_url(customer, "address"), data)
+
+    assert response.context["forms"]["correspondence"].has_error("line1")
+    assert not customer.addresses.exists()
 
 
 def test_a_bad_pincode_is_refused(client, teller):
@@ -301,16 +329,30 @@ def test_search_is_bank_wide_and_htmx_gets_only_the_results(client, teller, supe
     pan = unique_pan()
     actions.add_identity_document(actor=elsewhere, customer=far_away, doc_type="pan", number=pan)
     client.force_login(teller)
+    url = reverse("teller:customer-search")
 
-    full = client.get(reverse("teller:customer-search"), {"q": "farida"})
+    assert client.get(url).context["table"] is None
+    full = client.post(url, {"q": "farida"})
     assert "Farida Khan" in full.text and "<html" in full.text
 
-    fragment = client.get(reverse("teller:customer-search"), {"q": pan.lower()},
-                          headers={**HTMX, "HX-Target": "customer-results"})
+    fragment = client.post(url, {"q": pan.lower()}, headers={**HTMX, "HX-Target": "customer-results"})
     assert "Farida Khan" in fragment.text and "<html" not in fragment.text
     assert 'id="customer-results"' in fragment.text
-    assert client.get(reverse("teller:customer-search"), {"q": far_away.cif}).context["table"].rows[0]
-    assert "No customer matches" in client.get(reverse("teller:customer-search"), {"q": "zzzz"}).text
+    assert "HX-Push-Url" not in fragment and "HX-Replace-Url" not in fragment
+    assert client.post(url, {"q": far_away.cif}).context["table"].rows[0]
+    assert "No customer matches" in client.post(url, {"q": "zzzz"}).text
+
+
+def test_search_shows_at_most_fifty_and_says_so(client, teller):
+    from banking.customers.models import CifCounter
+
+    for n in range(51):
+        Customer.objects.create(cif=CifCounter.next_cif(), first_name="Amit", last_name=f"Shah{n}",
+                                home_branch=teller.branch, created_by=teller)
+    client.force_login(teller)
+    response = client.post(reverse("teller:customer-search"), {"q": "amit"})
+    assert len(response.context["table"].rows) == 50
+    assert "More than 50 customers match" in response.text
 
 
 # -- customer 360 -----------------------------------------------------------------------
