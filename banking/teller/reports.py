@@ -5,6 +5,10 @@ total, the opening count, receipts, payments and closing count of a business dat
 It reads the boxes' current counts and one grouped aggregate over the movements
 from `date` on: closing = now − what moved after `date`; opening = closing −
 receipts + payments. So it costs the same whatever the date and needs no snapshot.
+
+The branch total's receipts and payments leave out cash moving between the vault
+and the tills, which is neither received nor paid by the branch (it would count
+every note twice); its opening and closing are the sums of the boxes'.
 """
 
 from dataclasses import dataclass, field
@@ -13,7 +17,9 @@ from django.db.models import Case, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from .denominations import FIELDS, Denominations
-from .models import BoxKind, CashBox, CashMovement, TillDay
+from .models import BoxKind, CashBox, CashMovement, MovementKind, TillDay
+
+INTERNAL = [MovementKind.ISSUE, MovementKind.RETURN]
 
 
 @dataclass
@@ -39,17 +45,7 @@ class BoxPosition:
 class CashPosition:
     date: object
     boxes: list = field(default_factory=list)
-
-    def _total(self, attr):
-        total = Denominations()
-        for position in self.boxes:
-            total = total + getattr(position, attr)
-        return total
-
-    @property
-    def total(self):
-        return BoxPosition(box=None, opening=self._total("opening"), receipts=self._total("receipts"),
-                           payments=self._total("payments"), closing=self._total("closing"))
+    total: BoxPosition | None = None
 
 
 def _aggregates(date):
@@ -67,8 +63,12 @@ def _aggregates(date):
     return aggregates
 
 
+def _counts(row, prefix, sign=1):
+    return Denominations(**{name: sign * (row[f"{prefix}_{name}"] or 0) for name in FIELDS})
+
+
 def cash_position(branch, date):
-    """The vault first, then the tills by teller's name."""
+    """The vault first, then the tills by teller's name, then the branch total."""
     boxes = list(CashBox.objects.for_branch(branch).select_related("teller", "branch"))
     moved = {
         row["box"]: row
@@ -82,9 +82,7 @@ def cash_position(branch, date):
         if row is None:
             receipts = payments = after = Denominations()
         else:
-            receipts = Denominations(**{name: row[f"in_{name}"] for name in FIELDS})
-            payments = Denominations(**{name: -row[f"out_{name}"] for name in FIELDS})
-            after = Denominations(**{name: row[f"after_{name}"] for name in FIELDS})
+            receipts, payments, after = _counts(row, "in"), _counts(row, "out", -1), _counts(row, "after")
         closing = box.counts - after
         opening = closing - receipts + payments
         if box.kind == BoxKind.TILL and row is None and closing.is_zero() and box.pk not in days:
@@ -92,4 +90,11 @@ def cash_position(branch, date):
         report.boxes.append(BoxPosition(box=box, opening=opening, receipts=receipts, payments=payments,
                                         closing=closing, day=days.get(box.pk)))
     report.boxes.sort(key=lambda p: (p.box.kind != BoxKind.VAULT, p.box.teller.display_name if p.box.teller else ""))
+    outside = (CashMovement.objects.filter(box__branch=branch, business_date=date).exclude(kind__in=INTERNAL)
+               .aggregate(**_aggregates(date)))
+    closing, opening = Denominations(), Denominations()
+    for position in report.boxes:
+        closing, opening = closing + position.closing, opening + position.opening
+    report.total = BoxPosition(box=None, opening=opening, receipts=_counts(outside, "in"),
+                               payments=_counts(outside, "out", -1), closing=closing)
     return report

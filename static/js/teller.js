@@ -84,6 +84,22 @@
     if (target.select) target.select();
   });
 
+  // Alt + a letter works the element with that access key: the same in every browser
+  // (Firefox wants Alt+Shift, and some browsers keep Alt+letter for themselves), and
+  // the page's handling replaces the browser's, so nothing is activated twice.
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || !event.key || event.key.length !== 1) return;
+    var target = document.querySelector("[accesskey='" + event.key.toLowerCase().replace(/[^a-z0-9]/g, "") + "']");
+    if (!target || target.disabled) return;
+    event.preventDefault();
+    if (target.tagName === "A" || target.tagName === "BUTTON") {
+      target.click();
+    } else {
+      target.focus();
+      if (target.select) target.select();
+    }
+  });
+
   // "Fill from my till": the notes for the amount, largest first, from what the till holds.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-cbs-fill]");
