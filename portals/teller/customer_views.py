@@ -19,6 +19,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
@@ -224,8 +226,21 @@ def customer_detail(request, pk):
 # -- uploaded proofs --------------------------------------------------------------------
 
 
+# A raw image or PDF, not one of the bank's pages: nothing may load from it or frame
+# it, but the browser's own image and PDF viewers need their inline styles.
+DOCUMENT_CSP = {
+    "default-src": [CSP.NONE],
+    "img-src": [CSP.SELF],
+    "style-src": [CSP.UNSAFE_INLINE],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.NONE],
+}
+
+
 @require_GET
 @policies.teller
+@csp_override(DOCUMENT_CSP)
 def customer_document(request, pk, document_pk):
     """One uploaded proof, streamed from private storage to staff at the counter
     and supervisors; never cached, never given a public address."""

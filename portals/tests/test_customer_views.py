@@ -404,6 +404,8 @@ def test_a_document_is_served_to_staff_with_its_own_type_and_no_caching(client, 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Cache-Control"] == "private, no-store"
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
 
 
