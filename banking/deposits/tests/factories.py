@@ -41,12 +41,12 @@ def make_customer(*, branch, created_by, verified=True, **fields):
 
 
 def ensure_products():
-    """The standard products, which a flushed (transactional) test database has lost."""
-    from importlib import import_module
-
+    """The standard products (restored after every migrate and flush; see DepositsConfig)."""
     from django.apps import apps
 
-    import_module("banking.deposits.migrations.0002_standard_products").create_products(apps, None)
+    from banking.deposits.apps import restore_standard_products
+
+    restore_standard_products(apps.get_app_config("deposits"))
 
 
 class Bank:
