@@ -339,6 +339,12 @@ class Customer(models.Model):
                                          "for these declarations."))
         return gaps
 
+    def kyc_next_step(self):
+        """The wizard step that collects the first thing still missing ("review" when
+        nothing is): where a teller picks the KYC up again."""
+        gaps = self.kyc_gaps()
+        return gaps[0][0] if gaps else "review"
+
     def identity(self, doc_type):
         return next((doc for doc in self.identity_documents.all() if doc.doc_type == doc_type), None)
 

@@ -99,6 +99,6 @@ class DraftTable(tables.Table):
         return format_html(
             '<a class="btn btn-sm btn-primary" href="{}"><i class="bi bi-arrow-right-circle" aria-hidden="true">'
             '</i> Resume<span class="visually-hidden"> the KYC of {}</span></a>',
-            reverse("teller:kyc-step", kwargs={"pk": record.pk, "step": record.resume_step}),
+            reverse("teller:kyc-step", kwargs={"pk": record.pk, "step": record.kyc_next_step()}),
             record.display_name or record.cif,
         )

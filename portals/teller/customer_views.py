@@ -93,12 +93,6 @@ def _gaps_by_step(customer):
     return gaps
 
 
-def resume_step(customer):
-    """Where a teller picks a draft up again: the first step with something missing."""
-    gaps = _gaps_by_step(customer)
-    return next((step.slug for step in STEPS if step.slug in gaps), "review")
-
-
 def _progress(customer, current):
     gaps = _gaps_by_step(customer) if customer else None
     rows = []
@@ -197,6 +191,7 @@ def customer_detail(request, pk):
     open_requests = [approval for approval in requests.pending()]
     live_kyc = next((approval for approval in open_requests if approval.kind == KYC_VERIFICATION), None)
     refusal = _wizard_refusal(user, customer)
+    gaps = customer.kyc_gaps() if refusal is None else []
     can_check = (
         live_kyc is not None and live_kyc.maker_id != user.pk and user.has_perm("users.approve_requests")
         and getattr(user.branch, "pk", None) == live_kyc.branch_id
@@ -208,11 +203,10 @@ def customer_detail(request, pk):
         "permanent": customer.address(AddressKind.PERMANENT),
         "correspondence": customer.address(AddressKind.CORRESPONDENCE),
         "documents": _documents(customer),
-        "kyc_open": actions.kyc_is_open(customer),
         "can_edit": refusal is None,
         "other_branch": getattr(user.branch, "pk", None) != customer.home_branch_id,
-        "resume": resume_step(customer) if refusal is None else None,
-        "gaps": customer.kyc_gaps() if refusal is None else [],
+        "resume": gaps[0][0] if gaps else "review",
+        "gaps": gaps,
         "open_requests": open_requests,
         "decided_kyc": [a for a in requests.decided().filter(kind=KYC_VERIFICATION)[:5]],
         "live_kyc": live_kyc,
@@ -270,9 +264,6 @@ def kyc_drafts(request):
     drafts = _customers().kyc_open().for_branch(request.user.branch).order_by("-updated_at")
     if mine:
         drafts = drafts.filter(created_by=request.user)
-    drafts = list(drafts[:200])
-    for customer in drafts:
-        customer.resume_step = resume_step(customer)
     table = DraftTable(drafts)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     return render(request, "portals/teller/kyc_drafts.html", {"table": table, "mine": mine})
