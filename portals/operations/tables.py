@@ -1,6 +1,7 @@
 import django_tables2 as tables
 
 from banking.audit.models import AuditEvent
+from banking.users.roles import Role
 
 
 class AuditEventTable(tables.Table):
@@ -11,6 +12,9 @@ class AuditEventTable(tables.Table):
     action = tables.Column(verbose_name="Action")
     summary = tables.Column(verbose_name="What", orderable=False)
     ip = tables.Column(verbose_name="From", default="—")
+
+    def render_role(self, value):
+        return Role(value).label if value in Role.values else value
 
     class Meta:
         model = AuditEvent
