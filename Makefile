@@ -17,7 +17,7 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
   done; exit 1
 
 .PHONY: help run test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
-        bench-ledger clean
+        bench-ledger bench-teller clean
 
 help:
 	@echo "make run        serve the demo bank on http://127.0.0.1:8000 (SQLite under var/)"
@@ -88,6 +88,12 @@ check-deploy: install
 # 1,000,000 postings. Last line: bench-ledger ratio=<...> target=0.5
 bench-ledger: install-test
 	$(PY) -m banking.ledger.bench
+
+# The counter under load: 100,000 accounts and 1,000,000 postings in a database of its
+# own, gunicorn on 127.0.0.1, 8 concurrent clients against the account look-up, posting
+# a cash deposit and a trivial view. Last line: bench-teller ratio=<...> target=3
+bench-teller: install-test
+	$(PY) -m banking.teller.bench
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3* staticfiles e2e/artifacts

@@ -105,12 +105,13 @@ def wire_lookup(form, field, purpose, target, next_field):
 
 
 def _found(form, field):
-    """Look the account up; a refusal becomes the field's error."""
+    """Look the account up (its specimens were on the screen already); a refusal
+    becomes the field's error."""
     text = form.cleaned_data.get(field)
     if not text:
         return None
     try:
-        return look_up(text)
+        return look_up(text, specimens=False)
     except BankingError as error:
         form.add_error(field, str(error))
         return None

@@ -4,6 +4,7 @@ import pytest
 
 from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest, Status
+from banking.audit.models import AuditEvent
 from banking.core.errors import (
     AccountClosed,
     AccountFrozen,
@@ -31,7 +32,7 @@ from ..actions import (
     transfer_at_counter,
 )
 from ..denominations import Denominations
-from ..models import Cheque, ChequeStatus, CounterTransaction, TransactionStatus
+from ..models import CashMovement, Cheque, ChequeStatus, CounterTransaction, TransactionStatus
 from .factories import OPENING, fresh, give_pan, key, open_account, set_status
 from .test_cash import assert_counts_match_books
 
@@ -69,6 +70,10 @@ def test_a_deposit_credits_the_account_and_fills_the_till(teller, account):
     assert fresh(account).balance == 30_500_00
     assert find_till(teller).counts == OPENING + counts
     assert txn.entry.reference == txn.number
+    stored = CounterTransaction.objects.get(pk=txn.pk)
+    assert (stored.status, stored.entry_id, stored.counts, stored.amount) == ("posted", txn.entry_id, counts, 10_500_00)
+    assert CashMovement.objects.get(entry=txn.entry).amount == 10_500_00
+    assert AuditEvent.objects.filter(action="teller.cash_deposit", object_id=str(txn.pk)).exists()
     assert_counts_match_books()
 
 
