@@ -7,16 +7,16 @@ from django.utils import timezone
 
 from banking.audit.context import audit_context
 from banking.demo.accounts import seed_accounts
+from banking.demo.counter import fund_vaults, seed_counter
 from banking.demo.customers import seed_customers
 from banking.demo.data import BRANCHES, CUSTOMER_LOGINS, DEMO_PASSWORD, STAFF
 from banking.ledger.actions import Line, post_entry
-from banking.ledger.chart import RBI_SETTLEMENT, SHARE_CAPITAL, ensure_standard_chart, vault_code
-from banking.ledger.models import BusinessDate, EntryKind, LedgerAccount
+from banking.ledger.chart import RBI_SETTLEMENT, SHARE_CAPITAL, ensure_standard_chart
+from banking.ledger.models import BusinessDate, EntryKind
 from banking.users.models import Branch, StaffProfile, User
 from banking.users.roles import sync_roles
 
 CAPITAL = 500_00_00_000_00  # ₹500 crore
-VAULT_CASH = 50_00_000_00  # ₹50 lakh per branch
 
 
 class Command(BaseCommand):
@@ -49,6 +49,7 @@ class Command(BaseCommand):
             self._ledger(branches)
             seed_customers()
             seed_accounts()
+            seed_counter(branches.values())
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(self.logins_table())
 
@@ -60,11 +61,7 @@ class Command(BaseCommand):
         post_entry(actor=None, lines=[Line.debit(rbi, CAPITAL), Line.credit(capital, CAPITAL)],
                    kind=EntryKind.OPENING, narration="Paid-up capital held at the Reserve Bank of India",
                    idempotency_key="seed-capital")
-        for branch in branches.values():
-            vault = LedgerAccount.objects.get(code=vault_code(branch.code))
-            post_entry(actor=None, lines=[Line.debit(vault, VAULT_CASH), Line.credit(rbi, VAULT_CASH)],
-                       kind=EntryKind.CASH_MOVEMENT, narration=f"Currency chest remittance to {branch.name}",
-                       idempotency_key=f"seed-vault-{branch.code}")
+        fund_vaults(branches.values())
 
     @staticmethod
     def _user(username, first, last, email, role):
