@@ -15,7 +15,7 @@ from banking.ledger.models import LedgerAccount
 from banking.teller.actions import find_till, fund_vault, request_cash_from_vault
 from banking.teller.denominations import Denominations
 from banking.teller.models import CounterTransaction, TillDay
-from banking.teller.tests.factories import key, open_account, teller_with_open_till
+from banking.teller.tests.factories import give_specimens, key, open_account, teller_with_open_till
 from banking.testing import make_branch, make_user
 from banking.users.roles import Role
 
@@ -36,6 +36,7 @@ def counter(transactional_db):
     supervisor = named(make_user(Role.SUPERVISOR, branch=branch, approval_limit=50_00_000_00), "Sunil", "Deshmukh")
     teller = named(make_user(Role.TELLER, branch=branch), "Asha", "Kulkarni")
     account = open_account(branch, teller, supervisor, balance=3_00_000_00, first_name="Priya", last_name="Sharma")
+    give_specimens(account.customer, teller)
     return branch, teller, supervisor, account
 
 
@@ -147,7 +148,8 @@ def test_a_withdrawal_above_the_limit_turns_into_the_receipt_when_approved(brows
     teller_page.goto("/teller/withdrawal/")
     teller_page.get_by_label("Account number").fill(account.number)
     expect(teller_page.get_by_test_id("holder-name")).to_have_text("Priya Sharma")
-    expect(teller_page.get_by_text(re.compile("^Specimen signature"))).to_be_visible()
+    expect(teller_page.get_by_role("img", name="Specimen signature of Priya Sharma")).to_be_visible()
+    expect(teller_page.get_by_role("img", name="Photograph of Priya Sharma")).to_be_visible()
     teller_page.get_by_label("Amount (₹)").fill("60,000")
     teller_page.get_by_role("button", name="Fill from my till").click()
     expect(teller_page.get_by_label("₹500", exact=True)).to_have_value("100")

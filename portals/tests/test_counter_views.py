@@ -16,6 +16,7 @@ from banking.teller.tests.factories import (
     OPENING,
     fresh,
     funded_branch,
+    give_specimens,
     key,
     open_account,
     supervisor_for,
@@ -177,6 +178,18 @@ def test_the_look_up_shows_the_holder_status_and_balance(signed_in, account):
     assert account.customer.display_name in text(response)
     assert "Active" in text(response) and "₹20,000.00" in text(response)
     assert "<html" not in text(response)
+
+
+def test_the_look_up_shows_the_holders_photograph_and_signature_to_pay_out(signed_in, teller, account):
+    photo, signature = give_specimens(account.customer, teller)
+    card = text(signed_in.get(reverse("teller:account-lookup"), {"account": account.number, "purpose": "withdrawal"},
+                              headers=HTMX))
+    for document in (photo, signature):
+        assert reverse("teller:customer-document", args=[account.customer.pk, document.pk]) in card
+    assert f"Specimen signature of {account.customer.display_name}" in card
+    deposit_card = text(signed_in.get(reverse("teller:account-lookup"), {"account": account.number}, headers=HTMX))
+    assert "Specimen signature" not in deposit_card and f"Photograph of {account.customer.display_name}" in deposit_card
+    assert signed_in.get(reverse("teller:customer-document", args=[account.customer.pk, photo.pk])).status_code == 200
 
 
 def test_the_look_up_says_what_is_wrong_before_the_amount(signed_in, supervisor, account):

@@ -103,3 +103,21 @@ def set_status(account, status, actor):
         account.closed_on = account.opened_on
     account.save(update_fields=["status", "closed_on"])
     return fresh(account)
+
+
+def give_specimens(customer, uploaded_by):
+    """A photograph and a specimen signature on file, as the KYC wizard leaves them."""
+    from django.core.files.base import ContentFile
+
+    from banking.customers.models import KycDocument
+    from banking.customers.samples import sample_png
+
+    documents = []
+    for kind, image in [("photo", sample_png(90, 110, (160, 110, 70))), ("signature", sample_png(160, 50))]:
+        document = KycDocument(customer=customer, kind=kind, content_type="image/png", size=len(image),
+                               sha256=KycDocument.digest([image]), original_name=f"{kind}.png",
+                               uploaded_by=uploaded_by)
+        document.file.save(f"{kind}.png", ContentFile(image), save=False)
+        document.save()
+        documents.append(document)
+    return documents
