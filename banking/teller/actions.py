@@ -676,25 +676,37 @@ class Counter:
     date: datetime.date
     cash_limit: int
     existing_id: int | None
-    reserved_id: int
+    reserved_id: int | None
+    activity_noted: bool = False
 
 
-def _open_counter(user, idempotency_key):
+def _open_counter(user, idempotency_key, account, amount):
     """One statement: lock the teller's till (at the branch of their profile), read
-    their cash limit, the business date and the till's day, look the form's token up
-    and reserve the new transaction's id. Refuses a till that is missing or not open."""
+    their cash limit, the business date and the till's day, look the form's token up,
+    reserve the new transaction's id, and (for cash within the limit) note the
+    customer's activity on the account. Refuses a till that is missing or not open.
+
+    The account's row is updated only after the till's lock is held (its condition
+    reads the locked till), keeping the lock order till → deposit account → ledger
+    accounts that the approval handlers and the deposits module follow."""
     global _OPEN_COUNTER_SQL
     if _OPEN_COUNTER_SQL is None:
         box_columns = ", ".join(f"box.{f.column}" for f in CashBox._meta.concrete_fields)
+        accounts = DepositAccount._meta.db_table
         _OPEN_COUNTER_SQL = (
             f"WITH profile AS (SELECT branch_id, cash_limit FROM {StaffProfile._meta.db_table} WHERE user_id = %s),"  # noqa: S608
-            f" bdate AS (SELECT COALESCE((SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1), %s) AS date)"
-            f" SELECT {box_columns}, profile.cash_limit, bdate.date, day.status, day.business_date,"
+            f" bdate AS (SELECT COALESCE((SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1), %s) AS date),"
+            f" box AS (SELECT box.* FROM {CashBox._meta.db_table} box JOIN profile ON box.branch_id = profile.branch_id"
+            f"   WHERE box.kind = 'till' AND box.teller_id = %s FOR UPDATE OF box),"
+            f" touched AS (UPDATE {accounts} SET last_customer_activity_on = (SELECT date FROM bdate)"
+            f"   WHERE id = %s AND last_customer_activity_on IS DISTINCT FROM (SELECT date FROM bdate)"
+            f"   AND %s <= (SELECT cash_limit FROM profile) AND EXISTS (SELECT 1 FROM box) RETURNING id)"
+            f" SELECT {box_columns}, profile.cash_limit, bdate.date, day.status,"
             f" (SELECT id FROM {CounterTransaction._meta.db_table} WHERE idempotency_key = %s),"
-            f" nextval(pg_get_serial_sequence('{CounterTransaction._meta.db_table}', 'id'))"
-            f" FROM {CashBox._meta.db_table} box JOIN profile ON box.branch_id = profile.branch_id CROSS JOIN bdate"
+            f" nextval(pg_get_serial_sequence('{CounterTransaction._meta.db_table}', 'id')),"
+            f" (SELECT count(*) FROM touched)"
+            f" FROM box CROSS JOIN profile CROSS JOIN bdate"
             f" LEFT JOIN {TillDay._meta.db_table} day ON day.till_id = box.id AND day.business_date = bdate.date"
-            f" WHERE box.kind = 'till' AND box.teller_id = %s FOR UPDATE OF box"
         )
     if not idempotency_key:
         raise ValidationFailed("This form has no token; reload the page and enter it again.")
@@ -703,19 +715,22 @@ def _open_counter(user, idempotency_key):
         found = CounterTransaction.objects.filter(idempotency_key=idempotency_key).values_list("pk", flat=True)
         return Counter(till, day.business_date, till.teller_cash_limit, found.first(), None)
     with connection.cursor() as cursor:
-        cursor.execute(_OPEN_COUNTER_SQL, [user.pk, timezone.localdate(), idempotency_key, user.pk])
+        cursor.execute(_OPEN_COUNTER_SQL, [user.pk, timezone.localdate(), user.pk, account.pk, amount,
+                                           idempotency_key])
         row = cursor.fetchone()
     if row is None:
         raise ValidationFailed("You have no cash in a till yet: ask the vault for cash and open your till first.")
     fields = CashBox._meta.concrete_fields
     till = CashBox.from_db("default", [f.attname for f in fields], row[: len(fields)])
-    cash_limit, date, status, _, existing_id, reserved_id = row[len(fields):]
+    cash_limit, date, status, existing_id, reserved_id, touched = row[len(fields):]
     if status is None:
         raise ValidationFailed("Your till is not open. Open it with your counted cash before taking cash.")
     if status != TillDayStatus.OPEN:
         raise ValidationFailed(f"Your till is closed for {_when(date)}.")
     till.teller = user
-    return Counter(till, date, cash_limit, existing_id, reserved_id)
+    if touched:
+        account.last_customer_activity_on = date
+    return Counter(till, date, cash_limit, existing_id, reserved_id, activity_noted=True)
 
 
 _RECORD_CASH_SQL = None
@@ -730,7 +745,8 @@ def _post_at_counter(txn, counter):
         txn.save(force_insert=True)
         return _post(txn, checker=None, till=counter.till)
     till = counter.till
-    _note_customer_activity(txn.account, txn.business_date)
+    if not counter.activity_noted:
+        _note_customer_activity(txn.account, txn.business_date)
     delta = txn.counts if txn.is_deposit else -txn.counts
     lines = ([Line.debit(till.ledger_account_id, txn.amount), Line.credit(txn.account.ledger_account_id, txn.amount)]
              if txn.is_deposit else
@@ -833,7 +849,7 @@ def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, deposi
     up, no PAN at ₹50,000 or more. Above the teller's cash limit the deposit waits
     for a supervisor and posts when approved. Locks the teller's till, then the
     accounts through post_entry. Idempotent by the form's token."""
-    counter = _open_counter(actor, idempotency_key)
+    counter = _open_counter(actor, idempotency_key, account, amount)
     till = counter.till
     existing = _existing_transaction(idempotency_key, TransactionKind.CASH_DEPOSIT, account, amount,
                                      found=counter.existing_id)
@@ -864,7 +880,7 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
     account's or is stopped, paid or cancelled, and more than the available balance.
     Above the teller's cash limit it waits for a supervisor. Locks the teller's till,
     the cheque, then the accounts through post_entry."""
-    counter = _open_counter(actor, idempotency_key)
+    counter = _open_counter(actor, idempotency_key, account, amount)
     till = counter.till
     existing = _existing_transaction(idempotency_key, TransactionKind.CASH_WITHDRAWAL, account, amount,
                                      found=counter.existing_id)

@@ -74,6 +74,8 @@ def test_a_deposit_credits_the_account_and_fills_the_till(teller, account):
     assert (stored.status, stored.entry_id, stored.counts, stored.amount) == ("posted", txn.entry_id, counts, 10_500_00)
     assert CashMovement.objects.get(entry=txn.entry).amount == 10_500_00
     assert AuditEvent.objects.filter(action="teller.cash_deposit", object_id=str(txn.pk)).exists()
+    # cash at the counter is the customer's own doing: it keeps the account operative
+    assert fresh(account).last_customer_activity_on == txn.business_date
     assert_counts_match_books()
 
 
@@ -254,7 +256,9 @@ def test_a_rejected_over_limit_deposit_posts_nothing(branch, supervisor, account
     from .factories import teller_with_open_till
 
     teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00)
+    before = fresh(account).last_customer_activity_on
     txn = deposit(teller, account, 5_000_00)
+    assert fresh(account).last_customer_activity_on == before  # nothing the customer did has happened yet
     reject_request(actor=supervisor, request_id=txn.approval_id, reason="Customer left")
     txn.refresh_from_db()
     assert txn.status == TransactionStatus.PENDING and txn.is_refused and txn.shown_status == "Rejected"
