@@ -75,6 +75,13 @@ def counter_context(user):
 PURPOSES = {"deposit", "withdrawal", "transfer-from", "transfer-to", "cheques"}
 
 
+def _customer_url(customer):
+    try:
+        return reverse("teller:customer-detail", kwargs={"pk": customer.pk})
+    except NoReverseMatch:  # the customer screens are not installed
+        return None
+
+
 def _document_url(customer, document_id):
     if document_id is None:
         return None
@@ -107,6 +114,7 @@ def lookup_context(number, purpose):
     ]
     return context | {
         "state": "found", "found": found, "account": found.account, "holders": holders,
+        "customer_url": _customer_url(found.account.customer),
         "refusal": found.refusal(debit=debit) if purpose != "cheques" else None,
         "note": credit_note(found.account) if not debit else "",
         "show_balance": purpose != "transfer-to", "signatures": debit,
