@@ -54,7 +54,6 @@ def open_account(branch, maker, checker, *, product="SB", balance=0, **customer_
     from banking.ledger.chart import SHARE_CAPITAL
     from banking.ledger.models import EntryKind, LedgerAccount
 
-    ensure_standard_products()
     customer = make_customer(branch=branch, created_by=maker, **customer_fields)
     account = request_account_opening(actor=maker, customer=customer, product=product)
     approve_request(actor=checker, request_id=account.opening_request_id)
@@ -64,17 +63,6 @@ def open_account(branch, maker, checker, *, product="SB", balance=0, **customer_
         post_entry(actor=None, lines=[Line.debit(capital, balance), Line.credit(account.ledger_account, balance)],
                    kind=EntryKind.TRANSFER, narration="Transfer in", idempotency_key=key())
     return fresh(account)
-
-
-def ensure_standard_products():
-    """The deposit products their data migration creates, again: a transactional test
-    database (the browser journeys) is flushed after each test, migrations' rows too."""
-    import importlib
-
-    from django.apps import apps
-
-    migration = importlib.import_module("banking.deposits.migrations.0002_standard_products")
-    migration.create_products(apps, None)
 
 
 def fresh(account):
