@@ -251,26 +251,26 @@ def _lock_accounts(ids, idempotency_key):
     table = LedgerAccount._meta.db_table
     columns = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
     ordered = sorted(ids)
-    with connection.cursor() as cursor:
-        # Table and column names come from the models, values are parameters.
-        if connection.vendor == "postgresql":
-            sql = (
-                f"WITH meta AS (SELECT nextval(pg_get_serial_sequence('{JournalEntry._meta.db_table}', 'id')) AS eid,"  # noqa: S608
-                f" (SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1) AS bdate,"
-                f" (SELECT id FROM {JournalEntry._meta.db_table} WHERE idempotency_key = %s) AS found_id,"
-                f" (SELECT content_hash FROM {JournalEntry._meta.db_table} WHERE idempotency_key = %s) AS found_hash)"
-                f" SELECT {columns}, meta.eid, meta.bdate, meta.found_id, meta.found_hash FROM {table} a, meta"
-                f" WHERE a.id = ANY(%s) ORDER BY a.id FOR UPDATE OF a"
-            )
-            cursor.execute(sql, [idempotency_key, idempotency_key, ordered])
-        else:
-            placeholders = ", ".join(["%s"] * len(ordered))
-            sql = (
-                f"SELECT {columns}, NULL, (SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1), NULL, NULL"  # noqa: S608
-                f" FROM {table} a WHERE a.id IN ({placeholders}) ORDER BY a.id"
-            )
+    # Table and column names come from the models, values are parameters.
+    if connection.vendor == "postgresql":
+        sql = (
+            f"WITH meta AS (SELECT nextval(pg_get_serial_sequence('{JournalEntry._meta.db_table}', 'id')) AS eid,"  # noqa: S608
+            f" (SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1) AS bdate,"
+            f" (SELECT id FROM {JournalEntry._meta.db_table} WHERE idempotency_key = %s) AS found_id,"
+            f" (SELECT content_hash FROM {JournalEntry._meta.db_table} WHERE idempotency_key = %s) AS found_hash)"
+            f" SELECT {columns}, meta.eid, meta.bdate, meta.found_id, meta.found_hash FROM {table} a, meta"
+            f" WHERE a.id = ANY(%s) ORDER BY a.id FOR UPDATE OF a"
+        )
+        rows = _prepared(sql, [idempotency_key, idempotency_key, ordered])
+    else:
+        placeholders = ", ".join(["%s"] * len(ordered))
+        sql = (
+            f"SELECT {columns}, NULL, (SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1), NULL, NULL"  # noqa: S608
+            f" FROM {table} a WHERE a.id IN ({placeholders}) ORDER BY a.id"
+        )
+        with connection.cursor() as cursor:
             cursor.execute(sql, ordered)
-        rows = cursor.fetchall()
+            rows = cursor.fetchall()
     accounts = {row[0]: LedgerAccount(**dict(zip(ACCOUNT_COLUMNS, row[: len(ACCOUNT_COLUMNS)], strict=True)))
                 for row in rows}
     missing = set(ids) - accounts.keys()
@@ -390,8 +390,20 @@ def _write_postgresql(entry, postings, accounts, event):
                [p[2] for p in postings], [p[3] for p in postings]]
     params += [list(accounts), [a.balance for a in accounts.values()]]
     params += _event_values(event)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    _prepared(sql, params)
+
+
+def _prepared(sql, params):
+    """Run one of the posting path's two statements on PostgreSQL as a prepared
+    statement with server-side parameters, so it is parsed and planned once per
+    connection rather than on every transfer. Django's own cursors bind on the
+    client; this goes to the psycopg connection underneath, in the same transaction."""
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall() if cursor.description else None
 
 
 def _write_portable(entry, postings, accounts, event):

@@ -206,9 +206,11 @@ class JournalEntry(models.Model):
     narration = models.CharField(max_length=200)
     channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.SYSTEM)
     reference = models.CharField(max_length=40, blank=True, db_index=True)
-    maker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    # Not indexed: nothing looks entries up by who made them, and every index costs the posting path.
+    maker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+                              db_index=False)
     checker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_index=False
     )
     idempotency_key = models.CharField(max_length=80, unique=True)
     # SHA-256 of the entry's content, to tell a retry from a different request.
@@ -246,7 +248,8 @@ class JournalEntry(models.Model):
 
 class Posting(models.Model):
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
+    # Indexed by posting_account_date_id below, whose first column it is.
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings", db_index=False)
     side = models.CharField(max_length=1, choices=Side.choices)
     amount = models.BigIntegerField()
     balance_after = models.BigIntegerField()
