@@ -9,6 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import Count, Sum
 
 from .models import AccountType, LedgerAccount, Posting, Side
 
@@ -117,30 +118,37 @@ def balances_as_of(date):
         return {account_id: balance for account_id, balance in cursor.fetchall() if balance is not None}
 
 
-def trial_balance(as_of=None, *, include_subledgers=True, roll_up_subledgers=True):
+def subledger_totals():
+    """{control account id: (number of customer sub-ledgers, sum of their balances)},
+    summed by the database: a bank has far more customer accounts than GL accounts."""
+    rows = (
+        LedgerAccount.objects.filter(is_subledger=True)
+        .values("parent_id")
+        .annotate(count=Count("id"), total=Sum("balance"))
+    )
+    return {row["parent_id"]: (row["count"], row["total"] or 0) for row in rows}
+
+
+def trial_balance(as_of=None):
     """The trial balance, now (`as_of` None) or at close of a business date.
 
     Customers' sub-ledgers are rolled up into their product's control account, as a
     bank's trial balance shows them.
     """
-    accounts = list(LedgerAccount.objects.detail().select_related("parent").order_by("code"))
+    accounts = {a.pk: a for a in LedgerAccount.objects.general()}
     if as_of is None:
-        balances = {a.pk: a.balance for a in accounts}
+        balances = {pk: a.balance for pk, a in accounts.items() if not a.is_header}
+        for parent_id, (_count, total) in subledger_totals().items():
+            balances[parent_id] = balances.get(parent_id, 0) + total
     else:
-        balances = balances_as_of(as_of)
-    rows = {}
-    for account in accounts:
-        amount = balances.get(account.pk, 0)
-        key = account
-        if account.is_subledger and roll_up_subledgers and account.parent is not None:
-            key = account.parent
-        if key.pk in rows:
-            rows[key.pk].balance += amount
-        else:
-            rows[key.pk] = TrialBalanceRow(key, amount)
-    ordered = sorted((r for r in rows.values() if r.balance or not r.account.is_subledger),
-                     key=lambda r: r.account.code)
-    return TrialBalance(as_of, ordered)
+        by_account = balances_as_of(as_of)
+        balances = {pk: by_account.get(pk, 0) for pk, a in accounts.items() if not a.is_header}
+        parents = LedgerAccount.objects.filter(is_subledger=True).values_list("id", "parent_id")
+        for account_id, parent_id in parents.iterator(chunk_size=5000):
+            balances[parent_id] = balances.get(parent_id, 0) + by_account.get(account_id, 0)
+    # Detail GL accounts, and the control headers that carry customers' accounts.
+    rows = [TrialBalanceRow(accounts[pk], amount) for pk, amount in balances.items()]
+    return TrialBalance(as_of, sorted(rows, key=lambda r: r.account.code))
 
 
 @dataclass
@@ -158,27 +166,18 @@ TYPE_ORDER = [AccountType.ASSET, AccountType.LIABILITY, AccountType.EQUITY, Acco
 def chart_tree():
     """The chart of accounts as a tree of GL accounts, each header's balance being the
     sum of everything under it. Customers' sub-ledgers are counted, not listed."""
-    accounts = list(LedgerAccount.objects.order_by("code"))
-    nodes = {a.pk: ChartNode(a, 0, 0 if a.is_header else a.balance) for a in accounts}
+    accounts = list(LedgerAccount.objects.general().order_by("code"))
+    subledgers = subledger_totals()
+    nodes = {}
+    for a in accounts:
+        count, total = subledgers.get(a.pk, (0, 0))
+        nodes[a.pk] = ChartNode(a, 0, (0 if a.is_header else a.balance) + total, subledger_count=count)
     roots = []
     for account in accounts:
-        node = nodes[account.pk]
-        if account.parent_id and account.parent_id in nodes:
-            parent = nodes[account.parent_id]
-            if account.is_subledger:
-                parent.subledger_count += 1
-            else:
-                parent.children.append(node)
+        if account.parent_id in nodes:
+            nodes[account.parent_id].children.append(nodes[account.pk])
         else:
-            roots.append(node)
-
-    def total(node):
-        for child in node.children:
-            total(child)
-        sub = sum(a.balance for a in accounts if a.parent_id == node.account.pk and a.is_subledger)
-        node.balance = (node.balance if not node.account.is_header else 0) + sub + sum(
-            c.balance for c in node.children
-        )
+            roots.append(nodes[account.pk])
 
     flat = []
 
@@ -187,8 +186,8 @@ def chart_tree():
         flat.append(node)
         for child in node.children:
             walk(child, depth + 1)
+            node.balance += child.balance
 
     for root in sorted(roots, key=lambda n: (TYPE_ORDER.index(n.account.type), n.account.code)):
-        total(root)
         walk(root, 0)
     return flat
