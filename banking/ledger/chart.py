@@ -112,7 +112,3 @@ def ensure_standard_chart(branches=()):
                           "branch_code": branch_code, "enforce_balance": True},
             )
     return by_code
-
-
-def account(code):
-    return LedgerAccount.objects.get(code=code)
