@@ -3,6 +3,10 @@
 - IFSC: 4 letters, a zero, 6 letters or digits. The bank's own prefix is CBSB.
 - PAN: 5 letters, 4 digits, a letter.
 - Aadhaar: 12 digits, not starting with 0 or 1, the last a Verhoeff check digit.
+- UPI ID (VPA): name@handle; the name 2–50 of letters, digits, dot, hyphen and
+  underscore, the handle 2–30 letters and digits (NPCI's published shape).
+- Payment references: NEFT UTR 16 characters, RTGS UTR 22 (XXXXRCYYYYMMDD########),
+  IMPS and UPI RRN 12 digits.
 - Account numbers and CIF numbers: digits with a trailing Verhoeff check digit,
   which catches every single-digit error and every adjacent transposition.
 """
@@ -12,6 +16,13 @@ import re
 IFSC_RE = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 PAN_RE = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
 AADHAAR_RE = re.compile(r"^[2-9][0-9]{11}$")
+VPA_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,49}@[a-z][a-z0-9]{1,29}$")
+REFERENCE_RE = {
+    "NEFT": re.compile(r"^[A-Z]{4}N[0-9]{11}$"),
+    "RTGS": re.compile(r"^[A-Z]{4}RC[0-9]{8}[0-9]{8}$"),
+    "IMPS": re.compile(r"^[0-9]{12}$"),
+    "UPI": re.compile(r"^[0-9]{12}$"),
+}
 
 _VERHOEFF_D = (
     (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
@@ -60,6 +71,19 @@ def normalise(value):
 
 def is_valid_ifsc(value):
     return bool(IFSC_RE.match(normalise(value)))
+
+
+def normalise_vpa(value):
+    return str(value or "").strip().lower()
+
+
+def is_valid_vpa(value):
+    return bool(VPA_RE.match(normalise_vpa(value)))
+
+
+def is_valid_reference(rail, value):
+    pattern = REFERENCE_RE.get(rail)
+    return bool(pattern and pattern.match(str(value or "")))
 
 
 def is_valid_pan(value):

@@ -4,6 +4,7 @@ Anything that differs between machines comes from an environment variable; the
 `local`, `test` and `production` modules choose the defaults for their setting.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -81,6 +82,7 @@ LOCAL_APPS = [
     "banking.customers",
     "banking.deposits",
     "banking.teller",
+    "banking.payments",
     "banking.demo",
     "portals",
 ]
@@ -293,6 +295,21 @@ CBS_IFSC_PREFIX = "CBSB"
 # Maker-checker: approving a request above this amount (in paise) asks the checker
 # to confirm their password again first. Default ₹10,00,000.
 CBS_REAUTH_APPROVAL_ABOVE = int(env("CBS_REAUTH_APPROVAL_ABOVE", str(10_00_000_00)))
+
+# Payments (DESIGN §5, "Payment rails"). Amounts in paise.
+# The bank's UPI handle: customers' UPI IDs read name@cbsb.
+CBS_UPI_HANDLE = "cbsb"
+# A new payee can receive at most this much in its first 24 hours.
+CBS_PAYEE_COOLING_PERIOD = datetime.timedelta(hours=24)
+CBS_PAYEE_COOLING_LIMIT = 50_000_00
+# Internet banking asks for an authenticator code to confirm a payment above this.
+CBS_PAYMENT_TOTP_ABOVE = int(env("CBS_PAYMENT_TOTP_ABOVE", str(25_000_00)))
+# Where the clearing network adapter lives: the bundled simulator, or a real gateway.
+CBS_CLEARING_NETWORK = env("CBS_CLEARING_NETWORK", "banking.payments.simulator.SimulatedNetwork")
+# A merchant's UPI collect request waits this long for the customer.
+CBS_COLLECT_REQUEST_TTL = datetime.timedelta(minutes=30)
+# A standing instruction short of funds is tried again at the next runs, this many times in all.
+CBS_STANDING_INSTRUCTION_ATTEMPTS = 3
 
 LOGGING = {
     "version": 1,
