@@ -95,3 +95,8 @@ def auditor(view):
 def ops_journal(view):
     """Operations staff who may enter manual journals."""
     return requires("users.access_ops_portal", "users.post_manual_journal", name="ops_journal")(view)
+
+
+def ops_payments(view):
+    """Operations staff who run NEFT batches, reconciliation and the clearing simulator."""
+    return requires("users.access_ops_portal", "users.operate_payments", name="ops_payments")(view)

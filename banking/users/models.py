@@ -51,6 +51,7 @@ class User(AbstractUser):
             ("access_ops_portal", "Can use the operations portal"),
             ("approve_requests", "Can approve queued requests"),
             ("post_manual_journal", "Can enter manual journals"),
+            ("operate_payments", "Can run payment batches, reconciliation and the clearing simulator"),
             ("view_compliance_reports", "Can view compliance reports"),
             ("view_audit_trail", "Can browse the audit trail"),
             ("manage_staff", "Can manage staff and roles"),
