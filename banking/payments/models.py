@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from banking.core.crypto import EncryptedTextField
 from banking.core.money import Money, format_money
 
 
@@ -275,6 +276,8 @@ class Payment(models.Model):
     remitter_vpa = models.CharField(max_length=80, blank=True)
     remitter_mobile = models.CharField(max_length=15, blank=True)
     remitter_address = models.CharField(max_length=200, blank=True)
+    # Income-tax rule 114B: a walk-in remitter paying ₹50,000 or more in cash gives a PAN.
+    remitter_pan = EncryptedTextField(blank=True)
     paid_in_cash = models.BooleanField(default=False)
 
     batch = models.ForeignKey(NeftBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
@@ -462,6 +465,12 @@ class StandingInstruction(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # The form's token: a double-pressed "Set up" makes one instruction, not two.
+    idempotency_key = models.CharField(max_length=120, unique=True, null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    cancel_reason = models.CharField(max_length=200, blank=True)
 
     objects = StandingInstructionQuerySet.as_manager()
 
