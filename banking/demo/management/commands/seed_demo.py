@@ -10,6 +10,7 @@ from banking.demo.accounts import seed_accounts
 from banking.demo.counter import fund_vaults, seed_counter
 from banking.demo.customers import seed_customers
 from banking.demo.data import BRANCHES, CUSTOMER_LOGINS, DEMO_PASSWORD, STAFF
+from banking.demo.payments import seed_payments
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT, SHARE_CAPITAL, ensure_standard_chart
 from banking.ledger.models import BusinessDate, EntryKind
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             seed_customers()
             seed_accounts()
             seed_counter(branches.values())
+            seed_payments()
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(self.logins_table())
 
