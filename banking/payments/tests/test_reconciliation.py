@@ -264,3 +264,38 @@ def test_a_payment_that_moved_meanwhile_makes_the_approval_fail_and_a_rejection_
     assert second.status == "failed"
     account = fresh(payments["account"])
     assert account.balance == 50_000_00 - 3_000_00 - 5_000_00
+
+
+def test_the_management_commands(bank, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from ..models import Payment
+
+    def run(*args):
+        out = StringIO()
+        call_command(*args, stdout=out)
+        return out.getvalue()
+
+    account = bank.account(balance=50_000_00)
+    assert "No NEFT payment" in run("run_neft_batch")
+    pay(account, 1_000_00)
+    output = run("run_neft_batch")
+    assert "1 settled" in output and "1 matched, 0 exceptions" in output
+    output = run("simulate_inbound", "--rail", "IMPS", "--amount", "250.50", "--account", account.number)
+    inbound = Payment.objects.get(direction="inward")
+    assert inbound.amount == 250_50 and inbound.status == PaymentStatus.SETTLED and len(inbound.reference) == 12
+    assert inbound.reference in output
+    neft = run("simulate_inbound", "--rail", "NEFT", "--amount", "10", "--account", "99999999999")
+    assert "returned" in neft.lower()
+    assert Payment.objects.filter(direction="inward", rail="NEFT", reference__startswith="HDFC").count() == 1
+    path = tmp_path / "settlement.csv"
+    path.write_text(",".join(SETTLEMENT_COLUMNS) + "\nCBSBN26001999996,2026-01-01,1,A,B,C,10.00,SETTLED,\nbad\n")
+    output = run("reconcile_settlement", str(path))
+    assert "0 matched, 1 exceptions" in output and "line 3:" in output
+    ifsc = tmp_path / "ifsc.csv"
+    ifsc.write_text("ifsc,bank,branch,city\nYESB0000001,Yes Bank,Fort,Mumbai\nBAD,Bank,Branch,City\n")
+    output = run("load_ifsc", str(ifsc))
+    assert "1 added" in output and "line 3:" in output
+    assert "Expired 0" in run("expire_collect_requests")
