@@ -43,6 +43,8 @@ ADMIN_MODEL_PERMISSIONS = [
         ("users", "staffprofile", ("add", "change", "view")),
         ("auth", "group", ("view",)),
         ("audit", "auditevent", ("view",)),
+        ("payments", "channellimit", ("add", "change", "view")),
+        ("payments", "bankbranch", ("add", "change", "view")),
     ]
     for verb in verbs
 ]
