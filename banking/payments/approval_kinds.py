@@ -15,6 +15,8 @@ payment may have settled or come back while the request waited), then:
 and marks the exception resolved. A rejection opens the exception again.
 """
 
+import datetime
+
 from django.utils import timezone
 
 from banking.core.errors import ValidationFailed
@@ -23,6 +25,7 @@ from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT, SUSPENSE
 from banking.ledger.models import Channel, EntryKind
 
+from . import remittance
 from .actions import gl, record_return, settle_payment
 from .models import ExceptionStatus, Payment, ReconciliationException, Resolution
 from .reconciliation import RESOLUTION_KIND, RETURN_CODE, check_resolution, suspense_amount
@@ -116,4 +119,9 @@ def describe_resolution(payload):
 KINDS = [
     {"kind": RESOLUTION_KIND, "label": "Reconciliation exception resolution", "handler": resolve_approved_exception,
      "describe": describe_resolution, "on_reject": reopen_rejected_exception},
+    # A teller's NEFT / RTGS for a walk-in customer above the teller's cash limit (remittance.py).
+    # Payload: {"payment_id", "till_id", "counts"}. It lapses after an hour: the customer waits at the counter.
+    {"kind": remittance.REMITTANCE, "label": "NEFT / RTGS remittance over the teller's limit",
+     "handler": remittance.send_approved_remittance, "describe": remittance.describe_remittance,
+     "on_reject": remittance.reject_remittance, "expires_after": datetime.timedelta(hours=1)},
 ]

@@ -167,6 +167,13 @@ def _move(box, delta, *, kind, entry, actor, date):
                                        created_by=actor, **delta.as_dict())
 
 
+def record_till_cash(*, till, counts, entry, actor, kind=MovementKind.DEPOSIT):
+    """Count `counts` into (negative: out of) a till its caller has locked
+    (`require_open_till(..., lock=True)`), for cash another module posted to the
+    till's GL in `entry`: a remittance paid in cash at the counter."""
+    return _move(till, counts, kind=kind, entry=entry, actor=actor, date=entry.business_date)
+
+
 def _check_counts(counts, what="cash"):
     if not counts.is_nonnegative():
         raise ValidationFailed("A count cannot be negative.")
