@@ -25,6 +25,7 @@ PORTALS = {
             Section("Cash deposit", "teller:deposit", "bi-box-arrow-in-down"),
             Section("Cash withdrawal", "teller:withdrawal", "bi-box-arrow-up"),
             Section("Transfers", "teller:transfer", "bi-arrow-left-right"),
+            Section("NEFT / RTGS", "teller:remittance", "bi-bank"),
             Section("Cheques", "teller:cheques", "bi-journal-check"),
             Section("My requests", "teller:my-requests", "bi-hourglass-split"),
             Section("My till", "teller:till", "bi-safe"),

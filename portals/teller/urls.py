@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cash_views, cheque_views, counter_views, customer_views, deposit_views, views
+from . import cash_views, cheque_views, counter_views, customer_views, deposit_views, remittance_views, views
 
 app_name = "teller"
 urlpatterns = [
@@ -22,6 +22,10 @@ urlpatterns = [
     path("cheques/issue/", cheque_views.cheque_book_issue, name="cheque-book-issue"),
     path("cheques/stop/", cheque_views.cheque_stop, name="cheque-stop"),
     path("cheques/cancel/", cheque_views.cheque_cancel, name="cheque-cancel"),
+    # NEFT / RTGS for a walk-in customer
+    path("remittance/", remittance_views.remittance, name="remittance"),
+    path("remittance/ifsc/", remittance_views.remittance_ifsc, name="remittance-ifsc"),
+    path("remittance/<int:pk>/", remittance_views.remittance_receipt, name="remittance-receipt"),
     # Customers and KYC
     path("customers/", customer_views.customer_search, name="customer-search"),
     path("customers/new/", customer_views.customer_new, name="customer-new"),

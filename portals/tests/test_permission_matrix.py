@@ -27,6 +27,10 @@ ACTIVATION = "<an internet banking activation token>"
 COUNTER_TXN = "<a cash deposit taken at the people's branch>"
 DRAFT = "<a KYC draft at the people's branch>"
 DOCUMENT = "<a photograph uploaded to the draft>"
+REMITTANCE = "<an NEFT remittance taken at the people's branch>"
+PAYEE = "<the customer's payee>"
+PAYMENT = "<the customer's NEFT payment number>"
+COLLECT = "<a merchant's collect request to the customer's UPI ID>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -82,6 +86,18 @@ EXPECTED = {
     "customer:statement-pdf": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     # The emailed one-time link: open to anyone holding a valid token.
     "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
+    # Internet banking payments: the customer's own payees, payments and collect requests.
+    "customer:payees": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:payee-new": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:ifsc-lookup": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:payee-remove": ({"pk": PAYEE}, {Role.CUSTOMER}, 403, "login"),
+    "customer:pay": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:payments": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:payment": ({"number": PAYMENT}, {Role.CUSTOMER}, 403, "login"),
+    "customer:upi": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:collect-count": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:collect-request": ({"pk": COLLECT}, {Role.CUSTOMER}, 403, "login"),
+    "customer:collect-decline": ({"pk": COLLECT}, set(), 405, 405),
     # The counter: cash, transfers and cheques at the teller's own branch; posting is POST only.
     "teller:deposit": ({}, TELLER_SIDE, 403, "login"),
     "teller:withdrawal": ({}, TELLER_SIDE, 403, "login"),
@@ -98,6 +114,10 @@ EXPECTED = {
     "teller:cheque-book-issue": ({}, set(), 405, 405),
     "teller:cheque-stop": ({}, set(), 405, 405),
     "teller:cheque-cancel": ({}, set(), 405, 405),
+    # NEFT / RTGS at the counter; receipts of the teller's own branch.
+    "teller:remittance": ({}, TELLER_SIDE, 403, "login"),
+    "teller:remittance-ifsc": ({}, TELLER_SIDE, 403, "login"),
+    "teller:remittance-receipt": ({"pk": REMITTANCE}, TELLER_SIDE, 403, "login"),
     # The branch's cash, for its head tellers and manager.
     "supervisor:tills": ({}, SUPERVISORS, 403, "login"),
     "supervisor:branch-close": ({}, set(), 405, 405),
@@ -135,8 +155,26 @@ def objects(people):
     deposits = _deposit_objects(people)
     counter = _counter_objects(people)
     customers = _customer_objects(people)
+    payments = _payment_objects(deposits[ACCOUNT])
     with registered_test_kind():
-        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers}
+        yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
+               **payments}
+
+
+def _payment_objects(number):
+    """A payee of the matrix's customer, an NEFT payment to it, and a merchant's
+    collect request to the customer's UPI ID."""
+    from banking.deposits.models import DepositAccount
+    from banking.payments.actions import make_payment, receive_collect_request
+    from banking.payments.tests.factories import payee, vpa
+
+    account = DepositAccount.objects.select_related("customer").get(number=number)
+    their_payee = payee(account)
+    payment = make_payment(actor=None, customer=account.customer, debit_account=account, amount=100_00,
+                           idempotency_key="matrix-payment", rail="NEFT", payee=their_payee)
+    request = receive_collect_request(payer_vpa=vpa(account).address, merchant_vpa="shop@okaxis", merchant_name="Shop",
+                                      amount=100_00, is_merchant=True, reference="matrix-collect")
+    return {PAYEE: their_payee.pk, PAYMENT: payment.number, COLLECT: request.pk}
 
 
 def _customer_objects(people):
@@ -164,7 +202,14 @@ def _counter_objects(people):
     account = open_account(branch, teller, checker)
     txn = take_cash_deposit(actor=teller, account=account, amount=500_00, counts=Denominations(n500=1),
                             idempotency_key=key())
-    return {COUNTER_TXN: txn.pk}
+    from banking.payments.remittance import send_remittance
+
+    remittance = send_remittance(actor=teller, rail="NEFT", amount=1_000_00, idempotency_key=key(),
+                                 beneficiary_name="Meera Iyer", beneficiary_account="50100012345678",
+                                 beneficiary_ifsc="HDFC0001234", remitter_name="Rahul Verma",
+                                 remitter_mobile="9876543210", remitter_address="12 MG Road, Pune",
+                                 counts=Denominations(n500=2))
+    return {COUNTER_TXN: txn.pk, REMITTANCE: remittance.pk}
 
 
 def _deposit_objects(people):
