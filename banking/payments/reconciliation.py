@@ -32,16 +32,15 @@ import csv
 import datetime
 import io
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from banking.audit.actions import record_event
 from banking.core.errors import ValidationFailed
-from banking.core.identifiers import is_valid_reference
+from banking.core.identifiers import REFERENCE_RE
 from banking.core.money import format_money
 
 from .models import (
@@ -63,12 +62,12 @@ AMOUNT_RE = re.compile(r"^\d{1,13}\.\d{2}$")
 THEIR_STATUSES = ("SETTLED", "RETURNED")
 # Ours, as the network would say it: the money reached the beneficiary or came back.
 OURS_RETURNED = (PaymentStatus.RETURNED, PaymentStatus.REVERSED, PaymentStatus.FAILED)
+THEIRS_FOR_OURS = {PaymentStatus.SETTLED: "SETTLED", **dict.fromkeys(OURS_RETURNED, "RETURNED")}
 RESOLUTION_KIND = "payments.resolve_exception"
 RETURN_CODE = "RCN"
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     number: int
     utr: str
     date: datetime.date
@@ -77,40 +76,47 @@ class Line:
     status: str
 
 
-def _paise(text):
-    whole, fraction = text.split(".")
-    return int(whole) * 100 + int(fraction)
+CYCLES = {str(cycle): cycle for cycle in range(1, 49)}
 
 
 def parse_lines(text, rail=Rail.NEFT):
     """The good lines of a settlement file and the problems of the others, as
-    ([Line], [[line number, what is wrong]])."""
+    ([Line], [[line number, what is wrong]]). Written for speed (a cycle can have
+    50,000 lines): dates are parsed once each, and a clean line is checked with a
+    handful of dictionary look-ups and two regular expressions."""
     width = len(SETTLEMENT_COLUMNS)
-    good, problems, seen = [], [], {}
+    utr_format = REFERENCE_RE[rail]
+    good, problems, seen, dates = [], [], {}, {}
+    make = Line._make
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue
-        if number == 1 and [cell.strip().upper() for cell in row] == SETTLEMENT_COLUMNS:
-            continue
         if len(row) != width:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
             problems.append([number, f"has {len(row)} columns; a settlement line has {width}"])
             continue
-        utr, date, cycle, _sender, _ifsc, _account, amount, status, _code = (cell.strip() for cell in row)
-        if not is_valid_reference(rail, utr):
+        utr, date, cycle, _sender, _ifsc, _account, amount, status, _code = row
+        if number == 1 and [cell.strip().upper() for cell in row] == SETTLEMENT_COLUMNS:
+            continue
+        utr = utr.strip()
+        if not utr_format.match(utr):
             problems.append([number, f"{utr!r} is not a {rail} UTR"])
             continue
+        amount = amount.strip()
         if not AMOUNT_RE.match(amount) or amount == "0.00":
             problems.append([number, f"the amount {amount!r} is not rupees with two decimals, above zero"])
             continue
-        try:
-            day = datetime.date.fromisoformat(date)
-        except ValueError:
-            problems.append([number, f"the settlement date {date!r} is not a date (YYYY-MM-DD)"])
-            continue
-        if not cycle.isdigit() or not 1 <= int(cycle) <= 48:
+        day = dates.get(date)
+        if day is None:
+            try:
+                day = dates[date] = datetime.date.fromisoformat(date.strip())
+            except ValueError:
+                problems.append([number, f"the settlement date {date!r} is not a date (YYYY-MM-DD)"])
+                continue
+        cycle_number = CYCLES.get(cycle.strip())
+        if cycle_number is None:
             problems.append([number, f"the cycle {cycle!r} is not a number from 1 to 48"])
             continue
-        status = status.upper()
+        status = status.strip().upper()
         if status not in THEIR_STATUSES:
             problems.append([number, f"the status {status!r} is neither SETTLED nor RETURNED"])
             continue
@@ -118,29 +124,28 @@ def parse_lines(text, rail=Rail.NEFT):
             problems.append([number, f"UTR {utr} appears again (first on line {seen[utr]})"])
             continue
         seen[utr] = number
-        good.append(Line(number, utr, day, int(cycle), _paise(amount), status))
+        good.append(make((number, utr, day, cycle_number, int(amount.replace(".", "")), status)))
     return good, problems
 
 
+OUR_FIELDS = ("pk", "reference", "amount", "status", "batch_id")
+
+
 def _our_side(references, batch_ids):
-    """Our payments named by the file or belonging to its cycles: one query."""
+    """Our payments named by the file or belonging to its cycles, as tuples of
+    OUR_FIELDS: one query."""
     if connection.vendor == "postgresql":
-        # One array parameter instead of 50,000: the statement stays small.
+        # The references go as one comma-separated text (a UTR has no comma), not as
+        # 50,000 placeholders; PostgreSQL answers with an index scan on each side of
+        # the OR (reference is unique, batch has its index).
         table = Payment._meta.db_table
-        named = Q(pk__in=RawSQL(f"SELECT id FROM {table} WHERE reference = ANY(%s)",  # noqa: S608, S611
-                                [list(references)]))
-    else:
-        named = Q(reference__in=references)
-    return Payment.objects.filter(named | Q(batch_id__in=batch_ids)).values_list(
-        "pk", "reference", "amount", "status", "batch_id", named=True)
-
-
-def _their_status_of(status):
-    if status == PaymentStatus.SETTLED:
-        return "SETTLED"
-    if status in OURS_RETURNED:
-        return "RETURNED"
-    return None
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, reference, amount, status, batch_id FROM {table} "  # noqa: S608
+                           "WHERE reference = ANY(string_to_array(%s, ',')) OR batch_id = ANY(%s)",
+                           [",".join(references), list(batch_ids)])
+            return cursor.fetchall()
+    return list(Payment.objects.filter(Q(reference__in=references) | Q(batch_id__in=batch_ids)).values_list(
+        *OUR_FIELDS))
 
 
 @transaction.atomic
@@ -156,33 +161,31 @@ def reconcile_file(*, actor, settlement_file):
         batch_ids |= {pk for pk, date, cycle in NeftBatch.objects.filter(business_date__in=dates).values_list(
             "pk", "business_date", "cycle") if (date, cycle) in cycles}
     theirs = {line.utr: line for line in lines}
-    ours = {payment.reference: payment for payment in _our_side(theirs.keys(), batch_ids)}
+    ours = {row[1]: row for row in _our_side(theirs.keys(), batch_ids)}
 
     reconciliation = Reconciliation.objects.create(file=settlement_file, run_by=actor, malformed=malformed,
                                                    lines=len(lines) + len(malformed))
     items, matched = [], 0
     for utr, line in theirs.items():
         payment = ours.get(utr)
-        common = {"reconciliation": reconciliation, "reference": utr, "line_number": line.number,
-                  "their_amount": line.amount, "their_status": line.status}
         if payment is None:
-            items.append(ReconciliationException(kind=ExceptionKind.MISSING_OURS, **common))
-            continue
-        kind = None
-        if payment.amount != line.amount:
+            kind = ExceptionKind.MISSING_OURS
+        elif payment[2] != line.amount:
             kind = ExceptionKind.AMOUNT_MISMATCH
-        elif _their_status_of(payment.status) != line.status:
+        elif THEIRS_FOR_OURS.get(payment[3]) != line.status:
             kind = ExceptionKind.STATUS_MISMATCH
-        if kind is None:
-            matched += 1
         else:
-            items.append(ReconciliationException(kind=kind, payment_id=payment.pk, our_amount=payment.amount,
-                                                 our_status=payment.status, **common))
-    for utr, payment in ours.items():
-        if utr not in theirs and payment.batch_id in batch_ids:
+            matched += 1
+            continue
+        items.append(ReconciliationException(
+            reconciliation=reconciliation, kind=kind, reference=utr, line_number=line.number,
+            their_amount=line.amount, their_status=line.status, payment_id=payment and payment[0],
+            our_amount=payment and payment[2], our_status=payment[3] if payment else ""))
+    for utr, (pk, _, amount, status, batch_id) in ours.items():
+        if utr not in theirs and batch_id in batch_ids:
             items.append(ReconciliationException(
                 reconciliation=reconciliation, kind=ExceptionKind.MISSING_THEIRS, reference=utr or "",
-                payment_id=payment.pk, our_amount=payment.amount, our_status=payment.status))
+                payment_id=pk, our_amount=amount, our_status=status))
     ReconciliationException.objects.bulk_create(items, batch_size=5000)
     reconciliation.matched, reconciliation.exceptions = matched, len(items)
     reconciliation.save(update_fields=["matched", "exceptions"])
