@@ -44,8 +44,10 @@ PORTALS = {
         "title": "Internet banking",
         "sections": [
             Section("Accounts", "customer:home", "bi-wallet2"),
-            Section("Pay and transfer", None, "bi-send"),
-            Section("Payees", None, "bi-person-lines-fill"),
+            Section("Pay and transfer", "customer:pay", "bi-send"),
+            Section("Payments", "customer:payments", "bi-clock-history"),
+            Section("Payees", "customer:payees", "bi-person-lines-fill"),
+            Section("UPI", "customer:upi", "bi-phone", badge="customer:collect-count"),
             Section("Statements", "customer:statements", "bi-file-earmark-text"),
             Section("Security", "mfa_index", "bi-shield-lock"),
         ],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import payment_views, views
 
 app_name = "customer"
 urlpatterns = [
@@ -11,4 +11,16 @@ urlpatterns = [
     path("accounts/<str:number>/statement.csv", views.statement_csv, name="statement-csv"),
     path("accounts/<str:number>/statement.pdf", views.statement_pdf, name="statement-pdf"),
     path("activate/<str:token>/", views.activate, name="activate"),
+    # Payments: payees, pay and transfer, history, UPI.
+    path("payees/", payment_views.payee_list, name="payees"),
+    path("payees/new/", payment_views.payee_new, name="payee-new"),
+    path("payees/ifsc/", payment_views.ifsc_lookup, name="ifsc-lookup"),
+    path("payees/<int:pk>/remove/", payment_views.payee_remove, name="payee-remove"),
+    path("pay/", payment_views.pay, name="pay"),
+    path("payments/", payment_views.payment_list, name="payments"),
+    path("payments/<str:number>/", payment_views.payment_detail, name="payment"),
+    path("upi/", payment_views.upi, name="upi"),
+    path("upi/requests/count/", payment_views.collect_count, name="collect-count"),
+    path("upi/requests/<int:pk>/", payment_views.collect_request, name="collect-request"),
+    path("upi/requests/<int:pk>/decline/", payment_views.collect_decline, name="collect-decline"),
 ]
