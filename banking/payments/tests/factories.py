@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from banking.teller.tests.factories import fresh, funded_branch, open_account, supervisor_for
+from banking.teller.tests.factories import fresh, funded_branch, open_account, set_status, supervisor_for
 from banking.testing import give_totp, make_user
 from banking.users.roles import Role
 
@@ -61,4 +61,4 @@ def vpa(account, name=None):
                       name=name or f"user{uuid.uuid4().hex[:8]}")
 
 
-__all__ = ["Bank", "fresh", "key", "make_bank", "payee", "vpa"]
+__all__ = ["Bank", "fresh", "key", "make_bank", "payee", "set_status", "vpa"]
