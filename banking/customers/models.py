@@ -555,7 +555,7 @@ class KycDocument(models.Model):
             models.CheckConstraint(condition=Q(size__gt=0, size__lte=MAX_UPLOAD_BYTES), name="kyc_document_size"),
             models.CheckConstraint(condition=Q(content_type__in=list(SIGNATURES)), name="kyc_document_type"),
             models.UniqueConstraint(
-                fields=["customer", "kind"], condition=Q(kind__in=[k.value for k in SINGLE_KINDS]),
+                fields=["customer", "kind"], condition=Q(kind__in=sorted(k.value for k in SINGLE_KINDS)),
                 name="one_photo_and_signature",
             ),
         ]

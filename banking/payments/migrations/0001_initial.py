@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('approvals', '0001_initial'),
-        ('customers', '0004_initial'),
+        ('customers', '0002_kyc_documents_and_progress'),
         ('deposits', '0002_standard_products'),
         ('ledger', '0004_leaner_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
