@@ -52,7 +52,7 @@ class RemittanceForm(CashForm):
         super().__init__(*args, **kwargs)
         wire_lookup(self, "account", "transfer-from", "#account-lookup", "id_n500")
         self.fields["beneficiary_ifsc"].widget.attrs.update({
-            "hx-get": reverse("teller:remittance-ifsc"), "hx-target": "#ifsc-lookup",
+            "hx-get": reverse("teller:remittance-ifsc"), "hx-target": "#ifsc-lookup", "hx-swap": "outerHTML",
             "hx-trigger": "input changed delay:250ms", "hx-sync": "this:replace", "aria-controls": "ifsc-lookup",
         })
         self.fields["beneficiary_name"].widget.attrs["autofocus"] = ""
