@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ledger_views, views
+from . import ledger_views, payment_views, views
 
 app_name = "ops"
 urlpatterns = [
@@ -13,4 +13,17 @@ urlpatterns = [
     path("entries/<int:pk>/", ledger_views.entry_detail, name="entry-detail"),
     path("entries/<int:pk>/reverse/", ledger_views.entry_reverse, name="entry-reverse"),
     path("journals/new/", ledger_views.journal_new, name="journal-new"),
+    path("payments/", payment_views.payment_monitor, name="payment-monitor"),
+    path("payments/<int:pk>/", payment_views.payment_detail, name="payment-detail"),
+    path("payments/neft/", payment_views.neft_batches, name="neft-batches"),
+    path("payments/neft/run/", payment_views.neft_batch_run, name="neft-batch-run"),
+    path("payments/neft/<int:pk>/", payment_views.neft_batch_detail, name="neft-batch-detail"),
+    path("payments/settlement-files/<int:pk>/", payment_views.settlement_file_download, name="settlement-file"),
+    path("payments/reconciliations/", payment_views.reconciliations, name="reconciliations"),
+    path("payments/reconciliations/<int:pk>/", payment_views.reconciliation_detail, name="reconciliation-detail"),
+    path("payments/exceptions/", payment_views.recon_exceptions, name="recon-exceptions"),
+    path("payments/exceptions/<int:pk>/resolve/", payment_views.recon_exception_resolve,
+         name="recon-exception-resolve"),
+    path("payments/simulator/", payment_views.clearing_simulator, name="clearing-simulator"),
+    path("payments/ifsc/", payment_views.ifsc_directory, name="ifsc-directory"),
 ]

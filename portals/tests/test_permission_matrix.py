@@ -28,9 +28,14 @@ COUNTER_TXN = "<a cash deposit taken at the people's branch>"
 DRAFT = "<a KYC draft at the people's branch>"
 DOCUMENT = "<a photograph uploaded to the draft>"
 REMITTANCE = "<an NEFT remittance taken at the people's branch>"
+INSTRUCTION = "<a standing instruction of the matrix's customer>"
 PAYEE = "<the customer's payee>"
 PAYMENT = "<the customer's NEFT payment number>"
 COLLECT = "<a merchant's collect request to the customer's UPI ID>"
+NEFT_BATCH = "<a settled NEFT cycle>"
+SETTLED_PAYMENT = "<an NEFT payment of that cycle>"
+SETTLEMENT_FILE = "<the cycle's settlement file>"
+RECONCILIATION = "<the reconciliation of that file>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -98,6 +103,19 @@ EXPECTED = {
     "customer:collect-count": ({}, {Role.CUSTOMER}, 403, "login"),
     "customer:collect-request": ({"pk": COLLECT}, {Role.CUSTOMER}, 403, "login"),
     "customer:collect-decline": ({"pk": COLLECT}, set(), 405, 405),
+    # Operations' payment screens: staff who operate payments; running and resolving are POST only.
+    "ops:payment-monitor": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:payment-detail": ({"pk": SETTLED_PAYMENT}, {Role.OPERATIONS}, 403, "login"),
+    "ops:neft-batches": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:neft-batch-run": ({}, set(), 405, 405),
+    "ops:neft-batch-detail": ({"pk": NEFT_BATCH}, {Role.OPERATIONS}, 403, "login"),
+    "ops:settlement-file": ({"pk": SETTLEMENT_FILE}, {Role.OPERATIONS}, 403, "login"),
+    "ops:reconciliations": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:reconciliation-detail": ({"pk": RECONCILIATION}, {Role.OPERATIONS}, 403, "login"),
+    "ops:recon-exceptions": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:recon-exception-resolve": ({"pk": 1}, set(), 405, 405),
+    "ops:clearing-simulator": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:ifsc-directory": ({}, {Role.OPERATIONS}, 403, "login"),
     # The counter: cash, transfers and cheques at the teller's own branch; posting is POST only.
     "teller:deposit": ({}, TELLER_SIDE, 403, "login"),
     "teller:withdrawal": ({}, TELLER_SIDE, 403, "login"),
@@ -118,6 +136,11 @@ EXPECTED = {
     "teller:remittance": ({}, TELLER_SIDE, 403, "login"),
     "teller:remittance-ifsc": ({}, TELLER_SIDE, 403, "login"),
     "teller:remittance-receipt": ({"pk": REMITTANCE}, TELLER_SIDE, 403, "login"),
+    # Standing instructions: the customer's own; a teller's for any customer.
+    "teller:standing": ({}, TELLER_SIDE, 403, "login"),
+    "customer:standing": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:standing-new": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:standing-cancel": ({"pk": INSTRUCTION}, {Role.CUSTOMER}, 403, "login"),
     # The branch's cash, for its head tellers and manager.
     "supervisor:tills": ({}, SUPERVISORS, 403, "login"),
     "supervisor:branch-close": ({}, set(), 405, 405),
@@ -156,6 +179,7 @@ def objects(people):
     counter = _counter_objects(people)
     customers = _customer_objects(people)
     payments = _payment_objects(deposits[ACCOUNT])
+    payments.update(_neft_cycle_objects())
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -175,6 +199,15 @@ def _payment_objects(number):
     request = receive_collect_request(payer_vpa=vpa(account).address, merchant_vpa="shop@okaxis", merchant_name="Shop",
                                       amount=100_00, is_merchant=True, reference="matrix-collect")
     return {PAYEE: their_payee.pk, PAYMENT: payment.number, COLLECT: request.pk}
+
+
+def _neft_cycle_objects():
+    """The NEFT cycle that settles the customer's payment, its file and reconciliation."""
+    from banking.payments.reconciliation import run_neft_cycle
+
+    batch, reconciliation = run_neft_cycle(actor=None)
+    return {NEFT_BATCH: batch.pk, SETTLED_PAYMENT: batch.payments.first().pk,
+            SETTLEMENT_FILE: reconciliation.file_id, RECONCILIATION: reconciliation.pk}
 
 
 def _customer_objects(people):
@@ -229,7 +262,15 @@ def _deposit_objects(people):
                                     idempotency_key="matrix-fd")
     newcomer = make_customer(branch=bank.branch, created_by=bank.teller)
     login = ib.enable_internet_banking(actor=bank.teller, customer=newcomer, link_for=str)
-    return {CUSTOMER: bank.customer.pk, ACCOUNT: savings.number, FIXED_DEPOSIT: fd.number, HOLD: hold.pk,
+    from banking.ledger.models import BusinessDate
+    from banking.payments.standing import create_standing_instruction
+
+    other = bank.open_account(deposit=0)
+    instruction = create_standing_instruction(actor=bank.teller, customer=bank.customer, debit_account=savings,
+                                              credit_account=other, amount=100_00, frequency="monthly",
+                                              start_on=BusinessDate.objects.current())
+    return {INSTRUCTION: instruction.pk,
+            CUSTOMER: bank.customer.pk, ACCOUNT: savings.number, FIXED_DEPOSIT: fd.number, HOLD: hold.pk,
             ACTIVATION: ib.make_activation_token(login)}
 
 
