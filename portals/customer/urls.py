@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import payment_views, views
+from . import payment_views, standing_views, views
 
 app_name = "customer"
 urlpatterns = [
@@ -11,6 +11,10 @@ urlpatterns = [
     path("accounts/<str:number>/statement.csv", views.statement_csv, name="statement-csv"),
     path("accounts/<str:number>/statement.pdf", views.statement_pdf, name="statement-pdf"),
     path("activate/<str:token>/", views.activate, name="activate"),
+    # Standing instructions
+    path("standing/", standing_views.standing_list, name="standing"),
+    path("standing/new/", standing_views.standing_new, name="standing-new"),
+    path("standing/<int:pk>/cancel/", standing_views.standing_cancel, name="standing-cancel"),
     # Payments: payees, pay and transfer, history, UPI.
     path("payees/", payment_views.payee_list, name="payees"),
     path("payees/new/", payment_views.payee_new, name="payee-new"),

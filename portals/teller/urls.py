@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import cash_views, cheque_views, counter_views, customer_views, deposit_views, remittance_views, views
+from . import (
+    cash_views,
+    cheque_views,
+    counter_views,
+    customer_views,
+    deposit_views,
+    remittance_views,
+    standing_views,
+    views,
+)
 
 app_name = "teller"
 urlpatterns = [
@@ -26,6 +35,7 @@ urlpatterns = [
     path("remittance/", remittance_views.remittance, name="remittance"),
     path("remittance/ifsc/", remittance_views.remittance_ifsc, name="remittance-ifsc"),
     path("remittance/<int:pk>/", remittance_views.remittance_receipt, name="remittance-receipt"),
+    path("standing/", standing_views.standing, name="standing"),
     # Customers and KYC
     path("customers/", customer_views.customer_search, name="customer-search"),
     path("customers/new/", customer_views.customer_new, name="customer-new"),
