@@ -76,3 +76,37 @@ def test_a_first_payment_before_today_is_refused(page, customer):
     expect(page.get_by_test_id("form-error")).to_contain_text("The first payment cannot be before today")
     screenshot(page, "standing-refused-390")
     assert StandingInstruction.objects.count() == 0
+
+
+@pytest.fixture
+def counter(transactional_db):
+    from banking.testing import make_user
+    from banking.users.roles import Role
+
+    bank = make_bank()
+    account = bank.account(balance=50_000_00, first_name="Meera", last_name="Iyer")
+    payee(account, name="Ravi Kumar", nickname="Landlord")
+    teller = named(make_user(Role.TELLER, branch=bank.branch), "Asha", "Kulkarni")
+    return teller, account
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_teller_sets_one_up_at_the_counter_and_a_bad_account_number_is_refused(page, counter, width):
+    teller, account = counter
+    page.set_viewport_size(VIEWPORTS[width])
+    sign_in(page, teller)
+    page.goto("/teller/standing/")
+    page.get_by_label("Customer's account number").fill("12345")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_test_id("lookup-error")).to_be_visible()
+    page.get_by_label("Customer's account number").fill(account.number)
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("heading", name="Meera Iyer")).to_be_visible()
+    page.get_by_label("Pay to").select_option(label="Landlord (A/c 50100012345678, HDFC0001234)")
+    page.get_by_label("Amount (₹)").fill("5,000")
+    page.get_by_label("First payment on").fill(BusinessDate.objects.current().isoformat())
+    screenshot(page, f"teller-standing-{width}")
+    page.get_by_role("button", name="Set up the instruction").click()
+    expect(page.get_by_text("set up for Meera Iyer")).to_be_visible()
+    expect(page.get_by_test_id("instruction")).to_contain_text("₹5,000.00")
+    assert StandingInstruction.objects.get().created_by == teller
