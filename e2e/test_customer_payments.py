@@ -52,6 +52,7 @@ def test_payee_added_with_the_code_and_neft_settles_live(page, browser, browser_
     page.goto("/banking/payees/")
     page.get_by_role("link", name="Add a payee").click()
     page.get_by_label("Account at another bank").check()
+    expect(page.get_by_role("textbox", name="UPI ID")).to_have_count(0)  # the form keeps only what applies
     page.get_by_label("Account number").fill("50100012345678")
     page.get_by_label("IFSC").fill("hdfc0001234")
     expect(page.get_by_test_id("ifsc-branch")).to_contain_text("HDFC Bank, Indiranagar")
@@ -174,6 +175,7 @@ def test_a_wrong_code_adds_no_payee(page, customer):
     sign_in(page, customer)
     page.goto("/banking/payees/new/")
     page.get_by_role("radio", name="UPI ID").check()
+    expect(page.get_by_label("IFSC")).to_have_count(0)
     page.get_by_role("textbox", name="UPI ID").fill("ravi@okhdfc")
     page.get_by_label("Beneficiary's name").fill("Ravi Kumar")
     page.get_by_label("Authenticator code").fill(wrong_code(customer.totp_secret))

@@ -31,6 +31,13 @@ def new_token():
     return uuid.uuid4().hex
 
 
+class CodeInput(forms.TextInput):
+    """A one-time code is never echoed back: a refused form asks for a fresh one."""
+
+    def format_value(self, value):
+        return None
+
+
 class AuthenticatorCodeField(forms.CharField):
     """The six digits from the customer's authenticator app (re-authentication)."""
 
@@ -38,7 +45,7 @@ class AuthenticatorCodeField(forms.CharField):
         kwargs.setdefault("label", "Authenticator code")
         kwargs.setdefault("help_text", "The 6-digit code your authenticator app shows now.")
         kwargs.setdefault("error_messages", {"required": "Enter the code from your authenticator app."})
-        super().__init__(max_length=6, min_length=6, widget=forms.TextInput(attrs={
+        super().__init__(max_length=6, min_length=6, widget=CodeInput(attrs={
             "inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}",
             "class": "form-control form-control-lg font-monospace", "spellcheck": "false"}), **kwargs)
 
@@ -89,6 +96,24 @@ class PayeeForm(_Form):
             "hx-get": reverse("customer:ifsc-lookup"), "hx-trigger": "input changed delay:300ms",
             "hx-target": "#ifsc-branch", "hx-swap": "outerHTML", "hx-sync": "this:replace",
             "aria-controls": "ifsc-branch"})
+
+    @property
+    def chosen_kind(self):
+        """The kind chosen so far: the form shows only the fields it needs (all of
+        them until one is chosen, so the form works without JavaScript)."""
+        return str((self.data.get("kind") if self.is_bound else self.initial.get("kind")) or "")
+
+    @property
+    def shows_account(self):
+        return self.chosen_kind in ("", PayeeKind.INTERNAL, PayeeKind.EXTERNAL)
+
+    @property
+    def shows_ifsc(self):
+        return self.chosen_kind in ("", PayeeKind.EXTERNAL)
+
+    @property
+    def shows_vpa(self):
+        return self.chosen_kind in ("", PayeeKind.VPA)
 
     def clean(self):
         cleaned = super().clean()

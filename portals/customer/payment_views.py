@@ -41,6 +41,8 @@ from portals import policies
 from .payment_forms import CollectApprovalForm, ConfirmForm, PayeeForm, PaymentForm, VpaForm
 
 HISTORY_PAGE = 20
+# What the payee form keeps when choosing the kind redraws it (never the authenticator code).
+PAYEE_REDRAWN = ("kind", "account_number", "ifsc", "vpa", "name")
 RAIL_HINTS = {
     Rail.INTERNAL: "Within the bank: the money arrives at once.",
     Rail.NEFT: "Settles in the next half-hourly NEFT batch; the other bank credits it within 2 hours.",
@@ -103,9 +105,13 @@ def payee_list(request):
 
 @require_http_methods(["GET", "POST"])
 @policies.customer
+@vary_on_headers("HX-Request")
 def payee_new(request):
     customer = _me(request)
-    form = PayeeForm(request.POST or None, initial={"kind": request.GET.get("kind", "external")})
+    form = PayeeForm(request.POST or None, initial={name: request.GET.get(name, "") for name in PAYEE_REDRAWN})
+    if request.htmx and request.method == "GET":
+        # Choosing the kind redraws the fields that apply to it.
+        return render(request, "portals/customer/payees_new.html#payee-fields", {"form": form})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if not _code_ok(request.user, data["code"]):

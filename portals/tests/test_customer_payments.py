@@ -123,6 +123,7 @@ def test_a_wrong_authenticator_code_adds_no_payee(signed_in, user, account):
         "code": wrong(user)})
     assert response.status_code == 400
     assert "That authenticator code is not right" in response.text
+    assert f'value="{wrong(user)}"' not in response.text
     assert not Payee.objects.exists()
 
 
@@ -409,3 +410,13 @@ def test_another_customers_collect_request_is_404(signed_in, stranger):
     assert signed_in.get(reverse("customer:collect-request", args=[request.pk])).status_code == 404
     assert signed_in.post(reverse("customer:collect-decline", args=[request.pk])).status_code == 404
     assert CollectRequest.objects.get().status == CollectStatus.PENDING
+
+
+def test_choosing_the_payee_kind_redraws_its_fields_over_htmx(signed_in):
+    upi = signed_in.get(reverse("customer:payee-new"), {"kind": "vpa", "name": "Ravi"}, headers=HTMX)
+    assert upi.status_code == 200 and "<html" not in upi.text
+    assert 'name="vpa"' in upi.text and 'name="ifsc"' not in upi.text and 'value="Ravi"' in upi.text
+    other_bank = signed_in.get(reverse("customer:payee-new"), {"kind": "external"}, headers=HTMX)
+    assert 'name="ifsc"' in other_bank.text and 'name="vpa"' not in other_bank.text
+    page = signed_in.get(reverse("customer:payee-new"))
+    assert all(f'name="{field}"' in page.text for field in ("account_number", "ifsc", "vpa", "code"))
