@@ -18,7 +18,8 @@ def status_badge(payment):
 
 class PaymentTable(tables.Table):
     number = tables.Column(verbose_name="Payment")
-    initiated_at = tables.DateTimeColumn(verbose_name="When", format="d M H:i:s")
+    initiated_at = tables.DateTimeColumn(verbose_name="When", format="d M H:i:s", attrs={
+        "td": {"class": "d-none d-sm-table-cell"}, "th": {"class": "d-none d-sm-table-cell"}})
     rail = tables.Column(verbose_name="Rail")
     direction = tables.Column(verbose_name="Direction", attrs={"td": {"class": "d-none d-md-table-cell"},
                                                                "th": {"class": "d-none d-md-table-cell"}})
