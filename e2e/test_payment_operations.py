@@ -140,3 +140,43 @@ def test_a_file_with_malformed_lines_is_reported_line_by_line(page, scene, tmp_p
     page.get_by_label("Settlement file (CSV)").set_input_files(str(other))
     page.get_by_role("button", name="Upload and reconcile").click()
     expect(page.get_by_text("notes.txt is not a CSV file")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_simulator_credits_a_customer_refuses_a_persons_collect_and_the_directory_loads(page, scene, tmp_path,
+                                                                                          width):
+    from banking.payments.tests.factories import vpa
+
+    page.set_viewport_size(VIEWPORTS[width])
+    address = vpa(scene["account"], name=f"asha{width}").address
+    sign_in(page, scene["ops"])
+    page.goto("/ops/payments/simulator/")
+    inbound = page.get_by_role("form", name="Inbound payment")
+    inbound.get_by_label("Rail").select_option("IMPS")
+    inbound.get_by_label("Customer's account number or UPI ID").fill(scene["account"].number)
+    inbound.get_by_label("Amount (₹)").fill("2,500.50")
+    inbound.get_by_role("button", name="Send the inbound payment").click()
+    expect(page.get_by_text(re.compile("^Inward IMPS · Settled"))).to_be_visible()
+    expect(page.get_by_text("credited to account " + scene["account"].number)).to_be_visible()
+
+    page.goto("/ops/payments/simulator/")
+    collect = page.get_by_role("form", name="UPI collect request")
+    collect.get_by_label("Customer's UPI ID").fill(address)
+    collect.get_by_label("Merchant name").fill("Ravi (a person)")
+    collect.get_by_label("Merchant UPI ID").fill("ravi@okhdfc")
+    collect.get_by_label("Amount (₹)").fill("500")
+    collect.get_by_label("Is a merchant").uncheck()
+    collect.get_by_role("button", name="Send the collect request").click()
+    expect(page.get_by_text("Collect requests from persons are refused")).to_be_visible()
+    screenshot(page, f"ops-simulator-{width}")
+
+    directory = tmp_path / "ifsc.csv"
+    directory.write_text("ifsc,bank,branch,city\nYESB0000001,Yes Bank,Fort,Mumbai\nNOTANIFSC,Bank,Branch,City\n")
+    page.goto("/ops/payments/ifsc/")
+    page.get_by_label("Directory file (CSV)").set_input_files(str(directory))
+    page.get_by_role("button", name="Load the directory").click()
+    expect(page.get_by_role("list", name="Skipped lines")).to_contain_text("Line 3: 'NOTANIFSC' is not an IFSC")
+    page.get_by_label("IFSC, bank, branch or city").fill("yes bank")
+    expect(page.get_by_role("cell", name="YESB0000001")).to_be_visible()
+    expect(page.get_by_role("cell", name="SBIN0000300")).to_have_count(0)
+    screenshot(page, f"ops-ifsc-{width}")
