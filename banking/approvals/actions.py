@@ -270,6 +270,8 @@ def _carry_out(approval, actor, kind):
             summary=f"Approved {kind.label} but it could not be carried out: {refusal}",
             before={"status": Status.PENDING}, after={"status": Status.FAILED, "reason": str(refusal)},
         )
+        if kind.on_lapse is not None:
+            kind.on_lapse(approval, actor)
         return refusal
     return None
 
@@ -283,6 +285,9 @@ def _expire(approval, now, *, actor):
         summary=f"Expired unchecked: {approval.summary}",
         before={"status": Status.PENDING}, after={"status": Status.EXPIRED, "expires_at": approval.expires_at},
     )
+    kind = registry.find(approval.kind)
+    if kind is not None and kind.on_lapse is not None:
+        kind.on_lapse(approval, actor)
 
 
 def _record_refusal(approval, actor, verb, refusal):

@@ -14,6 +14,10 @@ A kind is owned by the module that knows how to do the work. It tells the queue:
   transaction, after the request is marked rejected, so the owning app can let
   its own records follow (a customer's KYC goes back to the maker with the
   reason). It must not refuse: whatever it raises rolls the rejection back.
+- `on_lapse(approval, checker)`, optional: the same for a request that ends
+  without its work done, because it expired (checker None) or because the
+  handler refused when it was approved (status failed, the refusal in
+  `decision_reason`).
 
 Registering is one call, from the owning app's `AppConfig.ready()`:
 
@@ -71,6 +75,7 @@ class Kind:
     checker_permission: str = DEFAULT_CHECKER_PERMISSION
     expires_after: datetime.timedelta = DEFAULT_EXPIRY
     on_reject: Callable | None = None
+    on_lapse: Callable | None = None
 
     def __str__(self):
         return self.label
@@ -80,15 +85,16 @@ _kinds: dict[str, Kind] = {}
 
 
 def register(kind, *, label, handler, describe=None, checker_permission=DEFAULT_CHECKER_PERMISSION,
-             expires_after=DEFAULT_EXPIRY, on_reject=None):
+             expires_after=DEFAULT_EXPIRY, on_reject=None, on_lapse=None):
     """Register a kind of request. Registering the same kind again with the same
     handler is harmless; with another handler it is a configuration error."""
     if not isinstance(kind, str) or len(kind) > KIND_MAX_LENGTH or not KIND_RE.match(kind):
         raise ImproperlyConfigured(f"Approval kind {kind!r} must be a dotted lower-case name, as 'app.thing'.")
     if not label:
         raise ImproperlyConfigured(f"Approval kind {kind!r} needs a label.")
-    if not callable(handler) or any(hook is not None and not callable(hook) for hook in (describe, on_reject)):
-        raise ImproperlyConfigured(f"Approval kind {kind!r}: handler, describe and on_reject must be callables.")
+    hooks = (describe, on_reject, on_lapse)
+    if not callable(handler) or any(hook is not None and not callable(hook) for hook in hooks):
+        raise ImproperlyConfigured(f"Approval kind {kind!r}: handler and its hooks must be callables.")
     if checker_permission.count(".") != 1:
         raise ImproperlyConfigured(f"Approval kind {kind!r}: checker_permission is 'app_label.codename'.")
     if expires_after <= datetime.timedelta(0):
@@ -96,6 +102,7 @@ def register(kind, *, label, handler, describe=None, checker_permission=DEFAULT_
     entry = Kind(
         name=kind, label=str(label), handler=handler, describe=describe or describe_plainly,
         checker_permission=checker_permission, expires_after=expires_after, on_reject=on_reject,
+        on_lapse=on_lapse,
     )
     existing = _kinds.get(kind)
     if existing is not None and existing != entry:

@@ -75,6 +75,8 @@ CLEARING = {
 }
 RBI_SETTLEMENT = "1201"
 SUSPENSE = "1901"
+# Money owed to people outside the bank's accounts, such as a walk-in remitter whose payment came back.
+SUNDRY_CREDITORS = "2901"
 TELLER_SUSPENSE = "1902"
 FEE_INCOME = "4201"
 INTEREST_PAYABLE = "2201"

@@ -59,7 +59,7 @@ from banking.core.money import format_money
 from banking.customers.models import Customer
 from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry, reverse_entry
-from banking.ledger.chart import CLEARING, RBI_SETTLEMENT
+from banking.ledger.chart import CLEARING, RBI_SETTLEMENT, SUNDRY_CREDITORS
 from banking.ledger.models import BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.teller.accounts import check_number, refusal
 
@@ -460,21 +460,30 @@ def _give_back(payment, *, code, reason, actor=None, failed=False):
     payment.return_code, payment.return_reason = code, reason[:200]
     _step(payment, PaymentStatus.FAILED if failed else PaymentStatus.RETURNED, f"{code} {reason}".strip(),
           actor=actor, fields=["return_code", "return_reason"])
-    if payment.settle_entry_id is None:
+    # Cash paid in at the counter and refused at once goes back across the counter
+    # (the remittance takes its notes out of the till again); cash that comes back
+    # later waits for the remitter in sundry creditors, since no notes move.
+    held_for_remitter = payment.debit_account_id is None and not failed
+    if payment.settle_entry_id is None and not held_for_remitter:
         entry = reverse_entry(actor=actor, entry=payment.debit_entry, idempotency_key=f"payment-{payment.pk}-return",
                               narration=f"{payment.rail} {payment.reference} returned: {code} {reason}"[:200],
                               channel=Channel.SYSTEM)
     else:
-        source = payment.debit_account.ledger_account_id if payment.debit_account_id else gl(RBI_SETTLEMENT)
-        entry = post_entry(actor=actor, lines=[Line.debit(gl(RBI_SETTLEMENT), payment.amount),
-                                               Line.credit(source, payment.amount)],
-                           kind=EntryKind.PAYMENT, narration=f"{payment.rail} {payment.reference} returned after "
-                                                             f"settlement: {code} {reason}"[:200],
+        source = gl(RBI_SETTLEMENT) if payment.settle_entry_id else gl(CLEARING[payment.rail][0])
+        target = gl(SUNDRY_CREDITORS) if held_for_remitter else payment.debit_account.ledger_account_id
+        after = " after settlement" if payment.settle_entry_id else ""
+        entry = post_entry(actor=actor, lines=[Line.debit(source, payment.amount), Line.credit(target, payment.amount)],
+                           kind=EntryKind.PAYMENT, narration=f"{payment.rail} {payment.reference} returned{after}: "
+                                                             f"{code} {reason}"[:200],
                            idempotency_key=f"payment-{payment.pk}-return", reference=payment.reference)
     payment.return_entry = entry
-    _step(payment, PaymentStatus.REVERSED, "money returned to account " + payment.remitter_account
-          if payment.debit_account_id else "money held for the remitter to collect", actor=actor,
-          fields=["return_entry"])
+    if payment.debit_account_id:
+        note = f"money returned to account {payment.remitter_account}"
+    elif held_for_remitter:
+        note = "money held at the branch for the remitter to collect"
+    else:
+        note = "cash handed back to the remitter at the counter"
+    _step(payment, PaymentStatus.REVERSED, note, actor=actor, fields=["return_entry"])
 
 
 def _send(payment, *, actor=None):

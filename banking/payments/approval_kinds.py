@@ -118,10 +118,11 @@ def describe_resolution(payload):
 
 KINDS = [
     {"kind": RESOLUTION_KIND, "label": "Reconciliation exception resolution", "handler": resolve_approved_exception,
-     "describe": describe_resolution, "on_reject": reopen_rejected_exception},
+     "describe": describe_resolution, "on_reject": reopen_rejected_exception, "on_lapse": reopen_rejected_exception},
     # A teller's NEFT / RTGS for a walk-in customer above the teller's cash limit (remittance.py).
     # Payload: {"payment_id", "till_id", "counts"}. It lapses after an hour: the customer waits at the counter.
     {"kind": remittance.REMITTANCE, "label": "NEFT / RTGS remittance over the teller's limit",
      "handler": remittance.send_approved_remittance, "describe": remittance.describe_remittance,
-     "on_reject": remittance.reject_remittance, "expires_after": datetime.timedelta(hours=1)},
+     "on_reject": remittance.reject_remittance, "on_lapse": remittance.reject_remittance,
+     "expires_after": datetime.timedelta(hours=1)},
 ]

@@ -230,11 +230,13 @@ def send_approved_remittance(approval, checker):
 
 
 def reject_remittance(approval, checker):
-    """The rejection hook: the payment follows its request, with the reason."""
+    """The hook for a request rejected, expired, or approved but refused on the way:
+    the payment follows its request, with the reason, and is never sent."""
     payment = _locked(approval.payload.get("payment_id"))
     if payment.status == PaymentStatus.AWAITING_APPROVAL:
-        payment.return_reason = approval.decision_reason[:200]
-        _step(payment, PaymentStatus.REJECTED, approval.decision_reason, actor=checker, fields=["return_reason"])
+        reason = approval.decision_reason or "No supervisor decided it in time; it was not sent"
+        payment.return_reason = reason[:200]
+        _step(payment, PaymentStatus.REJECTED, reason, actor=checker, fields=["return_reason"])
 
 
 def describe_remittance(payload):

@@ -149,3 +149,37 @@ def test_a_rejected_remittance_moves_nothing(bank):
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.REJECTED and "Signature" in payment.status_phrase
     assert fresh(account).balance == 5_00_000_00
+
+
+def test_a_cash_neft_returned_later_is_held_for_the_remitter_and_the_till_keeps_its_notes(bank, teller):
+    from banking.ledger.chart import SUNDRY_CREDITORS
+
+    from ..batches import settle_neft_batch
+
+    held_before = LedgerAccount.objects.get(code=SUNDRY_CREDITORS).balance
+    payment = remit(teller, 10_000_00, rail=Rail.NEFT, counts=Denominations(n500=20), pan="",
+                    beneficiary_account="9988776000")
+    assert payment.status == PaymentStatus.SENT
+    settle_neft_batch()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REVERSED and payment.return_code == "AC01"
+    assert "held at the branch" in payment.events.last().note
+    assert find_till(teller).n500 == 120 and till_is_worth_its_gl(teller)
+    assert LedgerAccount.objects.get(code=SUNDRY_CREDITORS).balance == held_before + 10_000_00
+    assert LedgerAccount.objects.get(code=CLEARING["NEFT"][0]).balance == 0
+
+
+def test_a_remittance_whose_request_expires_is_not_sent(bank):
+    import datetime
+
+    from django.utils import timezone
+
+    from banking.approvals.actions import expire_requests
+
+    teller = teller_with_open_till(bank.branch, bank.checker, cash_limit=1_00_000_00)
+    account = bank.account(balance=5_00_000_00)
+    payment = remit(teller, 3_00_000_00, debit_account=account)
+    expire_requests(now=timezone.now() + datetime.timedelta(hours=2))
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REJECTED and "in time" in payment.return_reason
+    assert fresh(account).balance == 5_00_000_00
