@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .context import current
+from .context import current, note_event
 from .models import GENESIS, AuditEvent, AuditSeal
 
 SEALER_LOCK_KEY = 7_411_001
@@ -67,6 +67,7 @@ def build_event(*, action, obj=None, object_type="", object_id="", summary="", b
     event.before = _json_roundtrip(before)
     event.after = _json_roundtrip(after)
     event.content_hash = event.compute_hash()
+    note_event()
     return event
 
 

@@ -21,6 +21,33 @@ class AuditContext:
 _current = contextvars.ContextVar("audit_context", default=AuditContext())  # noqa: B039 frozen, immutable
 
 
+class RequestTrail:
+    """Counts the audit events of one request that reached the database: counted on
+    commit (at once outside a transaction), never for a transaction rolled back."""
+
+    __slots__ = ("committed",)
+
+    def __init__(self):
+        self.committed = 0
+
+    def _count(self):
+        self.committed += 1
+
+    def note_event(self):
+        from django.db import transaction
+
+        transaction.on_commit(self._count)
+
+
+_trail = contextvars.ContextVar("audit_request_trail", default=None)
+
+
+def note_event():
+    trail = _trail.get()
+    if trail is not None:
+        trail.note_event()
+
+
 def current():
     return _current.get()
 

@@ -1,4 +1,4 @@
-from .context import AuditContext, _current, new_request_id
+from .context import AuditContext, RequestTrail, _current, _trail, new_request_id
 
 
 def client_ip(request):
@@ -15,7 +15,10 @@ def client_ip(request):
 
 class AuditContextMiddleware:
     """Binds the request's actor, address and id to the audit context, and writes
-    one `http.<method>` event for every state-changing request."""
+    one `http.<method>` event for every state-changing request that left no audit
+    event of its own. A request whose work was audited (a deposit, an approval) is
+    already on the trail under its request id, with the same actor, address and
+    browser; a refused or failed one, whose events were rolled back, still is."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,9 +26,11 @@ class AuditContextMiddleware:
     def __call__(self, request):
         request.request_id = request.headers.get("X-Request-Id", "")[:64] or new_request_id()
         token = _current.set(self._context_for(request))
+        trail = RequestTrail()
+        trail_token = _trail.set(trail)
         try:
             response = self.get_response(request)
-            if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not trail.committed:
                 # The login may have happened during this request.
                 _current.set(self._context_for(request))
                 from .actions import record_event
@@ -40,6 +45,7 @@ class AuditContextMiddleware:
             response["X-Request-Id"] = request.request_id
             return response
         finally:
+            _trail.reset(trail_token)
             _current.reset(token)
 
     @staticmethod

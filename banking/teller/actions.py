@@ -869,7 +869,7 @@ def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, deposi
     depositor_mobile = check_mobile(depositor_mobile)
     pan = _check_pan(amount, account, depositor_name, pan)
     txn = CounterTransaction(
-        id=counter.reserved_id, kind=TransactionKind.CASH_DEPOSIT, branch=till.branch, teller=actor, till=till,
+        id=counter.reserved_id, kind=TransactionKind.CASH_DEPOSIT, branch_id=till.branch_id, teller=actor, till=till,
         business_date=counter.date, account=account, amount=amount, depositor_name=depositor_name,
         depositor_mobile=depositor_mobile, pan=pan, narration=narration[:120], idempotency_key=idempotency_key,
         **counts.as_dict(),
@@ -907,7 +907,7 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
         raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, less "
                                 f"than {format_money(amount)}.")
     txn = CounterTransaction(
-        id=counter.reserved_id, kind=TransactionKind.CASH_WITHDRAWAL, branch=till.branch, teller=actor, till=till,
+        id=counter.reserved_id, kind=TransactionKind.CASH_WITHDRAWAL, branch_id=till.branch_id, teller=actor, till=till,
         business_date=counter.date, account=account, amount=amount, narration=narration[:120],
         instrument=Instrument.CHEQUE if cheque else Instrument.SLIP, cheque=cheque, idempotency_key=idempotency_key,
         **counts.as_dict(),

@@ -58,9 +58,37 @@ class User(AbstractUser):
         ]
 
     @cached_property
+    def _grants(self):
+        """(group names, permissions given to the user directly as "app.codename"),
+        read in one query: every signed-in request needs the first (the audit trail
+        records the role) and every permission check the second."""
+        if self.pk is None:
+            return set(), set()
+        from django.contrib.auth.models import Group, Permission
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import connection
+
+        groups, permissions = self.groups.through._meta.db_table, self.user_permissions.through._meta.db_table
+        sql = (
+            f"SELECT 'g', g.name FROM {Group._meta.db_table} g JOIN {groups} ug ON ug.group_id = g.id"  # noqa: S608
+            f" WHERE ug.user_id = %s UNION ALL"
+            f" SELECT 'p', ct.app_label || '.' || p.codename FROM {Permission._meta.db_table} p"
+            f" JOIN {permissions} up ON up.permission_id = p.id"
+            f" JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id WHERE up.user_id = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.pk, self.pk])
+            rows = cursor.fetchall()
+        return {name for kind, name in rows if kind == "g"}, {name for kind, name in rows if kind == "p"}
+
+    @cached_property
     def roles(self):
-        names = set(self.groups.values_list("name", flat=True))
+        names = self._grants[0]
         return [role for role in ROLE_PRECEDENCE if role.value in names]
+
+    @property
+    def direct_permissions(self):
+        return self._grants[1]
 
     @property
     def role(self):

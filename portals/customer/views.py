@@ -107,7 +107,7 @@ def activate(request, token):
         else:
             if request.user.is_authenticated:
                 logout(request)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="banking.users.backends.RoleBackend")
             messages.success(request, "Your password is set. Now add your authenticator app: internet banking "
                                       "asks for its code each time you sign in.")
             return redirect("mfa_activate_totp")

@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.urls import reverse
 
 from banking.audit.actions import record_event, seal_events, verify_trail
@@ -179,3 +180,16 @@ def test_every_state_changing_request_is_audited(client, teller):
     client.force_login(teller)
     client.post(reverse("account_logout"))
     assert AuditEvent.objects.filter(action="http.post", object_id=reverse("account_logout")).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_whose_work_is_audited_gets_no_extra_http_event():
+    user = make_user(Role.TELLER, mfa=False)
+    client = Client()  # outside a test transaction, so commits happen as in production
+    client.force_login(user)
+    client.post(reverse("account_logout"))  # the logout writes its own event
+    assert AuditEvent.objects.filter(action="auth.logout", actor_id=user.pk).exists()
+    assert not AuditEvent.objects.filter(action="http.post", object_id=reverse("account_logout")).exists()
+    # A POST that writes no event of its own (a sign-in form sent empty) is still on the trail.
+    client.post(reverse("account_login"), {})
+    assert AuditEvent.objects.filter(action="http.post", object_id=reverse("account_login")).exists()

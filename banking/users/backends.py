@@ -1,0 +1,29 @@
+"""Authentication and permissions for the bank's staff and customers."""
+
+from django.contrib.auth.backends import ModelBackend
+
+from .roles import ROLE_PERMISSIONS
+
+
+class RoleBackend(ModelBackend):
+    """Django's ModelBackend, with group permissions read from the role table.
+
+    `sync_roles` keeps every role group's permissions equal to ROLE_PERMISSIONS
+    after each migrate, and no one edits groups by hand (administrators may only
+    view them), so a user's group permissions follow from the names of their groups.
+    `user.roles` reads those names once per request (the audit trail needs them
+    anyway), in the same query as the permissions given to the user directly
+    (`User._grants`); a permission check then costs no query of its own.
+    """
+
+    def get_user_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:
+            return super().get_user_permissions(user_obj, obj)
+        return user_obj.direct_permissions
+
+    def get_group_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:
+            return super().get_group_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_group_perm_cache"):
+            user_obj._group_perm_cache = {name for role in user_obj.roles for name in ROLE_PERMISSIONS[role]}
+        return user_obj._group_perm_cache
