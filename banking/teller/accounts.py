@@ -121,16 +121,30 @@ def _look_up_sql(documents):
     return _SQL[key]
 
 
+_CONVERTERS = {}
+
+
+def _converters(model):
+    """Each concrete field's column and database converters, worked out once per model."""
+    if model not in _CONVERTERS:
+        columns = []
+        for model_field in model._meta.concrete_fields:
+            column = model_field.get_col(model._meta.db_table)
+            columns.append((column, [*connection.ops.get_db_converters(column),
+                                     *model_field.get_db_converters(connection)]))
+        _CONVERTERS[model] = ([model_field.attname for model_field in model._meta.concrete_fields], columns)
+    return _CONVERTERS[model]
+
+
 def _instance(model, values):
     """A model instance from raw column values, through each field's database converters."""
-    fields = model._meta.concrete_fields
+    attnames, columns = _converters(model)
     converted = []
-    for model_field, value in zip(fields, values, strict=True):
-        column = model_field.get_col(model._meta.db_table)
-        for converter in [*connection.ops.get_db_converters(column), *model_field.get_db_converters(connection)]:
+    for (column, converters), value in zip(columns, values, strict=True):
+        for converter in converters:
             value = converter(value, column, connection)
         converted.append(value)
-    return model.from_db(connection.alias, [model_field.attname for model_field in fields], converted)
+    return model.from_db(connection.alias, attnames, converted)
 
 
 def look_up(text, *, specimens=True):
