@@ -16,7 +16,7 @@ from banking.core.errors import (
 )
 from banking.core.identifiers import is_valid_reference
 from banking.ledger.chart import CLEARING, RBI_SETTLEMENT
-from banking.ledger.models import LedgerAccount, Posting
+from banking.ledger.models import LedgerAccount, Posting, Side
 
 from ..actions import make_payment, receive_inbound_payment, record_return
 from ..batches import settle_neft_batch
@@ -31,9 +31,9 @@ def balance(code):
 
 
 def total_debits_equal_credits():
-    debit = Posting.objects.filter(side="debit").aggregate(s=Sum("amount"))["s"] or 0
-    credit = Posting.objects.filter(side="credit").aggregate(s=Sum("amount"))["s"] or 0
-    return debit == credit
+    debit = Posting.objects.filter(side=Side.DEBIT).aggregate(s=Sum("amount"))["s"] or 0
+    credit = Posting.objects.filter(side=Side.CREDIT).aggregate(s=Sum("amount"))["s"] or 0
+    return debit == credit and debit > 0
 
 
 def pay(account, amount, rail=Rail.NEFT, **kwargs):
