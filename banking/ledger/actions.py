@@ -41,6 +41,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from banking.audit.actions import build_event, record_event
+from banking.core.db import execute_prepared
 from banking.core.errors import (
     AccountClosed,
     AccountFrozen,
@@ -285,7 +286,7 @@ def _lock_accounts(ids, idempotency_key):
             f" SELECT {columns}, meta.eid, meta.bdate, meta.found_id, meta.found_hash FROM {table} a, meta"
             f" WHERE a.id = ANY(%s::bigint[]) ORDER BY a.id FOR UPDATE OF a"
         )
-        rows = _prepared(sql, [idempotency_key, idempotency_key, _array(ordered)])
+        rows = execute_prepared(sql, [idempotency_key, idempotency_key, _array(ordered)])
     else:
         placeholders = ", ".join(["%s"] * len(ordered))
         sql = (
@@ -413,7 +414,7 @@ def _write_postgresql(entry, postings, accounts, event):
     params += [entry.business_date, *(_array(p[i] for p in postings) for i in range(4))]
     params += [_array(accounts), _array(a.balance for a in accounts.values())]
     params += _event_values(event)
-    _prepared(sql, params)
+    execute_prepared(sql, params)
 
 
 def _array(values):
@@ -421,19 +422,6 @@ def _array(values):
     parameter the statement casts (`%s::bigint[]`): cheaper for psycopg to send than
     a Python list, whose element type it would work out on every call."""
     return "{" + ",".join(str(value) for value in values) + "}"
-
-
-def _prepared(sql, params):
-    """Run one of the posting path's two statements on PostgreSQL as a prepared
-    statement with server-side parameters, so it is parsed and planned once per
-    connection rather than on every transfer. Django's own cursors bind on the
-    client; this goes to the psycopg connection underneath, in the same transaction."""
-    import psycopg
-
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        return cursor.fetchall() if cursor.description else None
 
 
 def _write_portable(entry, postings, accounts, event):
