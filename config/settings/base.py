@@ -146,6 +146,17 @@ DATABASES = {
 }
 
 
+def postgresql_options(databases):
+    """Let the hot paths' statements be prepared (banking.core.db.execute_prepared):
+    psycopg prepares nothing while Django leaves `prepare_threshold` unset. Django's
+    own queries bind on the client and are never prepared either way. Behind a
+    transaction-pooling proxy, turn it off with DB_PREPARED_STATEMENTS=0."""
+    db = databases["default"]
+    if db["ENGINE"] == "django.db.backends.postgresql" and env("DB_PREPARED_STATEMENTS", "1") == "1":
+        db.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+    return databases
+
+
 def sqlite_options(databases):
     """SQLite in IMMEDIATE mode so that writers queue instead of failing with 'database is locked'."""
     db = databases["default"]
@@ -161,7 +172,7 @@ def sqlite_options(databases):
     return databases
 
 
-DATABASES = sqlite_options(DATABASES)
+DATABASES = postgresql_options(sqlite_options(DATABASES))
 
 # ---------------------------------------------------------------------------
 # Cache, sessions and background tasks

@@ -5,7 +5,7 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, postgresql_options
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -13,6 +13,7 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+DATABASES = postgresql_options(DATABASES)
 # One test database per run, so that runs on one machine never trip over each other.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", f"test_cbs_{os.getpid()}")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
