@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import connection
 
+from banking.core.db import execute_prepared
 from banking.core.errors import ValidationFailed
 from banking.core.identifiers import normalise, verhoeff_valid
 from banking.deposits.models import DepositAccount, DepositStatus, ModeOfOperation
@@ -154,9 +155,13 @@ def look_up(text, *, specimens=True):
     whatever the account's history. `specimens=False` skips the images."""
     number = check_number(text)
     documents = _document_model() if specimens else None
-    with connection.cursor() as cursor:
-        cursor.execute(_look_up_sql(documents), [number])
-        row = cursor.fetchone()
+    if connection.vendor == "postgresql":
+        rows = execute_prepared(_look_up_sql(documents), [number])
+        row = rows[0] if rows else None
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_look_up_sql(documents), [number])
+            row = cursor.fetchone()
     if row is None:
         raise ValidationFailed(f"There is no account {number} at the bank.")
     objects, start = {}, 0

@@ -38,6 +38,7 @@ from django.utils import timezone
 from banking.approvals.actions import submit_request
 from banking.approvals.models import ApprovalRequest
 from banking.audit.actions import build_event, record_event
+from banking.core.db import execute_prepared
 from banking.core.errors import (
     AccountClosed,
     AccountFrozen,
@@ -721,10 +722,9 @@ def _open_counter(user, idempotency_key, account, amount):
         till, day = require_open_till(user, lock=True)
         found = CounterTransaction.objects.filter(idempotency_key=idempotency_key).values_list("pk", flat=True)
         return Counter(till, day.business_date, till.teller_cash_limit, found.first(), None)
-    with connection.cursor() as cursor:
-        cursor.execute(_OPEN_COUNTER_SQL, [user.pk, timezone.localdate(), user.pk, account.pk, amount,
-                                           idempotency_key])
-        row = cursor.fetchone()
+    rows = execute_prepared(_OPEN_COUNTER_SQL, [user.pk, timezone.localdate(), user.pk, account.pk, amount,
+                                                idempotency_key])
+    row = rows[0] if rows else None
     if row is None:
         raise ValidationFailed("You have no cash in a till yet: ask the vault for cash and open your till first.")
     fields = CashBox._meta.concrete_fields
@@ -798,8 +798,7 @@ def _post_at_counter(txn, counter):
         till.pk, txn.business_date, kind, delta.value, entry.pk, txn.teller_id, now]
     params += [f.get_db_prep_save(getattr(txn, f.attname), connection) for f in txn_fields]
     params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in event_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_RECORD_CASH_SQL, params)
+    execute_prepared(_RECORD_CASH_SQL, params)
     if txn.cheque_id:
         Cheque.objects.filter(pk=txn.cheque_id).update(status=ChequeStatus.PAID, changed_by=txn.teller,
                                                        changed_at=now)
