@@ -13,8 +13,10 @@ def execute_prepared(sql, params):
     transaction. Only for statements the hot paths run many times a second (the
     posting action, the counter): anything else reads better through the ORM."""
     import psycopg
+    from psycopg.pq import ExecStatus
 
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
-        return cursor.fetchall() if cursor.description else None
+        # Checked on the raw result: `cursor.description` would build an object per column.
+        return cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else None
