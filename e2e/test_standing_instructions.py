@@ -110,3 +110,10 @@ def test_a_teller_sets_one_up_at_the_counter_and_a_bad_account_number_is_refused
     expect(page.get_by_text("set up for Meera Iyer")).to_be_visible()
     expect(page.get_by_test_id("instruction")).to_contain_text("₹5,000.00")
     assert StandingInstruction.objects.get().created_by == teller
+    # The customer asks to stop it: the teller cancels it with their reason.
+    instruction = StandingInstruction.objects.get()
+    page.get_by_label(f"Reason for cancelling instruction {instruction.pk}").fill("Moving house")
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(page.get_by_text(f"Standing instruction {instruction.pk} cancelled")).to_be_visible()
+    expect(page.get_by_test_id("instruction")).to_contain_text("Cancelled")
+    screenshot(page, f"teller-standing-cancelled-{width}")

@@ -6,13 +6,13 @@ Tellers work bank-wide, as for the customer's accounts (deposit_views)."""
 
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from banking.core.errors import BankingError
 from banking.payments.models import StandingInstruction, StandingInstructionRun
-from banking.payments.standing import create_standing_instruction
+from banking.payments.standing import cancel_standing_instruction, create_standing_instruction
 from banking.teller.accounts import look_up
 from portals import policies
 from portals.shared.standing_forms import StandingInstructionForm
@@ -55,3 +55,19 @@ def standing(request):
                 return redirect(f"{reverse('teller:standing')}?account={found.account.number}")
         context.update(customer=customer, form=form, instructions=_instructions(customer))
     return render(request, "portals/teller/standing.html", context)
+
+
+@require_http_methods(["POST"])
+@policies.teller
+def standing_cancel(request, pk):
+    """Cancel an instruction on the customer's signed request at the counter, with the
+    reason they give; the list shows the refusal when the reason is missing."""
+    instruction = get_object_or_404(StandingInstruction.objects.select_related("debit_account", "customer"), pk=pk)
+    try:
+        cancel_standing_instruction(actor=request.user, instruction=instruction,
+                                    reason=request.POST.get("reason", ""))
+    except BankingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Standing instruction {instruction.pk} cancelled: nothing more will be paid.")
+    return redirect(f"{reverse('teller:standing')}?account={instruction.debit_account.number}")

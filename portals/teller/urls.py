@@ -36,6 +36,7 @@ urlpatterns = [
     path("remittance/ifsc/", remittance_views.remittance_ifsc, name="remittance-ifsc"),
     path("remittance/<int:pk>/", remittance_views.remittance_receipt, name="remittance-receipt"),
     path("standing/", standing_views.standing, name="standing"),
+    path("standing/<int:pk>/cancel/", standing_views.standing_cancel, name="standing-cancel"),
     # Customers and KYC
     path("customers/", customer_views.customer_search, name="customer-search"),
     path("customers/new/", customer_views.customer_new, name="customer-new"),

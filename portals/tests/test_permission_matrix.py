@@ -103,19 +103,20 @@ EXPECTED = {
     "customer:collect-count": ({}, {Role.CUSTOMER}, 403, "login"),
     "customer:collect-request": ({"pk": COLLECT}, {Role.CUSTOMER}, 403, "login"),
     "customer:collect-decline": ({"pk": COLLECT}, set(), 405, 405),
-    # Operations' payment screens: staff who operate payments; running and resolving are POST only.
-    "ops:payment-monitor": ({}, {Role.OPERATIONS}, 403, "login"),
-    "ops:payment-detail": ({"pk": SETTLED_PAYMENT}, {Role.OPERATIONS}, 403, "login"),
-    "ops:neft-batches": ({}, {Role.OPERATIONS}, 403, "login"),
+    # Operations' payment screens: the whole operations side reads them; only staff who operate payments act
+    # (running and resolving are POST only; the clearing simulator is theirs alone).
+    "ops:payment-monitor": ({}, OPS_SIDE, 403, "login"),
+    "ops:payment-detail": ({"pk": SETTLED_PAYMENT}, OPS_SIDE, 403, "login"),
+    "ops:neft-batches": ({}, OPS_SIDE, 403, "login"),
     "ops:neft-batch-run": ({}, set(), 405, 405),
-    "ops:neft-batch-detail": ({"pk": NEFT_BATCH}, {Role.OPERATIONS}, 403, "login"),
-    "ops:settlement-file": ({"pk": SETTLEMENT_FILE}, {Role.OPERATIONS}, 403, "login"),
-    "ops:reconciliations": ({}, {Role.OPERATIONS}, 403, "login"),
-    "ops:reconciliation-detail": ({"pk": RECONCILIATION}, {Role.OPERATIONS}, 403, "login"),
-    "ops:recon-exceptions": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:neft-batch-detail": ({"pk": NEFT_BATCH}, OPS_SIDE, 403, "login"),
+    "ops:settlement-file": ({"pk": SETTLEMENT_FILE}, OPS_SIDE, 403, "login"),
+    "ops:reconciliations": ({}, OPS_SIDE, 403, "login"),
+    "ops:reconciliation-detail": ({"pk": RECONCILIATION}, OPS_SIDE, 403, "login"),
+    "ops:recon-exceptions": ({}, OPS_SIDE, 403, "login"),
     "ops:recon-exception-resolve": ({"pk": 1}, set(), 405, 405),
     "ops:clearing-simulator": ({}, {Role.OPERATIONS}, 403, "login"),
-    "ops:ifsc-directory": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:ifsc-directory": ({}, OPS_SIDE, 403, "login"),
     # The counter: cash, transfers and cheques at the teller's own branch; posting is POST only.
     "teller:deposit": ({}, TELLER_SIDE, 403, "login"),
     "teller:withdrawal": ({}, TELLER_SIDE, 403, "login"),
@@ -138,6 +139,7 @@ EXPECTED = {
     "teller:remittance-receipt": ({"pk": REMITTANCE}, TELLER_SIDE, 403, "login"),
     # Standing instructions: the customer's own; a teller's for any customer.
     "teller:standing": ({}, TELLER_SIDE, 403, "login"),
+    "teller:standing-cancel": ({"pk": INSTRUCTION}, set(), 405, 405),  # POST only
     "customer:standing": ({}, {Role.CUSTOMER}, 403, "login"),
     "customer:standing-new": ({}, {Role.CUSTOMER}, 403, "login"),
     "customer:standing-cancel": ({"pk": INSTRUCTION}, {Role.CUSTOMER}, 403, "login"),

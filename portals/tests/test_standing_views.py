@@ -101,3 +101,29 @@ def test_a_teller_sets_one_up_at_the_counter(client, bank):
 def test_a_teller_cannot_open_the_customers_screens(client, bank):
     client.force_login(teller(bank))
     assert client.get(reverse("customer:standing")).status_code == 403
+
+
+def test_a_teller_cancels_an_instruction_with_the_customers_reason(client, bank):
+    account = bank.account(balance=50_000_00)
+    instruction = create_standing_instruction(actor=None, customer=account.customer, debit_account=account,
+                                              amount=1_000_00, frequency="monthly", payee=payee(account),
+                                              rail="NEFT", start_on=BusinessDate.objects.current())
+    client.force_login(teller(bank))
+    url = reverse("teller:standing-cancel", args=[instruction.pk])
+    refused = client.post(url, {"reason": "  "}, follow=True)
+    assert "Say why" in text(refused)
+    instruction.refresh_from_db()
+    assert instruction.status == InstructionStatus.ACTIVE
+    done = client.post(url, {"reason": "Customer closed the loan"}, follow=True)
+    assert "cancelled" in text(done)
+    instruction.refresh_from_db()
+    assert instruction.status == InstructionStatus.CANCELLED and instruction.cancel_reason == "Customer closed the loan"
+    assert client.get(url).status_code == 405
+
+
+def test_a_customer_cannot_use_the_tellers_cancel(client, setup):
+    account, _, to = setup
+    instruction = create_standing_instruction(actor=None, customer=account.customer, debit_account=account,
+                                              amount=1_000_00, frequency="monthly", payee=to, rail="NEFT",
+                                              start_on=BusinessDate.objects.current())
+    assert client.post(reverse("teller:standing-cancel", args=[instruction.pk]), {"reason": "x"}).status_code == 403
