@@ -62,7 +62,7 @@ PORTALS = {
             Section("Trial balance", "ops:trial-balance", "bi-calculator"),
             Section("Manual journal", "ops:journal-new", "bi-pencil-square", permission="users.post_manual_journal"),
             Section("My requests", "ops:my-requests", "bi-hourglass-split"),
-            Section("Payments", "ops:payment-monitor", "bi-bank", permission="users.operate_payments"),
+            Section("Payments", "ops:payment-monitor", "bi-bank"),
             Section("End of day", None, "bi-moon-stars"),
             Section("Compliance", None, "bi-clipboard-check"),
             Section("Audit trail", "ops:audit-list", "bi-shield-check", permission="users.view_audit_trail"),

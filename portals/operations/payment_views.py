@@ -1,10 +1,14 @@
 """Operations' payment screens: the live payment monitor, the NEFT cycles (and the
 button that runs the next one), settlement files and their reconciliation, the
 exceptions queue whose resolutions go to a second person, the clearing-network
-simulator and the IFSC directory. Every view is for operations staff who operate
-payments (policy ops_payments); payments are the bank's, so the scope is all of them."""
+simulator and the IFSC directory. Everyone on the operations side (policy
+operations: operations, compliance, audit, administrators) may read them; only
+staff who operate payments (users.operate_payments, policy ops_payments) may run
+a cycle, upload a file, ask for a resolution or use the simulator. Payments are
+the bank's, so the scope is all of them."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,8 +46,14 @@ from .payment_tables import BankBranchTable, NeftBatchTable, PaymentTable, Recon
 PAGE = {"per_page": 50}
 
 
+def _may_operate_payments(request):
+    """The POST side of a page that readers also open: refused like a policy refuses."""
+    if not request.user.has_perm("users.operate_payments"):
+        raise PermissionDenied("ops_payments policy")
+
+
 @require_GET
-@policies.ops_payments
+@policies.operations
 @vary_on_headers("HX-Request")
 def payment_monitor(request):
     payments = PaymentFilter(request.GET, queryset=Payment.objects.order_by("-initiated_at", "-id"))
@@ -56,7 +66,7 @@ def payment_monitor(request):
 
 
 @require_GET
-@policies.ops_payments
+@policies.operations
 def payment_detail(request, pk):
     payment = get_object_or_404(Payment.objects.select_related("batch", "debit_account", "credit_account",
                                                                "debit_entry", "settle_entry", "return_entry"), pk=pk)
@@ -68,7 +78,7 @@ def payment_detail(request, pk):
 
 
 @require_GET
-@policies.ops_payments
+@policies.operations
 def neft_batches(request):
     table = NeftBatchTable(NeftBatch.objects.all())
     RequestConfig(request, paginate=PAGE).configure(table)
@@ -96,7 +106,7 @@ def neft_batch_run(request):
 
 
 @require_GET
-@policies.ops_payments
+@policies.operations
 def neft_batch_detail(request, pk):
     batch = get_object_or_404(NeftBatch.objects.select_related("settled_by", "settle_entry"), pk=pk)
     table = PaymentTable(batch.payments.order_by("id"))
@@ -109,7 +119,7 @@ def neft_batch_detail(request, pk):
 
 
 @require_GET
-@policies.ops_payments
+@policies.operations
 def settlement_file_download(request, pk):
     settlement_file = get_object_or_404(SettlementFile, pk=pk)
     response = HttpResponse(settlement_file.content, content_type="text/csv; charset=utf-8")
@@ -121,10 +131,14 @@ def settlement_file_download(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-@policies.ops_payments
+@policies.operations
 def reconciliations(request):
+    """Everyone on the operations side reads the reconciliations; uploading a file
+    (the POST) changes the books' view of the cycle, so it also needs
+    users.operate_payments. A view carries one policy, hence the check here."""
     form = SettlementUploadForm()
     if request.method == "POST":
+        _may_operate_payments(request)
         form = SettlementUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -146,7 +160,7 @@ def reconciliations(request):
 
 
 @require_GET
-@policies.ops_payments
+@policies.operations
 def reconciliation_detail(request, pk):
     reconciliation = get_object_or_404(Reconciliation.objects.select_related("file", "run_by"), pk=pk)
     items = reconciliation.items.select_related("payment", "approval").order_by("id")
@@ -159,7 +173,7 @@ def _exception_rows(queryset):
 
 
 @require_GET
-@policies.ops_payments
+@policies.operations
 @vary_on_headers("HX-Request")
 def recon_exceptions(request):
     data = request.GET.copy()
@@ -246,11 +260,15 @@ def clearing_simulator(request):
 
 
 @require_http_methods(["GET", "POST"])
-@policies.ops_payments
+@policies.operations
 @vary_on_headers("HX-Request")
 def ifsc_directory(request):
+    """Everyone on the operations side searches the directory; loading a file (the
+    POST) changes where payments may go, so it also needs users.operate_payments.
+    A view carries one policy, hence the check here."""
     form, outcome = IfscUploadForm(), None
     if request.method == "POST":
+        _may_operate_payments(request)
         form = IfscUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]

@@ -44,8 +44,13 @@ def ops(client, bank):
 
 @pytest.fixture
 def outsider(db):
-    """Operations staff without the payments permission."""
+    """Operations-side staff without the payments permission: they read, they do not act."""
     return make_user(Role.COMPLIANCE)
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user(Role.AUDITOR)
 
 
 def neft(account, amount=1_000_00, **fields):
@@ -53,9 +58,14 @@ def neft(account, amount=1_000_00, **fields):
                         idempotency_key=key(), rail=Rail.NEFT, payee=payee(account, **fields))
 
 
-def refused(client, user, url, method="get"):
+def refused(client, user, url, method="get", data=None):
     client.force_login(user)
-    return getattr(client, method)(url).status_code == 403
+    return getattr(client, method)(url, data or {}).status_code == 403
+
+
+def reads(client, user, url):
+    client.force_login(user)
+    return client.get(url).status_code == 200
 
 
 def test_monitor_lists_and_filters_payments_and_polls_in_the_background(client, bank, ops, outsider):
@@ -70,7 +80,7 @@ def test_monitor_lists_and_filters_payments_and_polls_in_the_background(client, 
     assert sent.number not in fragment.text and "0 payments" in fragment.text
     by_amount = client.get(url, {"amount_min": "1000", "amount_max": "1500", "status": "sent"}, headers=HTMX)
     assert sent.number in by_amount.text
-    assert refused(client, outsider, url)
+    assert reads(client, outsider, url)
 
 
 def test_payment_detail_shows_its_events(client, bank, ops, outsider):
@@ -80,7 +90,7 @@ def test_payment_detail_shows_its_events(client, bank, ops, outsider):
     assert page.status_code == 200 and payment.reference in page.text
     assert "Debited" in page.text and "Sent" in page.text
     assert client.get(reverse("ops:payment-detail", args=[999999])).status_code == 404
-    assert refused(client, outsider, url)
+    assert reads(client, outsider, url)
 
 
 def test_running_the_neft_batch_settles_and_reconciles(client, bank, ops, outsider):
@@ -89,6 +99,7 @@ def test_running_the_neft_batch_settles_and_reconciles(client, bank, ops, outsid
     returned = neft(account, 2_000_00, account_number="12345678000")
     page = client.get(reverse("ops:neft-batches"))
     assert "Run the NEFT batch now" in page.text and "2 payments waiting" in page.text
+    assert "Only the operations team" not in page.text
     response = client.post(reverse("ops:neft-batch-run"), follow=True)
     batch = NeftBatch.objects.get()
     assert response.redirect_chain[-1][0] == reverse("ops:neft-batch-detail", args=[batch.pk])
@@ -99,7 +110,7 @@ def test_running_the_neft_batch_settles_and_reconciles(client, bank, ops, outsid
     assert Reconciliation.objects.get().file.batch == batch
     again = client.post(reverse("ops:neft-batch-run"), follow=True)
     assert "No NEFT payment is waiting" in again.text and NeftBatch.objects.count() == 1
-    assert refused(client, outsider, reverse("ops:neft-batches"))
+    assert reads(client, outsider, reverse("ops:neft-batches"))
     assert refused(client, outsider, reverse("ops:neft-batch-run"), "post")
     assert NeftBatch.objects.count() == 1
 
@@ -111,8 +122,8 @@ def test_batch_detail_and_its_settlement_file(client, bank, ops, outsider):
     assert page.status_code == 200 and batch.name in page.text and "Download the settlement file" in page.text
     download = client.get(reverse("ops:settlement-file", args=[batch.settlement_file.pk]))
     assert download["Content-Type"].startswith("text/csv") and download.content.decode().startswith(HEADER)
-    assert refused(client, outsider, reverse("ops:neft-batch-detail", args=[batch.pk]))
-    assert refused(client, outsider, reverse("ops:settlement-file", args=[batch.settlement_file.pk]))
+    assert reads(client, outsider, reverse("ops:neft-batch-detail", args=[batch.pk]))
+    assert reads(client, outsider, reverse("ops:settlement-file", args=[batch.settlement_file.pk]))
 
 
 def upload(client, name, text):
@@ -133,8 +144,11 @@ def test_uploading_a_settlement_file_reconciles_it_and_reports_bad_lines(client,
     assert "not a CSV file" in refusal.text and Reconciliation.objects.count() == 1
     no_header = upload(client, "x.csv", line + "\n")
     assert "does not start with the settlement header row" in no_header.text
-    assert refused(client, outsider, reverse("ops:reconciliations"))
-    assert refused(client, outsider, reverse("ops:reconciliation-detail", args=[reconciliation.pk]))
+    assert reads(client, outsider, reverse("ops:reconciliations"))
+    assert reads(client, outsider, reverse("ops:reconciliation-detail", args=[reconciliation.pk]))
+    assert refused(client, outsider, reverse("ops:reconciliations"), "post",
+                   {"file": SimpleUploadedFile("ours.csv", f"{HEADER}\n{line}\n".encode())})
+    assert Reconciliation.objects.count() == 1
 
 
 @pytest.fixture
@@ -165,7 +179,7 @@ def test_exceptions_queue_filters_and_sends_a_resolution_for_approval(client, op
     item.refresh_from_db()
     assert item.status == ExceptionStatus.PENDING
     assert "Awaiting approval" in client.get(url, {"status": "pending"}).text
-    assert refused(client, outsider, url)
+    assert reads(client, outsider, url)
     assert refused(client, outsider, resolve, "post")
 
 
@@ -214,4 +228,37 @@ def test_ifsc_directory_search_and_upload_reports_problems_line_by_line(client, 
     assert BankBranch.objects.filter(ifsc="YESB0000001").exists()
     wrong = client.post(url, {"file": SimpleUploadedFile("ifsc.xlsx", b"PK")})
     assert "not a CSV file" in wrong.text
-    assert refused(client, outsider, url)
+    assert reads(client, outsider, url)
+    again = "ifsc,bank,branch,city\nYESB0000009,Yes Bank,Fort,Mumbai\n"
+    assert refused(client, outsider, url, "post", {"file": SimpleUploadedFile("ifsc.csv", again.encode())})
+    assert not BankBranch.objects.filter(ifsc="YESB0000009").exists()
+
+
+def test_an_auditor_reads_the_payment_screens_without_the_controls_and_cannot_act(client, bank, auditor, mismatch):
+    payment, item = mismatch
+    neft(bank.account(balance=50_000_00))
+    client.force_login(auditor)
+    monitor = client.get(reverse("ops:payment-monitor"))
+    assert monitor.status_code == 200 and payment.number in monitor.text
+    assert "Clearing simulator" not in monitor.text
+    exceptions = client.get(reverse("ops:recon-exceptions"))
+    assert item.reference in exceptions.text and "Status mismatch" in exceptions.text
+    assert "Send for approval" not in exceptions.text and 'name="resolution"' not in exceptions.text
+    assert "Only the operations team can send a resolution." in exceptions.text
+    batches = client.get(reverse("ops:neft-batches"))
+    assert "1 payment waiting" in batches.text and "Run the NEFT batch now" not in batches.text
+    assert "Only the operations team can run a cycle." in batches.text
+    reconciliations = client.get(reverse("ops:reconciliations"))
+    assert "Upload and reconcile" not in reconciliations.text and 'type="file"' not in reconciliations.text
+    assert 'type="file"' not in client.get(reverse("ops:ifsc-directory")).text
+
+    resolve = reverse("ops:recon-exception-resolve", args=[item.pk])
+    assert client.post(resolve, {"resolution": "return", "reason": "Returned"}).status_code == 403
+    assert client.post(reverse("ops:neft-batch-run")).status_code == 403
+    upload = {"file": SimpleUploadedFile("again.csv", f"{HEADER}\n".encode())}
+    assert client.post(reverse("ops:reconciliations"), upload).status_code == 403
+    assert client.get(reverse("ops:clearing-simulator")).status_code == 403
+    item.refresh_from_db()
+    assert item.status == ExceptionStatus.OPEN
+    assert not ApprovalRequest.objects.filter(kind="payments.resolve_exception").exists()
+    assert NeftBatch.objects.count() == 1 and Reconciliation.objects.count() == 1
