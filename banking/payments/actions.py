@@ -33,7 +33,6 @@ Errors: ValidationFailed, InvalidAmount, LimitExceeded, InsufficientFunds,
 AccountFrozen, AccountClosed, IdempotencyConflict, NotPermitted.
 """
 
-import datetime
 import hashlib
 import json
 from dataclasses import dataclass
@@ -748,9 +747,3 @@ def cycle_at(moment):
     """The NEFT cycle (1–48) that settles at or after `moment`: one each half hour."""
     local = timezone.localtime(moment)
     return min(local.hour * 2 + local.minute // 30 + 1, 48)
-
-
-def next_cycle_start(moment):
-    local = timezone.localtime(moment)
-    start = local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
-    return start + datetime.timedelta(minutes=30)

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from banking.core.crypto import EncryptedTextField
-from banking.core.money import Money, format_money
+from banking.core.money import format_money
 
 
 class Rail(models.TextChoices):
@@ -231,12 +231,6 @@ class PaymentQuerySet(models.QuerySet):
     def for_customer(self, customer):
         return self.filter(customer=customer)
 
-    def live(self):
-        return self.filter(status__in=LIVE_STATUSES)
-
-    def outward(self):
-        return self.filter(direction=Direction.OUTWARD)
-
     def awaiting_neft_batch(self):
         return self.filter(rail=Rail.NEFT, direction=Direction.OUTWARD, status=PaymentStatus.SENT,
                            batch__isnull=True)
@@ -324,10 +318,6 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.rail} {format_money(self.amount)}"
-
-    @property
-    def money(self):
-        return Money(self.amount, self.currency)
 
     @property
     def is_final(self):
