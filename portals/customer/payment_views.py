@@ -16,8 +16,6 @@ Rules the screens keep (the actions keep them again):
   the idle timeout, and stop polling once nothing on them can change.
 """
 
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -37,6 +35,7 @@ from banking.payments.models import BankBranch, CollectRequest, CollectStatus, P
 from banking.teller.accounts import refusal
 from banking.teller.words import rupees_in_words
 from portals import policies
+from portals.customer.authenticator import code_problem
 
 from .payment_forms import CollectApprovalForm, ConfirmForm, PayeeForm, PaymentForm, VpaForm
 
@@ -50,7 +49,6 @@ RAIL_HINTS = {
     Rail.IMPS: "Instant, up to ₹5,00,000 a payment.",
     Rail.UPI: "Instant, up to ₹1,00,000 a payment.",
 }
-WRONG_CODE = "That authenticator code is not right, or it was used already. Enter the code your app shows now."
 
 
 def _me(request):
@@ -58,12 +56,6 @@ def _me(request):
     if customer is None:
         raise Http404("No customer record for this login")
     return customer
-
-
-def _code_ok(user, code):
-    """allauth's own check: a code used before within its window is refused."""
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    return authenticator is not None and TOTP(authenticator).validate_code(code)
 
 
 def _my_accounts(customer):
@@ -114,8 +106,8 @@ def payee_new(request):
         return render(request, "portals/customer/payees_new.html#payee-fields", {"form": form})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if not _code_ok(request.user, data["code"]):
-            form.refuse(WRONG_CODE, "code")
+        if problem := code_problem(request.user, data["code"]):
+            form.refuse(problem, "code")
         else:
             try:
                 payee = actions.add_payee(actor=request.user, customer=customer, kind=data["kind"], name=data["name"],
@@ -233,8 +225,8 @@ def pay(request):
     confirm = ConfirmForm(request.POST if step == "confirm" else None, needs_code=review["needs_code"])
     if step != "confirm" or not confirm.is_valid():
         return _show_review(request, form, confirm, review)
-    if review["needs_code"] and not _code_ok(request.user, confirm.cleaned_data["code"]):
-        confirm.refuse(WRONG_CODE, "code")
+    if review["needs_code"] and (problem := code_problem(request.user, confirm.cleaned_data["code"])):
+        confirm.refuse(problem, "code")
         return _show_review(request, form, confirm, review)
     try:
         payment = actions.make_payment(actor=request.user, customer=customer, idempotency_key=_key(customer, form),
@@ -349,8 +341,8 @@ def collect_request(request, pk):
             form.refuse(f"This request is already {collect.get_status_display().lower()}.")
         elif collect.is_expired():
             form.refuse("This request has expired, so it cannot be paid; ask the merchant to send a new one.")
-        elif not _code_ok(request.user, form.cleaned_data["code"]):
-            form.refuse(WRONG_CODE, "code")
+        elif problem := code_problem(request.user, form.cleaned_data["code"]):
+            form.refuse(problem, "code")
         else:
             try:
                 collect = actions.approve_collect_request(

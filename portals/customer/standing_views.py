@@ -5,8 +5,6 @@ their accounts or payees; cancelling one.
 Every query starts from the signed-in customer's own instructions: another
 customer's instruction id is a 404."""
 
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib import messages
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +14,7 @@ from banking.core.errors import BankingError
 from banking.payments.models import StandingInstruction, StandingInstructionRun
 from banking.payments.standing import cancel_standing_instruction, create_standing_instruction
 from portals import policies
+from portals.customer.authenticator import code_problem
 
 from .standing_forms import CancelInstructionForm, CustomerStandingForm
 
@@ -35,11 +34,6 @@ def instructions_of(customer):
             .order_by("status", "-created_at"))
 
 
-def _code_is_valid(user, code):
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    return authenticator is not None and TOTP(authenticator).validate_code(code)
-
-
 @require_GET
 @policies.customer
 def standing_list(request):
@@ -57,8 +51,8 @@ def standing_new(request):
         return redirect("customer:standing")
     form = CustomerStandingForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
-        if not _code_is_valid(request.user, form.cleaned_data["code"]):
-            form.add_error("code", "That code is not right, or was used already. Enter the code your app shows now.")
+        if problem := code_problem(request.user, form.cleaned_data["code"]):
+            form.add_error("code", problem)
         else:
             try:
                 instruction = create_standing_instruction(actor=request.user, customer=customer,

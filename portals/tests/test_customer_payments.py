@@ -420,3 +420,20 @@ def test_choosing_the_payee_kind_redraws_its_fields_over_htmx(signed_in):
     assert 'name="ifsc"' in other_bank.text and 'name="vpa"' not in other_bank.text
     page = signed_in.get(reverse("customer:payee-new"))
     assert all(f'name="{field}"' in page.text for field in ("account_number", "ifsc", "vpa", "code"))
+
+
+def test_a_customer_without_an_authenticator_is_told_to_set_one_up(client, db):
+    from allauth.mfa.models import Authenticator
+
+    from banking.payments.tests.factories import make_bank
+
+    bank = make_bank()
+    account = bank.account()
+    user = bank.customer_login(account)
+    Authenticator.objects.filter(user=user).delete()
+    client.force_login(user)
+    response = client.post(reverse("customer:payee-new"), {
+        "kind": "external", "name": "Ravi Kumar", "account_number": "50100012345678", "ifsc": "HDFC0001234",
+        "code": "123456"})
+    assert "Set up your authenticator app first" in response.content.decode()
+    assert not Payee.objects.exists()

@@ -53,7 +53,7 @@ def test_a_customer_sets_up_a_monthly_instruction_and_sees_it_listed(client, set
 def test_a_wrong_code_or_a_bad_date_sets_up_nothing(client, setup):
     account, user, to = setup
     response = client.post(reverse("customer:standing-new"), form(account, f"payee-{to.pk}", code="000000"))
-    assert "That code is not right" in text(response)
+    assert "That authenticator code is not right" in text(response)
     response = client.post(reverse("customer:standing-new"), form(
         account, f"payee-{to.pk}", code=totp_code(user.totp_secret), start_on="2000-01-01"))
     assert "cannot be before today" in text(response)
