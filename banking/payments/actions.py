@@ -44,8 +44,6 @@ from django.utils import timezone
 
 from banking.audit.actions import record_event
 from banking.core.errors import (
-    AccountClosed,
-    AccountFrozen,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -60,7 +58,7 @@ from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry, reverse_entry
 from banking.ledger.chart import CLEARING, RBI_SETTLEMENT, SUNDRY_CREDITORS
 from banking.ledger.models import BusinessDate, Channel, EntryKind, LedgerAccount
-from banking.teller.accounts import check_number, refusal
+from banking.teller.accounts import check_number, refusal, refuse
 
 from .directory import DEFAULT_DAILY_LIMITS, find_branch
 from .models import (
@@ -114,6 +112,13 @@ def _payee_name(name):
     return name
 
 
+def check_other_bank_account(number):
+    """An account number at another bank: 6 to 18 digits (banks number their own)."""
+    if not number.isdigit() or not 6 <= len(number) <= 18:
+        raise ValidationFailed("Enter the beneficiary's account number: 6 to 18 digits.")
+    return number
+
+
 def check_vpa(vpa):
     address = normalise_vpa(vpa)
     if not address:
@@ -153,8 +158,7 @@ def add_payee(*, actor, customer, kind, name="", account_number="", ifsc="", vpa
             if branch.is_own_bank:
                 kind, code = PayeeKind.INTERNAL, ""
         if kind == PayeeKind.EXTERNAL:
-            if not number.isdigit() or not 6 <= len(number) <= 18:
-                raise ValidationFailed("An account number has 6 to 18 digits.")
+            check_other_bank_account(number)
             fields.update(kind=kind, account_number=number, ifsc=code, name=_payee_name(name))
         else:
             number = check_number(number)
@@ -527,11 +531,7 @@ def make_payment(*, actor, customer, debit_account, amount, idempotency_key, rai
     destination = resolve_destination(rail=rail, payee=payee, credit_account=credit_account, vpa=vpa)
     if destination.credit_account is not None and destination.credit_account.pk == debit_account.pk:
         raise ValidationFailed("Choose a different account to pay into: money cannot go to the account it comes from.")
-    problem = refusal(debit_account, debit=True)
-    if problem:
-        raise (AccountClosed if debit_account.status == DepositStatus.CLOSED else AccountFrozen
-               if debit_account.status in (DepositStatus.FROZEN, DepositStatus.DEBIT_FROZEN)
-               else ValidationFailed)(problem)
+    refuse(debit_account, debit=True)
     check_rail(destination.rail, amount)
     date = business_date()
     _check_limits(customer, debit_account, destination, amount, date)
@@ -602,7 +602,8 @@ def receive_inbound_payment(*, rail, amount, reference, remitter_name, remitter_
     if rail not in (Rail.NEFT, Rail.RTGS, Rail.IMPS, Rail.UPI):
         raise ValidationFailed("Inbound payments arrive by NEFT, RTGS, IMPS or UPI.")
     amount = check_amount(amount)
-    check_rail(rail, amount) if rail != Rail.RTGS else None
+    if rail != Rail.RTGS:  # RTGS's minimum binds the sender, not the receiving bank
+        check_rail(rail, amount)
     if not reference:
         raise ValidationFailed("An inbound payment needs the network's reference.")
     key = f"inward-{rail}-{reference}"

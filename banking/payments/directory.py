@@ -67,11 +67,16 @@ def seed_reference_data(apps=None):
     ])
 
 
-def _flag(value, line_number, column):
-    text = (value or "Y").strip().upper()
-    if text not in ("Y", "N"):
-        raise ValidationFailed(f"Line {line_number}: {column} must be Y or N, not {value!r}.")
-    return text == "Y"
+def _flags(row):
+    """The NEFT, RTGS and IMPS columns (blank means Y) as booleans, or a problem."""
+    flags = []
+    for index, column in ((4, "NEFT"), (5, "RTGS"), (6, "IMPS")):
+        value = row[index] if len(row) > index else ""
+        text = (value or "Y").strip().upper()
+        if text not in ("Y", "N"):
+            return None, f"{column} must be Y or N, not {value!r}"
+        flags.append(text == "Y")
+    return flags, None
 
 
 @transaction.atomic
@@ -99,11 +104,9 @@ def load_directory(*, actor, text):
         if not bank or not branch:
             problems.append((line_number, "the bank and branch names are required"))
             continue
-        try:
-            flags = [_flag(row[i] if len(row) > i else "", line_number, name)
-                     for i, name in ((4, "NEFT"), (5, "RTGS"), (6, "IMPS"))]
-        except ValidationFailed as error:
-            problems.append((line_number, str(error).split(": ", 1)[1]))
+        flags, problem = _flags(row)
+        if problem:
+            problems.append((line_number, problem))
             continue
         rows[ifsc] = BankBranch(ifsc=ifsc, bank_name=bank[:100], branch_name=branch[:100], city=city[:60],
                                 neft_enabled=flags[0], rtgs_enabled=flags[1], imps_enabled=flags[2],

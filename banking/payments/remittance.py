@@ -33,16 +33,13 @@ from django.db import transaction
 
 from banking.approvals.actions import submit_request
 from banking.core.errors import (
-    AccountClosed,
-    AccountFrozen,
     InvalidAmount,
     NotPermitted,
     ValidationFailed,
 )
 from banking.core.identifiers import is_valid_pan, normalise
 from banking.core.money import format_money
-from banking.deposits.models import DepositStatus
-from banking.teller.accounts import check_mobile, refusal
+from banking.teller.accounts import check_mobile, refuse
 from banking.teller.actions import PAN_THRESHOLD, record_till_cash, require_open_till
 from banking.teller.denominations import Denominations, check_adds_up
 from banking.users.models import StaffProfile
@@ -59,6 +56,7 @@ from .actions import (
     _step,
     business_date,
     check_amount,
+    check_other_bank_account,
     check_rail,
 )
 from .directory import find_branch
@@ -68,19 +66,10 @@ REMITTANCE = "payments.remittance"
 RAILS = (Rail.NEFT, Rail.RTGS)
 
 
-def _refuse_debit(account):
-    problem = refusal(account, debit=True)
-    if problem:
-        raise (AccountClosed if account.status == DepositStatus.CLOSED else AccountFrozen
-               if account.status in (DepositStatus.FROZEN, DepositStatus.DEBIT_FROZEN) else ValidationFailed)(problem)
-
-
 def check_beneficiary(*, rail, name, account, ifsc):
     """The checked beneficiary as a Destination, or a refusal in the teller's words."""
     name = _payee_name(name)
-    number = str(account or "").replace(" ", "")
-    if not number.isdigit() or not 6 <= len(number) <= 18:
-        raise ValidationFailed("Enter the beneficiary's account number: 6 to 18 digits.")
+    number = check_other_bank_account(str(account or "").replace(" ", ""))
     branch = find_branch(ifsc)
     if branch.is_own_bank:
         raise ValidationFailed(f"{branch.ifsc} is a branch of this bank: make a transfer at the counter instead of "
@@ -172,7 +161,7 @@ def send_remittance(*, actor, rail, amount, idempotency_key, beneficiary_name, b
             raise ValidationFailed("A count cannot be negative.")
         check_adds_up(counts, amount)
     else:
-        _refuse_debit(debit_account)
+        refuse(debit_account, debit=True)
     remitter = _remitter(remitter_name or (debit_account.customer.display_name if debit_account else ""),
                          remitter_mobile, remitter_address, cash=cash)
     remitter["ifsc"] = actor.branch.ifsc if actor.branch else ""
@@ -223,7 +212,7 @@ def send_approved_remittance(approval, checker):
         _take_cash(payment, actor=maker, checker=checker, till=till, counts=counts)
         _send_and_settle_cash(payment, actor=checker, till=till, counts=counts)
     else:
-        _refuse_debit(payment.debit_account)
+        refuse(payment.debit_account, debit=True)
         _debit(payment, actor=maker, checker=checker)
         _send(payment, actor=checker)
     return {"payment_id": payment.pk, "reference": payment.reference, "status": payment.status}

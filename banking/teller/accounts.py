@@ -26,7 +26,7 @@ from django.apps import apps
 from django.db import connection
 
 from banking.core.db import execute_prepared
-from banking.core.errors import ValidationFailed
+from banking.core.errors import AccountClosed, AccountFrozen, ValidationFailed
 from banking.core.identifiers import normalise, verhoeff_valid
 from banking.deposits.models import DepositAccount, DepositStatus, ModeOfOperation
 
@@ -214,6 +214,19 @@ def refusal(account, *, debit):
         return (f"Account {number} is inoperative: the branch must reactivate it (with fresh KYC where due) before "
                 "money can be taken out.")
     return None
+
+
+def refuse(account, *, debit):
+    """Raise `refusal`'s reason as the matching error: AccountClosed, AccountFrozen
+    (a total or a debit freeze) or ValidationFailed."""
+    problem = refusal(account, debit=debit)
+    if problem is None:
+        return
+    if account.status == DepositStatus.CLOSED:
+        raise AccountClosed(problem)
+    if account.status in (DepositStatus.FROZEN, DepositStatus.DEBIT_FROZEN):
+        raise AccountFrozen(problem)
+    raise ValidationFailed(problem)
 
 
 def credit_note(account):

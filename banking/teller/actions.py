@@ -42,8 +42,6 @@ from banking.approvals.models import ApprovalRequest
 from banking.audit.actions import build_event, record_event
 from banking.core.db import execute_prepared
 from banking.core.errors import (
-    AccountClosed,
-    AccountFrozen,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -59,7 +57,7 @@ from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standar
 from banking.ledger.models import AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.users.models import StaffProfile
 
-from .accounts import check_mobile, refusal
+from .accounts import check_mobile, refuse
 from .denominations import FIELDS, SHORT_LABELS, Denominations, check_adds_up
 from .models import (
     TILL_HOLDING_LIMIT,
@@ -535,17 +533,6 @@ KIND_VERB = {
 }
 
 
-def _refuse(account, *, debit):
-    problem = refusal(account, debit=debit)
-    if problem is None:
-        return
-    if account.status == DepositStatus.CLOSED:
-        raise AccountClosed(problem)
-    if account.status in (DepositStatus.FROZEN, DepositStatus.DEBIT_FROZEN):
-        raise AccountFrozen(problem)
-    raise ValidationFailed(problem)
-
-
 def _check_amount(amount, *, cash):
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount("Enter an amount above zero.")
@@ -869,7 +856,7 @@ def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, deposi
         return existing
     _check_amount(amount, cash=True)
     check_adds_up(counts, amount)
-    _refuse(account, debit=False)
+    refuse(account, debit=False)
     depositor_name = " ".join(str(depositor_name or "").split())[:120]
     depositor_mobile = check_mobile(depositor_mobile)
     pan = _check_pan(amount, account, depositor_name, pan)
@@ -900,7 +887,7 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
         return existing
     _check_amount(amount, cash=True)
     check_adds_up(counts, amount)
-    _refuse(account, debit=True)
+    refuse(account, debit=True)
     if amount > till.cash_value:
         raise InsufficientFunds(f"Your till holds {format_money(till.cash_value)}, less than the "
                                 f"{format_money(amount)} to pay. Ask the vault for cash first.")
@@ -933,8 +920,8 @@ def transfer_at_counter(*, actor, account, to_account, amount, idempotency_key, 
     _check_amount(amount, cash=False)
     if account.pk == to_account.pk:
         raise ValidationFailed("The two accounts are the same; a transfer needs two different accounts.")
-    _refuse(account, debit=True)
-    _refuse(to_account, debit=False)
+    refuse(account, debit=True)
+    refuse(to_account, debit=False)
     cheque = _presented_cheque(account, cheque_number) if str(cheque_number or "").strip() else None
     if account.available < amount:
         raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, less "
@@ -969,9 +956,9 @@ def post_approved_transaction(approval, checker):
     txn = _locked_transaction(txn.pk)
     if txn.status != TransactionStatus.PENDING:
         raise ValidationFailed(f"Transaction {txn.number} is already {txn.get_status_display().lower()}.")
-    _refuse(txn.account, debit=not txn.is_deposit)
+    refuse(txn.account, debit=not txn.is_deposit)
     if txn.to_account_id:
-        _refuse(txn.to_account, debit=False)
+        refuse(txn.to_account, debit=False)
     if txn.is_withdrawal and not till.counts.covers(txn.counts):
         raise InsufficientFunds(f"{till.name} no longer holds {', '.join(till.counts.shortfall(txn.counts))}.")
     if txn.cheque_id:
