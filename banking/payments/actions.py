@@ -340,7 +340,9 @@ def cooling_room(payee, now=None):
     return max(settings.CBS_PAYEE_COOLING_LIMIT - (sent or 0), 0)
 
 
-def _check_limits(customer, account, destination, amount, date):
+def check_limits(customer, account, destination, amount, date):
+    """Refuse an amount over the customer's daily limit on the rail or a new payee's
+    first-day room. Also used by internet banking's review step, before confirming."""
     rail = destination.rail
     own_transfer = destination.stays_in_bank and destination.payee is None and rail == Rail.INTERNAL
     if not own_transfer:
@@ -534,7 +536,7 @@ def make_payment(*, actor, customer, debit_account, amount, idempotency_key, rai
     refuse(debit_account, debit=True)
     check_rail(destination.rail, amount)
     date = business_date()
-    _check_limits(customer, debit_account, destination, amount, date)
+    check_limits(customer, debit_account, destination, amount, date)
     payment = _create(actor=actor, customer=customer, debit_account=debit_account, destination=destination,
                       amount=amount, key=idempotency_key, content=content, origin=origin, narration=narration,
                       date=date)

@@ -174,7 +174,7 @@ def _review(customer, form):
         raise ValidationFailed(problem)
     actions.check_rail(destination.rail, amount)
     date = actions.business_date()
-    actions._check_limits(customer, debit, destination, amount, date)
+    actions.check_limits(customer, debit, destination, amount, date)
     if amount > debit.available:
         raise InsufficientFunds(f"Account {debit.number} has {format_money(debit.available)} available, "
                                 f"less than {format_money(amount)}.")
