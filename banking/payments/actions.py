@@ -77,7 +77,7 @@ from .models import (
     VirtualAddress,
 )
 from .network import network
-from .references import next_reference
+from .references import next_in_series, next_reference
 
 RTGS_MINIMUM = 2_00_000_00
 IMPS_MAXIMUM = 5_00_000_00
@@ -380,9 +380,7 @@ def _step(payment, status, note="", *, actor=None, at=None, fields=()):
 
 
 def _number(date):
-    from .references import _next
-
-    return f"PAY{date:%y%m%d}{_next('PAY', date):06d}"
+    return f"PAY{date:%y%m%d}{next_in_series('PAY', date):06d}"
 
 
 def _create(*, actor, customer, debit_account, destination, amount, key, content, origin, narration, date,

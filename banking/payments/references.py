@@ -21,7 +21,8 @@ from .models import Rail, ReferenceCounter
 SEQUENCE_DIGITS = {"NEFT": 6, "RTGS": 8, "IMPS": 8, "UPI": 8}
 
 
-def _next(series, date):
+def next_in_series(series, date):
+    """The next number of `series` (a rail, or PAY for payment numbers) on `date`."""
     updated = ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
     if not updated:
         ReferenceCounter.objects.get_or_create(rail=series, date=date)
@@ -34,7 +35,7 @@ def next_reference(rail, date):
     if rail == Rail.INTERNAL:
         return None
     series = "IMPS" if rail in (Rail.IMPS, Rail.UPI) else rail
-    sequence = _next(series, date)
+    sequence = next_in_series(series, date)
     width = SEQUENCE_DIGITS[rail]
     if sequence >= 10**width:
         raise OverflowError(f"The {rail} reference sequence for {date} is exhausted.")
