@@ -404,15 +404,17 @@ def _write_postgresql(entry, postings, accounts, event):
             FROM e, unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::bigint[])
                  AS x(account_id, side, amount, balance_after)
         ), u AS (
-            UPDATE {ledger} a SET balance = v.balance, version = a.version + 1
-            FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, balance) WHERE a.id = v.id
+            UPDATE {ledger} a SET balance = (%s::bigint[])[array_position(%s::bigint[], a.id)],
+                version = a.version + 1
+            WHERE a.id = ANY(%s::bigint[])
         )
         INSERT INTO {audit} ({event_cols})
         VALUES ({", ".join(["%s"] * (len(_EVENT_FIELDS) - 3))}, %s::jsonb, %s::jsonb, %s)
     """  # noqa: S608 table and column names come from the models
     params = [entry.id] + [getattr(entry, name) for name in _ENTRY_FIELDS]
     params += [entry.business_date, *(_array(p[i] for p in postings) for i in range(4))]
-    params += [_array(accounts), _array(a.balance for a in accounts.values())]
+    ids = _array(accounts)
+    params += [_array(a.balance for a in accounts.values()), ids, ids]
     params += _event_values(event)
     execute_prepared(sql, params)
 

@@ -214,8 +214,10 @@ def main():
     recreate(BENCH_DB)
     setup_django()
     ids = prepare()
-    from django.db import connections
+    from django.db import connection, connections
 
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as after any bulk load (pgbench -i does the same)
     connections.close_all()
 
     one, _ = transfers_per_second(ids, 1)

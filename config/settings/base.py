@@ -150,10 +150,19 @@ def postgresql_options(databases):
     """Let the hot paths' statements be prepared (banking.core.db.execute_prepared):
     psycopg prepares nothing while Django leaves `prepare_threshold` unset. Django's
     own queries bind on the client and are never prepared either way. Behind a
-    transaction-pooling proxy, turn it off with DB_PREPARED_STATEMENTS=0."""
+    transaction-pooling proxy, turn it off with DB_PREPARED_STATEMENTS=0.
+
+    Those statements are planned once per connection: left to itself PostgreSQL
+    re-plans them on every call, because a plan for the actual arrays of account ids
+    always looks cheaper than the generic one, and planning the posting statement
+    costs more than running it. Their plans do not depend on the values (every
+    lookup is by key), so the generic plan is the right one. Only server-bound
+    statements have a plan to reuse, so this touches no query of the ORM's."""
     db = databases["default"]
     if db["ENGINE"] == "django.db.backends.postgresql" and env("DB_PREPARED_STATEMENTS", "1") == "1":
-        db.setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("prepare_threshold", 5)
+        options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
     return databases
 
 
