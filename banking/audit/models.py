@@ -58,12 +58,16 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.action} by {self.actor_username or 'system'}"
 
-    def compute_hash(self):
+    def hashed_content(self):
+        """The canonical JSON that `content_hash` is the SHA-256 of. ASCII only: JSON
+        escapes everything else."""
         content = {name: getattr(self, name) for name in self.HASHED_FIELDS}
         content["occurred_at"] = self.occurred_at.isoformat(timespec="microseconds")
         # JSON columns come back from the database with keys in their own order.
-        payload = json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+
+    def compute_hash(self):
+        return hashlib.sha256(self.hashed_content().encode()).hexdigest()
 
 
 class AuditSeal(models.Model):
