@@ -40,56 +40,58 @@ CREATE OR REPLACE FUNCTION cbs_post_entry(
 LANGUAGE plpgsql AS $$
 DECLARE
     ids bigint[];
-    deltas bigint[];
-    debited bigint[];
-    locked ledger_ledgeraccount[];
-    acc ledger_ledgeraccount;
-    starts bigint[] := '{}';
-    normals text[] := '{}';
-    finals bigint[] := '{}';
-    change bigint;
-    i integer := 0;
+    starts bigint[];
+    normals text[];
+    finals bigint[];
+    wanted integer;
+    refused_id bigint;
 BEGIN
-    SELECT array_agg(t.a ORDER BY t.a), array_agg(t.d ORDER BY t.a), array_agg(t.a) FILTER (WHERE t.debit)
-      INTO ids, deltas, debited
-      FROM (SELECT x.a, sum(CASE WHEN x.s = 'D' THEN x.m ELSE -x.m END) AS d, bool_or(x.s = 'D') AS debit
-              FROM unnest(p_accounts, p_sides, p_amounts) AS x(a, s, m) GROUP BY x.a) t;
-    SELECT array_agg(a ORDER BY a.id) INTO locked
-      FROM (SELECT * FROM ledger_ledgeraccount WHERE id = ANY(ids) ORDER BY id FOR UPDATE) a;
-    IF coalesce(array_length(locked, 1), 0) <> array_length(ids, 1) THEN
-        outcome := 'refused'; RETURN;
-    END IF;
-    SELECT e.id, e.content_hash INTO entry_id, detail FROM ledger_journalentry e WHERE e.idempotency_key = p_key;
-    IF FOUND THEN
+    -- One statement locks the accounts (in id order: LockRows sits above the sort),
+    -- adds up each one's change and applies the rules; it also looks the key and
+    -- the business date up. A duplicate that commits while this waits for a lock is
+    -- caught by the key's unique index instead, and actions.py returns it.
+    SELECT array_agg(t.id ORDER BY t.id), array_agg(t.balance ORDER BY t.id),
+           array_agg(t.normal_side::text ORDER BY t.id), array_agg(t.balance + t.change ORDER BY t.id),
+           min(t.id) FILTER (WHERE t.is_header OR t.currency <> p_currency OR t.status IN ('closed', 'frozen')
+                                OR (t.status = 'debit_frozen' AND t.debited)
+                                OR (t.enforce_balance AND t.change < 0
+                                    AND t.balance - t.held + t.overdraft_limit + t.change < t.min_balance)),
+           max(t.wanted), max(t.found_id), max(t.found_hash), max(t.bdate)
+      INTO ids, starts, normals, finals, refused_id, wanted, entry_id, detail, entry_date
+      FROM (SELECT a.id, a.is_header, a.currency, a.status, a.balance, a.held, a.overdraft_limit, a.min_balance,
+                   a.enforce_balance, a.normal_side, d.debited,
+                   CASE WHEN a.normal_side = 'D' THEN d.delta ELSE -d.delta END AS change,
+                   (SELECT count(DISTINCT x) FROM unnest(p_accounts) AS x) AS wanted,
+                   (SELECT e.id FROM ledger_journalentry e WHERE e.idempotency_key = p_key) AS found_id,
+                   (SELECT e.content_hash FROM ledger_journalentry e WHERE e.idempotency_key = p_key) AS found_hash,
+                   (SELECT b.date FROM ledger_businessdate b WHERE b.id = 1) AS bdate
+              FROM (SELECT x.a, sum(CASE WHEN x.s = 'D' THEN x.m ELSE -x.m END) AS delta,
+                           bool_or(x.s = 'D') AS debited
+                      FROM unnest(p_accounts, p_sides, p_amounts) AS x(a, s, m) GROUP BY x.a) d
+              JOIN ledger_ledgeraccount a ON a.id = d.a
+             WHERE a.id = ANY(p_accounts)  -- found by the primary key, however few the accounts
+             ORDER BY a.id
+               FOR UPDATE OF a) t;
+    IF entry_id IS NOT NULL THEN
         outcome := 'exists'; RETURN;
     END IF;
-    FOREACH acc IN ARRAY locked LOOP
-        i := i + 1;
-        change := CASE WHEN acc.normal_side = 'D' THEN deltas[i] ELSE -deltas[i] END;
-        IF acc.is_header OR acc.currency <> p_currency OR acc.status IN ('closed', 'frozen')
-           OR (acc.status = 'debit_frozen' AND acc.id = ANY(debited))
-           OR (acc.enforce_balance AND change < 0
-               AND acc.balance - acc.held + acc.overdraft_limit + change < acc.min_balance) THEN
-            outcome := 'refused'; detail := acc.id::text; RETURN;
-        END IF;
-        starts := starts || acc.balance;
-        normals := normals || acc.normal_side::text;
-        finals := finals || (acc.balance + change);
-    END LOOP;
-    entry_id := nextval(pg_get_serial_sequence('ledger_journalentry', 'id'));
-    SELECT b.date INTO entry_date FROM ledger_businessdate b WHERE b.id = 1;
+    IF refused_id IS NOT NULL OR coalesce(array_length(ids, 1), 0) IS DISTINCT FROM wanted THEN
+        outcome := 'refused'; detail := refused_id::text; RETURN;
+    END IF;
     entry_date := coalesce(entry_date, p_today);
     WITH e AS (
-        INSERT INTO ledger_journalentry (id, business_date, booked_at, kind, narration, channel, reference, maker_id,
+        INSERT INTO ledger_journalentry (business_date, booked_at, kind, narration, channel, reference, maker_id,
             checker_id, idempotency_key, content_hash, reversal_of_id, total, currency)
-        VALUES (entry_id, entry_date, p_booked_at, p_kind, p_narration, p_channel, p_reference, p_maker, p_checker,
+        VALUES (entry_date, p_booked_at, p_kind, p_narration, p_channel, p_reference, p_maker, p_checker,
             p_key, p_content_hash, p_reversal_of, p_total, p_currency)
+        RETURNING id
     ), p AS (
+        -- Each posting's balance after it, line by line, as the step-by-step path does.
         INSERT INTO ledger_posting (entry_id, account_id, side, amount, balance_after, business_date)
-        SELECT entry_id, l.a, l.s, l.m,
+        SELECT e.id, l.a, l.s, l.m,
                b.start + sum(CASE WHEN l.s = b.normal THEN l.m ELSE -l.m END) OVER (PARTITION BY l.a ORDER BY l.n),
                entry_date
-          FROM unnest(p_accounts, p_sides, p_amounts) WITH ORDINALITY AS l(a, s, m, n)
+          FROM e, unnest(p_accounts, p_sides, p_amounts) WITH ORDINALITY AS l(a, s, m, n)
           JOIN unnest(ids, starts, normals) AS b(id, start, normal) ON b.id = l.a
          ORDER BY l.n
     ), u AS (
@@ -98,10 +100,12 @@ BEGIN
     )
     INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, role, ip, user_agent, request_id, channel,
         action, object_type, object_id, summary, before, after, content_hash)
-    VALUES (p_occurred_at, p_actor, p_actor_username, p_role, p_ip, p_user_agent, p_request_id, p_event_channel,
-        'ledger.entry_posted', 'ledger.journalentry', entry_id::text, p_summary, NULL, p_after::jsonb,
+    SELECT p_occurred_at, p_actor, p_actor_username, p_role, p_ip, p_user_agent, p_request_id, p_event_channel,
+        'ledger.entry_posted', 'ledger.journalentry', e.id::text, p_summary, NULL, p_after::jsonb,
         encode(sha256(convert_to(replace(p_event_payload, '"object_id":"\\u0000"',
-                                         '"object_id":"' || entry_id || '"'), 'UTF8')), 'hex'));
+                                         '"object_id":"' || e.id || '"'), 'UTF8')), 'hex')
+      FROM e
+    RETURNING object_id::bigint INTO entry_id;
     outcome := 'posted';
 END $$;
 """

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from banking.audit.actions import seal_events, verify_trail
 from banking.audit.models import AuditEvent
-from banking.core.errors import BankingError
+from banking.core.errors import AccountNotPostable, BankingError
 from banking.ledger import actions
 from banking.ledger.actions import Line, _content_hash, _normalise, post_entry
 from banking.ledger.chart import ensure_standard_chart
@@ -140,3 +140,12 @@ def test_the_event_hash_made_in_the_database_verifies():
     assert event.content_hash == event.compute_hash()
     seal_events()
     assert verify_trail() is None
+
+
+@pytest.mark.parametrize("missing", ["one", "all"])
+def test_an_account_that_does_not_exist_is_refused_in_words(missing):
+    a = customer_account(1_000)
+    lines = [Line.debit(a, 10), Line.credit(999_999_999, 10)] if missing == "one" else [
+        Line.debit(999_999_998, 10), Line.credit(999_999_999, 10)]
+    with pytest.raises(AccountNotPostable, match="no ledger account"):
+        post_entry(actor=None, lines=lines, kind=EntryKind.TRANSFER, narration="Nowhere", idempotency_key=key())
