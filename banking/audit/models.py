@@ -36,9 +36,9 @@ class AuditEvent(models.Model):
     role = models.CharField(max_length=32, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
     channel = models.CharField(max_length=16, default="system")
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=200, blank=True)
     summary = models.CharField(max_length=500, blank=True)
@@ -53,7 +53,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # Plain indexes, not db_index: that would add a pattern-matching index per
+        # column too, which no search uses and every write (each posting) pays for.
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["action"], name="audit_event_action"),
+            models.Index(fields=["request_id"], name="audit_event_request_id"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.action} by {self.actor_username or 'system'}"
