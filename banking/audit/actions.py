@@ -42,33 +42,41 @@ def record_event(*, action, obj=None, object_type="", object_id="", summary="", 
 def build_event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
                 actor=None, **context_overrides):
     """An unsaved audit event with its content hash, for writers that insert it
-    themselves in a combined statement (the ledger's posting path)."""
+    themselves in a combined statement."""
+    event = AuditEvent(**event_fields(action=action, obj=obj, object_type=object_type, object_id=object_id,
+                                      summary=summary, before=before, after=after, actor=actor,
+                                      **context_overrides))
+    event.content_hash = event.compute_hash()
+    return event
+
+
+def event_fields(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
+                 actor=None, **context_overrides):
+    """The hashed fields of an audit event, as {name: value}, with the actor, address
+    and request id from the audit context unless given. For the posting path, which
+    has the database write and hash the event (see ledger migration 0005)."""
     ctx = current()
     if obj is not None:
         object_type, object_id = _describe(obj)
         summary = summary or str(obj)[:500]
-    event = AuditEvent(
-        occurred_at=timezone.now(),
-        actor_id=actor.pk if actor is not None else ctx.actor_id,
-        actor_username=actor.get_username() if actor is not None else ctx.actor_username,
-        role=context_overrides.get("role", (actor.role.value if actor is not None and actor.role else ctx.role)),
-        ip=context_overrides.get("ip", ctx.ip),
-        user_agent=context_overrides.get("user_agent", ctx.user_agent),
-        request_id=context_overrides.get("request_id", ctx.request_id),
-        channel=context_overrides.get("channel", ctx.channel),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id)[:200],
-        summary=summary[:500],
-        before=before,
-        after=after,
-    )
-    # Round-trip JSON so the hash is computed over what the database will return.
-    event.before = _json_roundtrip(before)
-    event.after = _json_roundtrip(after)
-    event.content_hash = event.compute_hash()
     note_event()
-    return event
+    return {
+        "occurred_at": timezone.now(),
+        "actor_id": actor.pk if actor is not None else ctx.actor_id,
+        "actor_username": actor.get_username() if actor is not None else ctx.actor_username,
+        "role": context_overrides.get("role", (actor.role.value if actor is not None and actor.role else ctx.role)),
+        "ip": context_overrides.get("ip", ctx.ip),
+        "user_agent": context_overrides.get("user_agent", ctx.user_agent),
+        "request_id": context_overrides.get("request_id", ctx.request_id),
+        "channel": context_overrides.get("channel", ctx.channel),
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id)[:200],
+        "summary": summary[:500],
+        # Round-tripped through JSON so the hash is taken over what the database returns.
+        "before": _json_roundtrip(before),
+        "after": _json_roundtrip(after),
+    }
 
 
 def _json_roundtrip(value):

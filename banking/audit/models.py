@@ -65,15 +65,19 @@ class AuditEvent(models.Model):
         return f"#{self.pk} {self.action} by {self.actor_username or 'system'}"
 
     def hashed_content(self):
-        """The canonical JSON that `content_hash` is the SHA-256 of. ASCII only: JSON
-        escapes everything else."""
-        content = {name: getattr(self, name) for name in self.HASHED_FIELDS}
-        content["occurred_at"] = self.occurred_at.isoformat(timespec="microseconds")
-        # JSON columns come back from the database with keys in their own order.
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+        return hashed_content({name: getattr(self, name) for name in self.HASHED_FIELDS})
 
     def compute_hash(self):
         return hashlib.sha256(self.hashed_content().encode()).hexdigest()
+
+
+def hashed_content(fields):
+    """The canonical JSON of an event's hashed fields, whose SHA-256 is its
+    `content_hash`. ASCII only: JSON escapes everything else."""
+    content = {name: fields[name] for name in AuditEvent.HASHED_FIELDS}
+    content["occurred_at"] = content["occurred_at"].isoformat(timespec="microseconds")
+    # JSON columns come back from the database with keys in their own order.
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
 class AuditSeal(models.Model):

@@ -45,7 +45,8 @@ from dataclasses import dataclass
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from banking.audit.actions import build_event, record_event
+from banking.audit.actions import event_fields, record_event
+from banking.audit.models import AuditEvent, hashed_content
 from banking.core.db import execute_prepared
 from banking.core.errors import (
     AccountClosed,
@@ -307,14 +308,16 @@ def _write(accounts, lines, total, *, business_date, actor, kind, narration, cha
     for account in accounts.values():
         account.version += 1
     LedgerAccount.objects.bulk_update(accounts.values(), ["balance", "version"])
-    _entry_event(str(entry.pk), lines, total, actor=actor, kind=kind, narration=narration, currency=currency,
-                 checker=checker, reversal_of=reversal_of).save(force_insert=True)
+    event = AuditEvent(**_entry_event(str(entry.pk), lines, total, actor=actor, kind=kind, narration=narration,
+                                      currency=currency, checker=checker, reversal_of=reversal_of))
+    event.content_hash = event.compute_hash()
+    event.save(force_insert=True)
     return entry
 
 
 def _entry_event(entry_id, lines, total, *, actor, kind, narration, currency, checker, reversal_of):
-    """The audit event of a posted entry (unsaved)."""
-    return build_event(
+    """The audit event of a posted entry: its hashed fields (see event_fields)."""
+    return event_fields(
         action="ledger.entry_posted",
         object_type="ledger.journalentry",
         object_id=entry_id,
@@ -357,8 +360,9 @@ def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency
         total, currency, booked_at, timezone.localdate(),
         _array(line.account for line in lines), _array(line.side for line in lines),
         _array(line.amount for line in lines),
-        event.occurred_at, event.actor_id, event.actor_username, event.role, event.ip, event.user_agent,
-        event.request_id, event.channel, event.summary, json.dumps(event.after), event.hashed_content(),
+        event["occurred_at"], event["actor_id"], event["actor_username"], event["role"], event["ip"],
+        event["user_agent"], event["request_id"], event["channel"], event["summary"], json.dumps(event["after"]),
+        hashed_content(event),
     ]
     outcome, entry_id, business_date, detail = execute_prepared(_POST_SQL, params)[0]
     if outcome == "exists":
