@@ -16,7 +16,8 @@ def execute_prepared(sql, params):
     from psycopg.pq import ExecStatus
 
     connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Errors come out as Django's (IntegrityError, OperationalError ...), as from any query.
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         # Checked on the raw result: `cursor.description` would build an object per column.
         return cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else None

@@ -161,12 +161,15 @@ def _existing(idempotency_key, content_hash, found=None):
     return JournalEntry.objects.get(pk=found[0])
 
 
-def _retrying(operation, *, own_transaction=True):
+def _retrying(operation, *, own_transaction=True, savepoint=True):
     """Run `operation` in its own transaction, retrying deadlocks and serialization
-    failures. Inside a caller's transaction it runs once, in a savepoint. An
-    operation that is one statement (own_transaction=False) needs no transaction
+    failures. Inside a caller's transaction it runs once, in a savepoint unless the
+    operation raises nothing the caller could want to recover from (savepoint=False).
+    An operation that is one statement (own_transaction=False) needs no transaction
     of its own: the statement is one."""
     if connection.in_atomic_block:
+        if not savepoint:
+            return operation()
         with transaction.atomic():
             return operation()
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -231,7 +234,9 @@ def post_entry(
 
     try:
         if connection.vendor == "postgresql":
-            entry = _retrying(in_one_call, own_transaction=False)
+            # cbs_post_entry settles a duplicate key itself; only a reversal's
+            # uniqueness can raise, and AlreadyReversed is reported from a savepoint.
+            entry = _retrying(in_one_call, own_transaction=False, savepoint=reversal_of is not None)
             if entry is not None:
                 return entry
             # Refused: the step-by-step path says why (or releases expired holds and posts).

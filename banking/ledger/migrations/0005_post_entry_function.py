@@ -49,7 +49,7 @@ BEGIN
     -- One statement locks the accounts (in id order: LockRows sits above the sort),
     -- adds up each one's change and applies the rules; it also looks the key and
     -- the business date up. A duplicate that commits while this waits for a lock is
-    -- caught by the key's unique index instead, and actions.py returns it.
+    -- caught by the key's unique index instead (ON CONFLICT below), and returned.
     SELECT array_agg(t.id ORDER BY t.id), array_agg(t.balance ORDER BY t.id),
            array_agg(t.normal_side::text ORDER BY t.id), array_agg(t.balance + t.change ORDER BY t.id),
            min(t.id) FILTER (WHERE t.is_header OR t.currency <> p_currency OR t.status IN ('closed', 'frozen')
@@ -84,6 +84,7 @@ BEGIN
             checker_id, idempotency_key, content_hash, reversal_of_id, total, currency)
         VALUES (entry_date, p_booked_at, p_kind, p_narration, p_channel, p_reference, p_maker, p_checker,
             p_key, p_content_hash, p_reversal_of, p_total, p_currency)
+        ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id
     ), p AS (
         -- Each posting's balance after it, line by line, as the step-by-step path does.
@@ -96,7 +97,7 @@ BEGIN
          ORDER BY l.n
     ), u AS (
         UPDATE ledger_ledgeraccount a SET balance = finals[array_position(ids, a.id)], version = a.version + 1
-         WHERE a.id = ANY(ids)
+         WHERE a.id = ANY(ids) AND EXISTS (SELECT FROM e)
     )
     INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, role, ip, user_agent, request_id, channel,
         action, object_type, object_id, summary, before, after, content_hash)
@@ -106,6 +107,10 @@ BEGIN
                                          '"object_id":"' || e.id || '"'), 'UTF8')), 'hex')
       FROM e
     RETURNING object_id::bigint INTO entry_id;
+    IF entry_id IS NULL THEN  -- a duplicate committed while this waited for a lock
+        SELECT e.id, e.content_hash INTO entry_id, detail FROM ledger_journalentry e WHERE e.idempotency_key = p_key;
+        outcome := 'exists'; RETURN;
+    END IF;
     outcome := 'posted';
 END $$;
 """

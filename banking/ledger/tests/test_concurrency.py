@@ -68,3 +68,44 @@ def test_concurrent_transfers_conserve_money():
         assert signed == account.balance
         last = Posting.objects.filter(account=account).order_by("-id").first()
         assert last is None or last.balance_after == account.balance
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("inside_a_transaction", [False, True])
+def test_the_same_key_at_once_posts_once(inside_a_transaction):
+    """A double-pressed button from several places at the same moment: one entry,
+    and every caller gets it back, whether or not it posts inside a transaction of
+    its own (as the counter does)."""
+    from django.db import transaction
+
+    source, target = customer_account(100_000), customer_account()
+    key = uuid.uuid4().hex
+    start = threading.Barrier(THREADS)
+    entries, unexpected = [], []
+
+    def worker():
+        try:
+            start.wait()
+            if inside_a_transaction:
+                with transaction.atomic():
+                    entries.append(transfer(source, target, 1_000, idempotency_key=key).pk)
+                    LedgerAccount.objects.filter(pk=source.pk).exists()  # the transaction is still usable
+            else:
+                entries.append(transfer(source, target, 1_000, idempotency_key=key).pk)
+        except Exception as error:
+            unexpected.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert unexpected == []
+    assert len(entries) == THREADS and len(set(entries)) == 1
+    source.refresh_from_db()
+    assert source.balance == 99_000
+    assert Posting.objects.filter(account=source).count() == 2  # the opening and the one transfer
