@@ -13,11 +13,19 @@ def execute_prepared(sql, params):
     transaction. Only for statements the hot paths run many times a second (the
     posting action, the counter): anything else reads better through the ORM."""
     import psycopg
-    from psycopg.pq import ExecStatus
+    from psycopg.pq import ExecStatus, TransactionStatus
 
     connection.ensure_connection()
+    raw = connection.connection
+    # The first statement of a transaction goes in one round trip with its BEGIN
+    # (psycopg otherwise waits for the BEGIN's answer before sending it).
+    starts_transaction = not raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE
     # Errors come out as Django's (IntegrityError, OperationalError ...), as from any query.
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        if starts_transaction:
+            with raw.pipeline():
+                cursor.execute(sql, params, prepare=True)
+        else:
+            cursor.execute(sql, params, prepare=True)
         # Checked on the raw result: `cursor.description` would build an object per column.
         return cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else None

@@ -226,15 +226,17 @@ class CashMovementQuerySet(models.QuerySet):
 class CashMovement(DenominationFields):
     """Notes and coins into (positive counts) or out of (negative) one cash box."""
 
-    box = models.ForeignKey(CashBox, on_delete=models.PROTECT, related_name="movements")
+    # Found through cash_movement_box_date, whose first column it is.
+    box = models.ForeignKey(CashBox, on_delete=models.PROTECT, related_name="movements", db_index=False)
     business_date = models.DateField()
     kind = models.CharField(max_length=10, choices=MovementKind.choices)
     # Signed, in paise: the value of the counts.
     amount = models.BigIntegerField()
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
                               related_name="cash_movements")
+    # Not indexed: nothing looks movements up by who made them.
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CashMovementQuerySet.as_manager()
@@ -312,7 +314,11 @@ class CounterTransaction(DenominationFields):
 
     kind = models.CharField(max_length=16, choices=TransactionKind.choices)
     status = models.CharField(max_length=10, choices=TransactionStatus.choices, default=TransactionStatus.PENDING)
-    branch = models.ForeignKey("users.Branch", on_delete=models.PROTECT, related_name="counter_transactions")
+    # Indexing: every deposit and withdrawal pays for each index, so the branch is
+    # found through counter_txn_feed (its first column), the key through the unique
+    # constraint, and the links that are mostly empty through partial indexes (Meta).
+    branch = models.ForeignKey("users.Branch", on_delete=models.PROTECT, related_name="counter_transactions",
+                               db_index=False)
     teller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="counter_transactions")
     till = models.ForeignKey(CashBox, on_delete=models.PROTECT, null=True, blank=True, related_name="transactions")
     business_date = models.DateField()
@@ -320,23 +326,25 @@ class CounterTransaction(DenominationFields):
     account = models.ForeignKey("deposits.DepositAccount", on_delete=models.PROTECT,
                                 related_name="counter_transactions")
     to_account = models.ForeignKey("deposits.DepositAccount", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+", help_text="A transfer's beneficiary account.")
+                                   related_name="+", help_text="A transfer's beneficiary account.", db_index=False)
     amount = models.BigIntegerField(help_text="In paise.")
     instrument = models.CharField(max_length=6, choices=Instrument.choices, default=Instrument.SLIP)
-    cheque = models.ForeignKey("Cheque", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    cheque = models.ForeignKey("Cheque", on_delete=models.PROTECT, null=True, blank=True, related_name="payments",
+                               db_index=False)
     # Who brought a deposit when not the holder; PAN for cash of ₹50,000 and above.
     depositor_name = models.CharField(max_length=120, blank=True)
     depositor_mobile = models.CharField(max_length=15, blank=True)
     pan = EncryptedTextField(blank=True)
     narration = models.CharField(max_length=120, blank=True)
-    idempotency_key = models.CharField(max_length=80, unique=True)
+    idempotency_key = models.CharField(max_length=80)
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reversal_entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="+")
+                                       related_name="+", db_index=False)
     approval = models.ForeignKey("approvals.ApprovalRequest", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", help_text="Above the teller's limit: the approval it waits for.")
+                                 related_name="+", help_text="Above the teller's limit: the approval it waits for.",
+                                 db_index=False)
     reversal_request = models.ForeignKey("approvals.ApprovalRequest", on_delete=models.PROTECT, null=True,
-                                         blank=True, related_name="+")
+                                         blank=True, related_name="+", db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     posted_at = models.DateTimeField(null=True, blank=True)
 
@@ -344,8 +352,13 @@ class CounterTransaction(DenominationFields):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["branch", "business_date", "-id"], name="counter_txn_feed")]
+        indexes = [
+            models.Index(fields=["branch", "business_date", "-id"], name="counter_txn_feed"),
+            *(models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"counter_txn_{name}")
+              for name in ("to_account", "cheque", "reversal_entry", "approval", "reversal_request")),
+        ]
         constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="counter_txn_idempotency_key_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="counter_txn_amount_positive"),
             nonnegative_counts("counter_txn_counts_nonneg"),
             models.CheckConstraint(
