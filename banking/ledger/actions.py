@@ -46,7 +46,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from banking.audit.actions import event_fields, record_event
-from banking.audit.models import AuditEvent, hashed_content
+from banking.audit.models import hashed_content
 from banking.core.db import execute_prepared
 from banking.core.errors import (
     AccountClosed,
@@ -313,29 +313,28 @@ def _write(accounts, lines, total, *, business_date, actor, kind, narration, cha
     for account in accounts.values():
         account.version += 1
     LedgerAccount.objects.bulk_update(accounts.values(), ["balance", "version"])
-    event = AuditEvent(**_entry_event(str(entry.pk), lines, total, actor=actor, kind=kind, narration=narration,
-                                      currency=currency, checker=checker, reversal_of=reversal_of))
-    event.content_hash = event.compute_hash()
-    event.save(force_insert=True)
+    record_event(**_entry_event(str(entry.pk), lines, total, actor=actor, kind=kind, narration=narration,
+                                currency=currency, checker=checker, reversal_of=reversal_of))
     return entry
 
 
 def _entry_event(entry_id, lines, total, *, actor, kind, narration, currency, checker, reversal_of):
-    """The audit event of a posted entry: its hashed fields (see event_fields)."""
-    return event_fields(
-        action="ledger.entry_posted",
-        object_type="ledger.journalentry",
-        object_id=entry_id,
-        summary=f"{EntryKind(kind).label}: {narration[:120]} ({format_money(total, currency)})",
-        after={
+    """The audit event of a posted entry, as the arguments of record_event (or
+    event_fields, when the database writes it)."""
+    return {
+        "action": "ledger.entry_posted",
+        "object_type": "ledger.journalentry",
+        "object_id": entry_id,
+        "summary": f"{EntryKind(kind).label}: {narration[:120]} ({format_money(total, currency)})",
+        "after": {
             "kind": kind,
             "total": total,
             "lines": [[line.account, line.side, line.amount] for line in lines],
             "reversal_of": reversal_of.pk if reversal_of else None,
             "checker": checker.pk if checker else None,
         },
-        actor=actor,
-    )
+        "actor": actor,
+    }
 
 
 # cbs_post_entry (migration 0005) puts the entry's id where this stands in the
@@ -356,8 +355,9 @@ def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency
     (migration 0005), which is one statement and one round trip. Returns the entry,
     or None when a rule refused it; nothing is written then."""
     booked_at = timezone.now()
-    event = _entry_event(ENTRY_ID_PLACEHOLDER, lines, total, actor=actor, kind=kind, narration=narration,
-                         currency=currency, checker=checker, reversal_of=reversal_of)
+    event = event_fields(**_entry_event(ENTRY_ID_PLACEHOLDER, lines, total, actor=actor, kind=kind,
+                                        narration=narration, currency=currency, checker=checker,
+                                        reversal_of=reversal_of))
     reversal_of_id = reversal_of.pk if reversal_of is not None else None
     params = [
         idempotency_key, content_hash, kind, narration[:200], channel, reference[:40],

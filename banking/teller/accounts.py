@@ -155,13 +155,8 @@ def look_up(text, *, specimens=True):
     whatever the account's history. `specimens=False` skips the images."""
     number = check_number(text)
     documents = _document_model() if specimens else None
-    if connection.vendor == "postgresql":
-        rows = execute_prepared(_look_up_sql(documents), [number])
-        row = rows[0] if rows else None
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_look_up_sql(documents), [number])
-            row = cursor.fetchone()
+    rows = execute_prepared(_look_up_sql(documents), [number])
+    row = rows[0] if rows else None
     if row is None:
         raise ValidationFailed(f"There is no account {number} at the bank.")
     objects, start = {}, 0
