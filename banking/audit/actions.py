@@ -51,15 +51,18 @@ def build_event(*, action, obj=None, object_type="", object_id="", summary="", b
 
 
 def event_fields(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
-                 actor=None, **context_overrides):
+                 actor=None, note=True, **context_overrides):
     """The hashed fields of an audit event, as {name: value}, with the actor, address
     and request id from the audit context unless given. For the posting path, which
-    has the database write and hash the event (see ledger migration 0005)."""
+    has the database write and hash the event (see ledger migration 0005). A writer
+    outside any transaction passes note=False and calls `note_event` once the event
+    is written (the request's trail counts it when it commits)."""
     ctx = current()
     if obj is not None:
         object_type, object_id = _describe(obj)
         summary = summary or str(obj)[:500]
-    note_event()
+    if note:
+        note_event()
     return {
         "occurred_at": timezone.now(),
         "actor_id": actor.pk if actor is not None else ctx.actor_id,

@@ -186,6 +186,21 @@ def _retrying(operation, *, own_transaction=True, savepoint=True):
     raise AssertionError("unreachable")
 
 
+def _prepare(lines, kind, narration, idempotency_key, currency, reversal_of):
+    """An entry's lines checked and normalised, its total, narration and content hash,
+    or the refusal of an entry no account state could make postable."""
+    if kind not in ENTRY_KINDS:
+        raise ValidationFailed(f"Unknown entry kind {kind!r}.")
+    if not idempotency_key:
+        raise ValidationFailed("Every posting needs an idempotency key.")
+    narration = (narration or "").strip()
+    if not narration:
+        raise ValidationFailed("Enter a narration for the entry.")
+    lines, total = _normalise(list(lines), currency)
+    reversal_of_id = reversal_of.pk if reversal_of is not None else None
+    return lines, total, narration, _content_hash(lines, kind, currency, reversal_of_id)
+
+
 def post_entry(
     *,
     actor,
@@ -205,16 +220,7 @@ def post_entry(
     `actor` is the maker (None only for the bank's own scheduled jobs). Outside a
     transaction on PostgreSQL the entry is one statement, its own transaction.
     """
-    if kind not in ENTRY_KINDS:
-        raise ValidationFailed(f"Unknown entry kind {kind!r}.")
-    if not idempotency_key:
-        raise ValidationFailed("Every posting needs an idempotency key.")
-    narration = (narration or "").strip()
-    if not narration:
-        raise ValidationFailed("Enter a narration for the entry.")
-    lines, total = _normalise(list(lines), currency)
-    reversal_of_id = reversal_of.pk if reversal_of is not None else None
-    content_hash = _content_hash(lines, kind, currency, reversal_of_id)
+    lines, total, narration, content_hash = _prepare(lines, kind, narration, idempotency_key, currency, reversal_of)
 
     def operation():
         accounts, business_date = _lock_accounts({line.account for line in lines})
@@ -340,13 +346,14 @@ def _entry_event(entry_id, lines, total, *, actor, kind, narration, currency, ch
 # cbs_post_entry (migration 0005) puts the entry's id where this stands in the
 # event's hashed JSON: a NUL, which JSON escapes, so no text can produce it.
 ENTRY_ID_PLACEHOLDER = "\x00"
-_POST_SQL = (
-    "SELECT outcome, entry_id, entry_date, detail FROM cbs_post_entry("
+# Its arguments' placeholders, with casts: `_arguments` gives their values in this order.
+POST_ARGUMENTS = (
     "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint,"
     " %s::text, %s::timestamptz, %s::date, %s::bigint[], %s::text[], %s::bigint[],"
     " %s::timestamptz, %s::bigint, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text, %s::text,"
-    " %s::text, %s::text)"
+    " %s::text, %s::text"
 )
+_POST_SQL = f"SELECT outcome, entry_id, entry_date, detail FROM cbs_post_entry({POST_ARGUMENTS})"  # noqa: S608 constant
 
 
 def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency, checker, reference,
@@ -355,20 +362,9 @@ def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency
     (migration 0005), which is one statement and one round trip. Returns the entry,
     or None when a rule refused it; nothing is written then."""
     booked_at = timezone.now()
-    event = event_fields(**_entry_event(ENTRY_ID_PLACEHOLDER, lines, total, actor=actor, kind=kind,
-                                        narration=narration, currency=currency, checker=checker,
-                                        reversal_of=reversal_of))
-    reversal_of_id = reversal_of.pk if reversal_of is not None else None
-    params = [
-        idempotency_key, content_hash, kind, narration[:200], channel, reference[:40],
-        actor.pk if actor is not None else None, checker.pk if checker is not None else None, reversal_of_id,
-        total, currency, booked_at, timezone.localdate(),
-        _array(line.account for line in lines), _array(line.side for line in lines),
-        _array(line.amount for line in lines),
-        event["occurred_at"], event["actor_id"], event["actor_username"], event["role"], event["ip"],
-        event["user_agent"], event["request_id"], event["channel"], event["summary"], json.dumps(event["after"]),
-        hashed_content(event),
-    ]
+    params = _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
+                        currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,
+                        idempotency_key=idempotency_key, content_hash=content_hash, booked_at=booked_at)
     outcome, entry_id, business_date, detail = execute_prepared(_POST_SQL, params)[0]
     if outcome == "exists":
         return _existing(idempotency_key, content_hash, (entry_id, detail))
@@ -379,6 +375,36 @@ def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency
         channel=channel, reference=reference[:40], maker=actor, checker=checker, idempotency_key=idempotency_key,
         content_hash=content_hash, reversal_of=reversal_of, total=total, currency=currency,
     )
+
+
+def _arguments(lines, total, *, actor, kind, narration, channel, currency, checker, reference, reversal_of,
+               idempotency_key, content_hash, booked_at, note=True):
+    """cbs_post_entry's arguments, in its order (POST_ARGUMENTS)."""
+    event = event_fields(**_entry_event(ENTRY_ID_PLACEHOLDER, lines, total, actor=actor, kind=kind,
+                                        narration=narration, currency=currency, checker=checker,
+                                        reversal_of=reversal_of), note=note)
+    return [
+        idempotency_key, content_hash, kind, narration[:200], channel, reference[:40],
+        actor.pk if actor is not None else None, checker.pk if checker is not None else None,
+        reversal_of.pk if reversal_of is not None else None,
+        total, currency, booked_at, timezone.localdate(),
+        _array(line.account for line in lines), _array(line.side for line in lines),
+        _array(line.amount for line in lines),
+        event["occurred_at"], event["actor_id"], event["actor_username"], event["role"], event["ip"],
+        event["user_agent"], event["request_id"], event["channel"], event["summary"], json.dumps(event["after"]),
+        hashed_content(event),
+    ]
+
+
+def entry_arguments(*, actor, lines, kind, narration, idempotency_key, channel):
+    """cbs_post_entry's arguments for an entry in rupees, checked and normalised as
+    post_entry does, for a database function that posts the entry inside its own
+    statement (the counter's cbs_counter_cash). Its reference is that function's to
+    fill in; its audit event is that function's to note (`note_event`) once written."""
+    lines, total, narration, content_hash = _prepare(lines, kind, narration, idempotency_key, "INR", None)
+    return _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel, currency="INR",
+                      checker=None, reference="", reversal_of=None, idempotency_key=idempotency_key,
+                      content_hash=content_hash, booked_at=timezone.now(), note=False)
 
 
 def _array(values):

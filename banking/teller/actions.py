@@ -29,19 +29,20 @@ whatever `post_entry` refuses.
 
 import datetime
 import json
-from dataclasses import dataclass
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from banking.approvals.actions import submit_request
 from banking.approvals.models import ApprovalRequest
-from banking.audit.actions import build_event, record_event
+from banking.audit.actions import event_fields, record_event
+from banking.audit.context import note_event
+from banking.audit.models import hashed_content
 from banking.core.db import execute_prepared
 from banking.core.errors import (
+    BankingError,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -52,7 +53,7 @@ from banking.core.identifiers import is_valid_pan, normalise
 from banking.core.money import format_money
 from banking.customers.models import IdentityDocument
 from banking.deposits.models import DepositAccount, DepositStatus
-from banking.ledger.actions import Line, post_entry, reverse_entry
+from banking.ledger.actions import POST_ARGUMENTS, Line, entry_arguments, post_entry, reverse_entry
 from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standard_chart, till_code, vault_code
 from banking.ledger.models import AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.users.models import StaffProfile
@@ -660,151 +661,86 @@ def _post(txn, *, checker, till):
     return txn
 
 
-# The counter's hot path, in hand-written SQL: a teller posts cash at keyboard speed,
-# and each round trip to the database counts (see bench.py). It writes exactly the
-# rows the ORM path (`_post`, used for approved and reversed work) writes.
+# The counter's hot path: a teller takes cash at keyboard speed, so a deposit or a
+# slip withdrawal within the teller's limit is one call of cbs_counter_cash (teller
+# migration 0004), one statement and its own transaction. Whatever that function
+# does not post (the first cash a worker sees from a teller, a closed till, a reused
+# token, an amount above the limit, a refused entry) takes the step-by-step path
+# below it, which says why in the teller's words, queues the work or posts it.
 
-_OPEN_COUNTER_SQL = None
-
-
-@dataclass
-class Counter:
-    till: CashBox
-    date: datetime.date
-    cash_limit: int
-    existing_id: int | None
-    reserved_id: int | None
-    activity_noted: bool = False
-
-
-def _open_counter(user, idempotency_key, account, amount):
-    """One statement: lock the teller's till (at the branch of their profile), read
-    their cash limit, the business date and the till's day, look the form's token up,
-    reserve the new transaction's id, and (for cash within the limit) note the
-    customer's activity on the account. Refuses a till that is missing or not open.
-
-    The account's row is updated only after the till's lock is held (its condition
-    reads the locked till), keeping the lock order till → deposit account → ledger
-    accounts that the approval handlers and the deposits module follow."""
-    global _OPEN_COUNTER_SQL
-    if _OPEN_COUNTER_SQL is None:
-        box_columns = ", ".join(f"box.{f.column}" for f in CashBox._meta.concrete_fields)
-        accounts = DepositAccount._meta.db_table
-        _OPEN_COUNTER_SQL = (
-            f"WITH profile AS (SELECT branch_id, cash_limit FROM {StaffProfile._meta.db_table} WHERE user_id = %s),"  # noqa: S608
-            f" bdate AS (SELECT COALESCE((SELECT date FROM {BusinessDate._meta.db_table} WHERE id = 1), %s) AS date),"
-            f" box AS (SELECT box.* FROM {CashBox._meta.db_table} box JOIN profile ON box.branch_id = profile.branch_id"
-            f"   WHERE box.kind = 'till' AND box.teller_id = %s FOR UPDATE OF box),"
-            f" touched AS (UPDATE {accounts} SET last_customer_activity_on = (SELECT date FROM bdate)"
-            f"   WHERE id = %s AND last_customer_activity_on IS DISTINCT FROM (SELECT date FROM bdate)"
-            f"   AND %s <= (SELECT cash_limit FROM profile) AND EXISTS (SELECT 1 FROM box) RETURNING id)"
-            f" SELECT {box_columns}, profile.cash_limit, bdate.date, day.status,"
-            f" (SELECT id FROM {CounterTransaction._meta.db_table} WHERE idempotency_key = %s),"
-            f" nextval(pg_get_serial_sequence('{CounterTransaction._meta.db_table}', 'id')),"
-            f" (SELECT count(*) FROM touched)"
-            f" FROM box CROSS JOIN profile CROSS JOIN bdate"
-            f" LEFT JOIN {TillDay._meta.db_table} day ON day.till_id = box.id AND day.business_date = bdate.date"
-        )
-    if not idempotency_key:
-        raise ValidationFailed("This form has no token; reload the page and enter it again.")
-    if connection.vendor != "postgresql":  # a developer's SQLite: the same, through the ORM
-        till, day = require_open_till(user, lock=True)
-        found = CounterTransaction.objects.filter(idempotency_key=idempotency_key).values_list("pk", flat=True)
-        return Counter(till, day.business_date, till.teller_cash_limit, found.first(), None)
-    rows = execute_prepared(_OPEN_COUNTER_SQL, [user.pk, timezone.localdate(), user.pk, account.pk, amount,
-                                                idempotency_key])
-    row = rows[0] if rows else None
-    if row is None:
-        raise ValidationFailed("You have no cash in a till yet: ask the vault for cash and open your till first.")
-    fields = CashBox._meta.concrete_fields
-    till = CashBox.from_db("default", [f.attname for f in fields], row[: len(fields)])
-    cash_limit, date, status, existing_id, reserved_id, touched = row[len(fields):]
-    if status is None:
-        raise ValidationFailed("Your till is not open. Open it with your counted cash before taking cash.")
-    if status != TillDayStatus.OPEN:
-        raise ValidationFailed(f"Your till is closed for {_when(date)}.")
-    till.teller = user
-    if touched:
-        account.last_customer_activity_on = date
-    return Counter(till, date, cash_limit, existing_id, reserved_id, activity_noted=True)
+# {teller's user id: (till id, the till's cash GL id, branch id)}, learnt from the
+# step-by-step path. cbs_counter_cash checks all three under the till's lock, so a
+# stale entry only sends a request the step-by-step way, which learns it again.
+_TILLS = {}
+# Where the transaction's id, its number and its entry's id go in the audit event:
+# a NUL, which JSON escapes, so no text can produce one (see migration 0004).
+PLACEHOLDER = "\x00"
+# Errors on which the one-call path gives way to the step-by-step one: a refused
+# entry (CB001), a deadlock, a serialization failure, a key taken at the same moment.
+_GIVE_WAY = {"CB001", "40P01", "40001", "23505"}
+_CASH_SQL = (
+    "SELECT outcome, txn_id, txn_entry, txn_date FROM cbs_counter_cash("  # noqa: S608 constant
+    "%s::bigint, %s::bigint, %s::bigint, %s::text, %s::bigint, %s::bigint, %s::bigint[], %s::text, %s::text,"
+    " %s::timestamptz, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text,"
+    f" %s::text, %s::text, {POST_ARGUMENTS})"
+)
 
 
-_RECORD_CASH_SQL = None
-
-
-def _post_at_counter(txn, counter):
-    """Post a cash transaction within the teller's limit, then record it in one
-    statement: the till's count, its movement, the transaction (posted) and its audit
-    event. The till is locked (`_open_counter`)."""
-    global _RECORD_CASH_SQL
-    if connection.vendor != "postgresql" or txn.pk is None:
-        txn.save(force_insert=True)
-        return _post(txn, checker=None, till=counter.till)
-    till = counter.till
-    if not counter.activity_noted:
-        _note_customer_activity(txn.account, txn.business_date)
-    delta = txn.counts if txn.is_deposit else -txn.counts
-    lines = ([Line.debit(till.ledger_account_id, txn.amount), Line.credit(txn.account.ledger_account_id, txn.amount)]
-             if txn.is_deposit else
-             [Line.debit(txn.account.ledger_account_id, txn.amount), Line.credit(till.ledger_account_id, txn.amount)])
-    try:
-        entry = post_entry(actor=txn.teller, lines=lines, narration=_narration(txn),
-                           kind=EntryKind.CASH_DEPOSIT if txn.is_deposit else EntryKind.CASH_WITHDRAWAL,
-                           idempotency_key=f"counter-{txn.idempotency_key}", channel=Channel.BRANCH,
-                           reference=txn.number)
-    except InsufficientFunds:
-        available = LedgerAccount.objects.get(pk=txn.account.ledger_account_id).available
-        raise InsufficientFunds(f"Account {txn.account.number} has {format_money(available)} available, less than "
-                                f"{format_money(txn.amount)}.") from None
-    if not (till.counts + delta).is_nonnegative():
-        raise InsufficientFunds(f"{till.name} does not hold {', '.join(till.counts.shortfall(-delta))}.")
+def _cash_in_one_call(txn, account):
+    """Post `txn` (an unsaved cash deposit or slip withdrawal, its inputs checked)
+    in one call of cbs_counter_cash and return it, or None for the step-by-step
+    path. Only on PostgreSQL, outside any transaction, for a teller whose till this
+    worker knows."""
+    known = _TILLS.get(txn.teller_id)
+    if known is None or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    txn.till_id, till_gl, txn.branch_id = known
     now = timezone.now()
-    txn.status, txn.entry, txn.posted_at, txn.created_at = TransactionStatus.POSTED, entry, now, now
-    kind = MovementKind.DEPOSIT if txn.is_deposit else MovementKind.WITHDRAWAL
-    event = build_event(
-        action=f"teller.{txn.kind}", object_type=CounterTransaction._meta.label_lower, object_id=str(txn.pk),
-        summary=f"{KIND_VERB[txn.kind]} {txn.number}: {format_money(txn.amount)}, account {txn.account.number}",
-        after={"amount": txn.amount, "entry": entry.pk, "counts": txn.counts.as_dict(), "checker": None},
-        actor=txn.teller,
+    txn.status, txn.posted_at, txn.created_at = TransactionStatus.POSTED, now, now
+    customer_gl = account.ledger_account_id
+    lines = ([Line.debit(till_gl, txn.amount), Line.credit(customer_gl, txn.amount)] if txn.is_deposit else
+             [Line.debit(customer_gl, txn.amount), Line.credit(till_gl, txn.amount)])
+    entry = entry_arguments(actor=txn.teller, lines=lines, narration=_narration(txn),
+                            kind=EntryKind.CASH_DEPOSIT if txn.is_deposit else EntryKind.CASH_WITHDRAWAL,
+                            idempotency_key=f"counter-{txn.idempotency_key}", channel=Channel.BRANCH)
+    head, tail = f"{KIND_VERB[txn.kind]} ", f": {format_money(txn.amount)}, account {account.number}"
+    event = event_fields(
+        action=f"teller.{txn.kind}", object_type=CounterTransaction._meta.label_lower, object_id=PLACEHOLDER,
+        summary=head + PLACEHOLDER + tail, actor=txn.teller, note=False,
+        after={"amount": txn.amount, "entry": PLACEHOLDER, "counts": txn.counts.as_dict(), "checker": None},
     )
-    txn_fields = list(CounterTransaction._meta.concrete_fields)
-    event_fields = [f for f in event._meta.concrete_fields if not f.primary_key]
-    movement_columns = [*FIELDS, "box_id", "business_date", "kind", "amount", "entry_id", "created_by_id",
-                        "created_at"]
-    if _RECORD_CASH_SQL is None:
-        counts_set = ", ".join(f"{name} = {name} + %s" for name in FIELDS)
-        _RECORD_CASH_SQL = (
-            f"WITH box AS (UPDATE {CashBox._meta.db_table} SET {counts_set} WHERE id = %s RETURNING id),"  # noqa: S608
-            f" move AS (INSERT INTO {CashMovement._meta.db_table} ({', '.join(movement_columns)})"
-            f" VALUES ({', '.join(['%s'] * len(movement_columns))})),"
-            # The transaction's row travels as one JSON parameter: fewer parameters to
-            # bind, and a statement psycopg can keep parsed between calls.
-            f" txn AS (INSERT INTO {CounterTransaction._meta.db_table} ({', '.join(f.column for f in txn_fields)})"
-            f" SELECT {', '.join(f.column for f in txn_fields)}"
-            f" FROM json_populate_record(NULL::{CounterTransaction._meta.db_table}, %s::json))"
-            f" INSERT INTO {event._meta.db_table} ({', '.join(f.column for f in event_fields)})"
-            f" VALUES ({', '.join(['%s'] * len(event_fields))})"
-        )
-    params = [getattr(delta, name) for name in FIELDS] + [till.pk]
-    params += [getattr(delta, name) for name in FIELDS] + [
-        till.pk, txn.business_date, kind, delta.value, entry.pk, txn.teller_id, now]
-    params.append(json.dumps({f.column: f.get_db_prep_save(getattr(txn, f.attname), connection) for f in txn_fields},
-                             cls=DjangoJSONEncoder))
-    params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in event_fields]
-    execute_prepared(_RECORD_CASH_SQL, params)
-    if txn.cheque_id:
-        Cheque.objects.filter(pk=txn.cheque_id).update(status=ChequeStatus.PAID, changed_by=txn.teller,
-                                                       changed_at=now)
-    till.set_counts(till.counts + delta)
+    row = {f.column: f.get_db_prep_save(getattr(txn, f.attname), connection)
+           for f in CounterTransaction._meta.concrete_fields if f.attname not in ("id", "business_date", "entry_id")}
+    params = [
+        txn.teller_id, txn.till_id, till_gl, txn.kind, account.pk, txn.amount,
+        "{" + ",".join(str(getattr(txn, name)) for name in FIELDS) + "}", txn.idempotency_key,
+        json.dumps(row, default=datetime.datetime.isoformat),
+        event["occurred_at"], event["actor_username"], event["role"], event["ip"], event["user_agent"],
+        event["request_id"], event["channel"], head, tail, json.dumps(event["after"], separators=(",", ":")),
+        hashed_content(event), '"summary":"' + json.dumps(head)[1:-1] + "\\u0000",
+        *entry,
+    ]
+    try:
+        outcome, txn_id, entry_id, date = execute_prepared(_CASH_SQL, params)[0]
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) in _GIVE_WAY:
+            return None
+        raise
+    if outcome != "posted":
+        return None
+    note_event()  # the entry's and the transaction's
+    txn.pk, txn.entry_id, txn.business_date = txn_id, entry_id, date
     txn._state.adding, txn._state.db = False, "default"
     return txn
 
 
+def _learn_till(till):
+    _TILLS[till.teller_id] = (till.pk, till.ledger_account_id, till.branch_id)
 
-def _post_or_queue(txn, actor, till, counter=None):
-    """Post at once within the teller's cash limit; above it, queue for a supervisor."""
-    if counter is not None and txn.amount <= counter.cash_limit:
-        return _post_at_counter(txn, counter)
+
+def _post_or_queue(txn, actor, till):
+    """Post at once within the teller's cash limit; above it, queue for a supervisor.
+    `till` is the teller's locked till (`require_open_till`), None for a transfer."""
     if till is not None:
         # The locked till serialises its teller's requests: the same form's second
         # press found the first one's transaction before it got here.
@@ -817,7 +753,7 @@ def _post_or_queue(txn, actor, till, counter=None):
                 txn = None
         if txn is None:  # the same form, posted a moment ago by a second press of Enter
             raise ValidationFailed("This form was just submitted; see the transaction in the branch feed.")
-    limit = counter.cash_limit if counter is not None else getattr(till, "teller_cash_limit", None)
+    limit = getattr(till, "teller_cash_limit", None)
     if limit is None:
         profile = getattr(actor, "staff_profile", None)
         limit = profile.cash_limit if profile else 0
@@ -838,7 +774,35 @@ def _post_or_queue(txn, actor, till, counter=None):
     return txn
 
 
+def _in_one_call(new_transaction, account):
+    """The one-call path for the transaction `new_transaction()` checks and makes
+    (None when an input is refused: the step-by-step path refuses it, in its order)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    try:
+        txn = new_transaction()
+    except BankingError:
+        return None
+    return _cash_in_one_call(txn, account)
+
+
 @transaction.atomic
+def _step_by_step(new_transaction, *, actor, account, amount, kind, idempotency_key):
+    """Lock the teller's till, give back the transaction a form already made, check
+    the inputs (`new_transaction(till)` raises a refusal or makes the transaction),
+    then post within the teller's limit or queue above it."""
+    if not idempotency_key:
+        raise ValidationFailed("This form has no token; reload the page and enter it again.")
+    till, day = require_open_till(actor, lock=True)
+    _learn_till(till)
+    existing = _existing_transaction(idempotency_key, kind, account, amount)
+    if existing is not None:
+        return existing
+    txn = new_transaction(till)
+    txn.till, txn.branch_id, txn.business_date = till, till.branch_id, day.business_date
+    return _post_or_queue(txn, actor, till)
+
+
 def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, depositor_name="", depositor_mobile="",
                       pan="", narration=""):
     """Take cash into the teller's till and credit `account` (a DepositAccount).
@@ -847,29 +811,27 @@ def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, deposi
     (a debit-frozen or inoperative one takes credits), denominations that do not add
     up, no PAN at ₹50,000 or more. Above the teller's cash limit the deposit waits
     for a supervisor and posts when approved. Locks the teller's till, then the
-    accounts through post_entry. Idempotent by the form's token."""
-    counter = _open_counter(actor, idempotency_key, account, amount)
-    till = counter.till
-    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_DEPOSIT, account, amount,
-                                     found=counter.existing_id)
-    if existing is not None:
-        return existing
-    _check_amount(amount, cash=True)
-    check_adds_up(counts, amount)
-    refuse(account, debit=False)
-    depositor_name = " ".join(str(depositor_name or "").split())[:120]
-    depositor_mobile = check_mobile(depositor_mobile)
-    pan = _check_pan(amount, account, depositor_name, pan)
-    txn = CounterTransaction(
-        id=counter.reserved_id, kind=TransactionKind.CASH_DEPOSIT, branch_id=till.branch_id, teller=actor, till=till,
-        business_date=counter.date, account=account, amount=amount, depositor_name=depositor_name,
-        depositor_mobile=depositor_mobile, pan=pan, narration=narration[:120], idempotency_key=idempotency_key,
-        **counts.as_dict(),
-    )
-    return _post_or_queue(txn, actor, till, counter=counter)
+    accounts through post_entry. Idempotent by the form's token. Within the limit,
+    outside a transaction, on PostgreSQL: one statement (cbs_counter_cash)."""
+
+    def deposit(till=None):
+        _check_amount(amount, cash=True)
+        check_adds_up(counts, amount)
+        refuse(account, debit=False)
+        name = " ".join(str(depositor_name or "").split())[:120]
+        return CounterTransaction(
+            kind=TransactionKind.CASH_DEPOSIT, teller=actor, account=account, amount=amount, depositor_name=name,
+            depositor_mobile=check_mobile(depositor_mobile), pan=_check_pan(amount, account, name, pan),
+            narration=narration[:120], idempotency_key=idempotency_key, **counts.as_dict(),
+        )
+
+    # The holder's PAN on file is a query away: such a deposit goes step by step.
+    quick = isinstance(amount, int) and (amount < PAN_THRESHOLD or bool(normalise(pan)))
+    return ((quick and _in_one_call(deposit, account))
+            or _step_by_step(deposit, actor=actor, account=account, amount=amount,
+                             kind=TransactionKind.CASH_DEPOSIT, idempotency_key=idempotency_key))
 
 
-@transaction.atomic
 def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheque_number="", narration=""):
     """Pay cash out of the teller's till and debit `account`, by withdrawal slip or
     (with `cheque_number`) by one of the account's own cheques.
@@ -878,33 +840,35 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
     over the till's cash, notes the till does not hold, a cheque that is not this
     account's or is stopped, paid or cancelled, and more than the available balance.
     Above the teller's cash limit it waits for a supervisor. Locks the teller's till,
-    the cheque, then the accounts through post_entry."""
-    counter = _open_counter(actor, idempotency_key, account, amount)
-    till = counter.till
-    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_WITHDRAWAL, account, amount,
-                                     found=counter.existing_id)
-    if existing is not None:
-        return existing
-    _check_amount(amount, cash=True)
-    check_adds_up(counts, amount)
-    refuse(account, debit=True)
-    if amount > till.cash_value:
-        raise InsufficientFunds(f"Your till holds {format_money(till.cash_value)}, less than the "
-                                f"{format_money(amount)} to pay. Ask the vault for cash first.")
-    if not till.counts.covers(counts):
-        raise InsufficientFunds(f"Your till does not hold {', '.join(till.counts.shortfall(counts))}. Pay with "
-                                "other notes.")
-    cheque = _presented_cheque(account, cheque_number) if str(cheque_number or "").strip() else None
-    if account.available < amount:
-        raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, less "
-                                f"than {format_money(amount)}.")
-    txn = CounterTransaction(
-        id=counter.reserved_id, kind=TransactionKind.CASH_WITHDRAWAL, branch_id=till.branch_id, teller=actor, till=till,
-        business_date=counter.date, account=account, amount=amount, narration=narration[:120],
-        instrument=Instrument.CHEQUE if cheque else Instrument.SLIP, cheque=cheque, idempotency_key=idempotency_key,
-        **counts.as_dict(),
-    )
-    return _post_or_queue(txn, actor, till, counter=counter)
+    the cheque, then the accounts through post_entry. By slip, within the limit,
+    outside a transaction, on PostgreSQL: one statement (cbs_counter_cash)."""
+    by_cheque = bool(str(cheque_number or "").strip())
+
+    def withdrawal(till=None):
+        _check_amount(amount, cash=True)
+        check_adds_up(counts, amount)
+        refuse(account, debit=True)
+        if till is not None:  # the one-call path checks the till under its lock
+            if amount > till.cash_value:
+                raise InsufficientFunds(f"Your till holds {format_money(till.cash_value)}, less than the "
+                                        f"{format_money(amount)} to pay. Ask the vault for cash first.")
+            if not till.counts.covers(counts):
+                raise InsufficientFunds(f"Your till does not hold {', '.join(till.counts.shortfall(counts))}. "
+                                        "Pay with other notes.")
+        cheque = _presented_cheque(account, cheque_number) if by_cheque else None
+        if account.available < amount:
+            raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, "
+                                    f"less than {format_money(amount)}.")
+        return CounterTransaction(
+            kind=TransactionKind.CASH_WITHDRAWAL, teller=actor, account=account, amount=amount,
+            narration=narration[:120], instrument=Instrument.CHEQUE if cheque else Instrument.SLIP, cheque=cheque,
+            idempotency_key=idempotency_key, **counts.as_dict(),
+        )
+
+    # A cheque is locked while it is paid: that takes a transaction, step by step.
+    return ((not by_cheque and _in_one_call(withdrawal, account))
+            or _step_by_step(withdrawal, actor=actor, account=account, amount=amount,
+                             kind=TransactionKind.CASH_WITHDRAWAL, idempotency_key=idempotency_key))
 
 
 @transaction.atomic
