@@ -112,6 +112,42 @@ def test_open_the_till_and_take_a_deposit_by_keyboard_alone(page, counter, width
     assert find_till(teller).counts == ISSUED + txn.counts
 
 
+def take_deposit(page, number, amount, five_hundreds):
+    page.get_by_label("Account number").fill(number)
+    page.get_by_label("Amount (₹)").fill(amount)
+    page.get_by_label("₹500", exact=True).fill(five_hundreds)
+    expect(page.get_by_text("matches the amount")).to_be_visible()
+    page.get_by_label("₹500", exact=True).press("Enter")
+
+
+def test_the_next_deposit_posts_in_one_statement(page, counter, monkeypatch):
+    """The first deposit teaches the server the teller's till; the next one goes
+    through cbs_counter_cash alone (the step-by-step path is made to fail)."""
+    from banking.teller import actions
+
+    _, teller, supervisor, account = counter
+    page.set_viewport_size(VIEWPORTS[1280])
+    sign_in(page, teller)
+    open_the_till(page, teller, supervisor)
+    page.goto("/teller/deposit/")
+    take_deposit(page, account.number, "1,000", "2")
+    expect(page.get_by_test_id("receipt-amount")).to_have_text("₹1,000.00")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the step-by-step path ran")
+
+    monkeypatch.setattr(actions, "_step_by_step", refuse)
+    page.keyboard.press("Enter")  # "New cash deposit" has the focus
+    expect(page.get_by_role("heading", name="Cash deposit")).to_be_visible()
+    take_deposit(page, account.number, "2,500", "5")
+    receipt = page.get_by_test_id("receipt")
+    expect(receipt.get_by_test_id("receipt-amount")).to_have_text("₹2,500.00")
+    expect(receipt).to_contain_text("Priya Sharma")
+    second = CounterTransaction.objects.order_by("-id").first()
+    assert second.amount == 2_500_00 and second.entry_id is not None
+    assert find_till(teller).counts == ISSUED + Denominations(n500=7)
+
+
 def test_a_deposit_that_does_not_add_up_is_refused(page, counter):
     _, teller, supervisor, account = counter
     teller_with_open_till(counter[0], supervisor, ISSUED)  # a colleague's till, so the vault is not needed here
