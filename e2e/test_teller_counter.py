@@ -1,5 +1,6 @@
 """Journeys at the counter: a teller opens the till and takes a deposit by keyboard
-alone, then prints the receipt (desktop and phone); a withdrawal above the teller's
+alone, then prints the receipt (desktop and phone); the next deposit posts in one
+statement (cbs_counter_cash); a withdrawal above the teller's
 limit is approved by a supervisor in another browser and the teller's screen turns
 into the receipt without reloading; a till closes ₹100 short and the supervisor sees
 it flagged."""
