@@ -33,20 +33,11 @@ def _describe(obj):
 def record_event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
                  actor=None, **context_overrides):
     """Write one audit event in the current transaction and return it."""
-    event = build_event(action=action, obj=obj, object_type=object_type, object_id=object_id, summary=summary,
-                        before=before, after=after, actor=actor, **context_overrides)
-    event.save(force_insert=True)
-    return event
-
-
-def build_event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
-                actor=None, **context_overrides):
-    """An unsaved audit event with its content hash, for writers that insert it
-    themselves in a combined statement."""
     event = AuditEvent(**event_fields(action=action, obj=obj, object_type=object_type, object_id=object_id,
                                       summary=summary, before=before, after=after, actor=actor,
                                       **context_overrides))
     event.content_hash = event.compute_hash()
+    event.save(force_insert=True)
     return event
 
 

@@ -71,6 +71,12 @@ class AuditEvent(models.Model):
         return hashlib.sha256(self.hashed_content().encode()).hexdigest()
 
 
+# Where a database function fills in an id only it knows (an entry's, a counter
+# transaction's) in an event's hashed JSON: a NUL, which JSON always escapes
+# (\u0000), so no text can produce one (ledger migration 0005, teller 0004).
+PLACEHOLDER = "\x00"
+
+
 def hashed_content(fields):
     """The canonical JSON of an event's hashed fields, whose SHA-256 is its
     `content_hash`. ASCII only: JSON escapes everything else."""

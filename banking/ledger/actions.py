@@ -46,7 +46,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from banking.audit.actions import event_fields, record_event
-from banking.audit.models import hashed_content
+from banking.audit.models import PLACEHOLDER, hashed_content
 from banking.core.db import execute_prepared
 from banking.core.errors import (
     AccountClosed,
@@ -343,9 +343,6 @@ def _entry_event(entry_id, lines, total, *, actor, kind, narration, currency, ch
     }
 
 
-# cbs_post_entry (migration 0005) puts the entry's id where this stands in the
-# event's hashed JSON: a NUL, which JSON escapes, so no text can produce it.
-ENTRY_ID_PLACEHOLDER = "\x00"
 # Its arguments' placeholders, with casts: `_arguments` gives their values in this order.
 POST_ARGUMENTS = (
     "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint,"
@@ -380,7 +377,7 @@ def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency
 def _arguments(lines, total, *, actor, kind, narration, channel, currency, checker, reference, reversal_of,
                idempotency_key, content_hash, booked_at, note=True):
     """cbs_post_entry's arguments, in its order (POST_ARGUMENTS)."""
-    event = event_fields(**_entry_event(ENTRY_ID_PLACEHOLDER, lines, total, actor=actor, kind=kind,
+    event = event_fields(**_entry_event(PLACEHOLDER, lines, total, actor=actor, kind=kind,
                                         narration=narration, currency=currency, checker=checker,
                                         reversal_of=reversal_of), note=note)
     return [

@@ -39,7 +39,7 @@ from banking.approvals.actions import submit_request
 from banking.approvals.models import ApprovalRequest
 from banking.audit.actions import event_fields, record_event
 from banking.audit.context import note_event
-from banking.audit.models import hashed_content
+from banking.audit.models import PLACEHOLDER, hashed_content
 from banking.core.db import execute_prepared
 from banking.core.errors import (
     BankingError,
@@ -560,15 +560,12 @@ def _check_pan(amount, account, depositor_name, pan):
     return pan
 
 
-def _existing_transaction(key, kind, account, amount, found=0):
+def _existing_transaction(key, kind, account, amount):
     """The transaction already taken under this form token; refuses the token reused
-    for something else. `found` is its id when the caller has looked the key up
-    (None: not there), 0 when it has not."""
+    for something else."""
     if not key:
         raise ValidationFailed("This form has no token; reload the page and enter it again.")
-    if found is None:
-        return None
-    found = CounterTransaction.objects.filter(**({"pk": found} if found else {"idempotency_key": key})).first()
+    found = CounterTransaction.objects.filter(idempotency_key=key).first()
     if found is None:
         return None
     if (found.kind, found.account_id, found.amount) != (kind, account.pk, amount):
@@ -672,9 +669,6 @@ def _post(txn, *, checker, till):
 # step-by-step path. cbs_counter_cash checks all three under the till's lock, so a
 # stale entry only sends a request the step-by-step way, which learns it again.
 _TILLS = {}
-# Where the transaction's id, its number and its entry's id go in the audit event:
-# a NUL, which JSON escapes, so no text can produce one (see migration 0004).
-PLACEHOLDER = "\x00"
 # Errors on which the one-call path gives way to the step-by-step one: a refused
 # entry (CB001), a deadlock, a serialization failure, a key taken at the same moment.
 _GIVE_WAY = {"CB001", "40P01", "40001", "23505"}
@@ -689,10 +683,9 @@ _CASH_SQL = (
 def _cash_in_one_call(txn, account):
     """Post `txn` (an unsaved cash deposit or slip withdrawal, its inputs checked)
     in one call of cbs_counter_cash and return it, or None for the step-by-step
-    path. Only on PostgreSQL, outside any transaction, for a teller whose till this
-    worker knows."""
+    path when this worker does not know the teller's till yet."""
     known = _TILLS.get(txn.teller_id)
-    if known is None or connection.vendor != "postgresql" or connection.in_atomic_block:
+    if known is None:
         return None
     txn.till_id, till_gl, txn.branch_id = known
     now = timezone.now()
@@ -775,8 +768,9 @@ def _post_or_queue(txn, actor, till):
 
 
 def _in_one_call(new_transaction, account):
-    """The one-call path for the transaction `new_transaction()` checks and makes
-    (None when an input is refused: the step-by-step path refuses it, in its order)."""
+    """The one-call path, on PostgreSQL outside any transaction, for the transaction
+    `new_transaction()` checks and makes (None when an input is refused: the
+    step-by-step path refuses it, in its order)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     try:
