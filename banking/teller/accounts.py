@@ -93,25 +93,27 @@ def _document_model():
 
 # The look-up runs as every account number is typed at every counter, so its one
 # query is written out once (from the models' own fields) instead of being compiled
-# by the ORM on each call; it reads what select_related would.
-_JOINED = [("customer", "c", "a.customer_id", "JOIN"), ("ledger_account", "l", "a.ledger_account_id", "LEFT JOIN"),
-           ("product", "p", "a.product_id", "JOIN"), ("branch", "b", "a.branch_id", "JOIN")]
+# by the ORM on each call; it reads what select_related would. A submitted deposit
+# reads less (find_account): the account and its product.
+_JOINED = (("customer", "c", "a.customer_id", "JOIN"), ("ledger_account", "l", "a.ledger_account_id", "LEFT JOIN"),
+           ("product", "p", "a.product_id", "JOIN"), ("branch", "b", "a.branch_id", "JOIN"))
+_PRODUCT = (("product", "p", "a.product_id", "JOIN"),)
 _SQL = {}
 
 
-def _models():
+def _models(joined):
     related = [(name, DepositAccount._meta.get_field(name).related_model, alias, on, join)
-               for name, alias, on, join in _JOINED]
+               for name, alias, on, join in joined]
     return [(None, DepositAccount, "a", None, None), *related]
 
 
-def _look_up_sql(documents):
-    key = documents is not None
+def _look_up_sql(joined, documents):
+    key = (joined, documents is not None)
     if key not in _SQL:
-        columns = [f"{alias}.{field.column}" for _, model, alias, _, _ in _models()
+        columns = [f"{alias}.{field.column}" for _, model, alias, _, _ in _models(joined)
                    for field in model._meta.concrete_fields]
         joins = [f"{join} {model._meta.db_table} {alias} ON {alias}.id = {on}"
-                 for _, model, alias, on, join in _models()[1:]]
+                 for _, model, alias, on, join in _models(joined)[1:]]
         if documents is not None:
             table = documents._meta.db_table
             for kind in ("photo", "signature"):
@@ -120,6 +122,24 @@ def _look_up_sql(documents):
         _SQL[key] = (f"SELECT {', '.join(columns)} FROM {DepositAccount._meta.db_table} a "  # noqa: S608 from models
                      f"{' '.join(joins)} WHERE a.number = %s")
     return _SQL[key]
+
+
+def _read(number, joined, documents=None):
+    """The deposit account numbered `number` with the `joined` rows set on it, and
+    the row's remaining columns (the specimens' ids, when `documents` is given)."""
+    rows = execute_prepared(_look_up_sql(joined, documents), [number])
+    if not rows:
+        raise ValidationFailed(f"There is no account {number} at the bank.")
+    row, objects, start = rows[0], {}, 0
+    for name, model, _, _, _ in _models(joined):
+        width = len(model._meta.concrete_fields)
+        values = row[start:start + width]
+        start += width
+        objects[name] = None if values[0] is None else _instance(model, values)
+    account = objects.pop(None)
+    for name, instance in objects.items():
+        setattr(account, name, instance)
+    return account, row[start:]
 
 
 _CONVERTERS = {}
@@ -155,20 +175,8 @@ def look_up(text, *, specimens=True):
     whatever the account's history. `specimens=False` skips the images."""
     number = check_number(text)
     documents = _document_model() if specimens else None
-    rows = execute_prepared(_look_up_sql(documents), [number])
-    row = rows[0] if rows else None
-    if row is None:
-        raise ValidationFailed(f"There is no account {number} at the bank.")
-    objects, start = {}, 0
-    for name, model, _, _, _ in _models():
-        width = len(model._meta.concrete_fields)
-        values = row[start:start + width]
-        start += width
-        objects[name] = None if values[0] is None else _instance(model, values)
-    account = objects.pop(None)
-    for name, instance in objects.items():
-        setattr(account, name, instance)
-    photo_id, signature_id = row[start:start + 2] if documents is not None else (None, None)
+    account, rest = _read(number, _JOINED, documents)
+    photo_id, signature_id = rest if documents is not None else (None, None)
     primary = Holder(account.customer, photo_id, signature_id)
     holders = [primary]
     # A joint account is never operated 'self' (the deposits module's rule), so a
@@ -179,6 +187,16 @@ def look_up(text, *, specimens=True):
         if documents is not None:
             _attach_specimens(documents, holders[1:])
     return CounterAccount(account=account, holders=holders)
+
+
+def find_account(text):
+    """The DepositAccount behind the number on a submitted form, its product read
+    with it, or a refusal (a wrong check digit, an unknown number).
+
+    A cash deposit posts from the account's status, product and ledger account; the
+    holders' names, photographs and balance were on the teller's screen already. Its
+    customer, branch and ledger account load on first use, as any foreign key does."""
+    return _read(check_number(text), _PRODUCT)[0]
 
 
 def _attach_specimens(document_model, holders):

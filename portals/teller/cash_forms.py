@@ -14,7 +14,7 @@ from django import forms
 from django.urls import reverse
 
 from banking.core.errors import BankingError
-from banking.teller.accounts import look_up
+from banking.teller.accounts import find_account, look_up
 from banking.teller.actions import CHEQUE_BOOK_SIZES
 from banking.teller.denominations import FIELDS, LABELS, RUPEES_PER_UNIT, SHORT_LABELS, Denominations, check_adds_up
 from portals.operations.ledger_forms import AmountField
@@ -104,14 +104,14 @@ def wire_lookup(form, field, purpose, target, next_field):
     })
 
 
-def _found(form, field):
+def _found(form, field, find=lambda text: look_up(text, specimens=False)):
     """Look the account up (its specimens were on the screen already); a refusal
     becomes the field's error."""
     text = form.cleaned_data.get(field)
     if not text:
         return None
     try:
-        return look_up(text, specimens=False)
+        return find(text)
     except BankingError as error:
         form.add_error(field, str(error))
         return None
@@ -140,7 +140,8 @@ class DepositForm(CashForm):
 
     def clean(self):
         cleaned = super().clean()
-        self.counter_account = _found(self, "account")
+        # The deposit account alone (find_account): the holders were on the screen.
+        self.deposit_account = _found(self, "account", find_account)
         return cleaned
 
 

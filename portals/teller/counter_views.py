@@ -151,11 +151,11 @@ def deposit(request):
     """Account number → amount → notes → Enter: one screen, from the keyboard."""
     if request.method == "POST":
         form = DepositForm(request.POST)
-        if form.is_valid() and form.counter_account is not None:
+        if form.is_valid() and form.deposit_account is not None:
             data = form.cleaned_data
             try:
                 txn = take_cash_deposit(
-                    actor=request.user, account=form.counter_account.account, amount=data["amount"],
+                    actor=request.user, account=form.deposit_account, amount=data["amount"],
                     counts=form.counts, idempotency_key=data["idempotency_key"],
                     depositor_name=data["depositor_name"], depositor_mobile=data["depositor_mobile"], pan=data["pan"],
                 )

@@ -18,7 +18,7 @@ from banking.ledger.models import JournalEntry
 from banking.testing import make_user
 from banking.users.roles import Role
 
-from ..accounts import check_number, look_up
+from ..accounts import check_number, find_account, look_up
 from ..actions import (
     CASH_OVER_LIMIT,
     cancel_cheque,
@@ -158,6 +158,23 @@ def test_wrong_account_numbers_are_refused_in_words(account):
     found = look_up(account.number)
     assert found.account.pk == account.pk and found.names == account.customer.display_name
 
+
+
+def test_a_submitted_deposit_reads_the_account_with_its_product_and_the_holder_on_first_use(
+        account, django_assert_num_queries):
+    found = find_account(f" {account.number[:5]} {account.number[5:]} ")
+    assert (found.pk, found.status, found.ledger_account_id) == (account.pk, account.status,
+                                                                 account.ledger_account_id)
+    with django_assert_num_queries(0):
+        assert found.product.kind == account.product.kind
+    with django_assert_num_queries(1):
+        assert found.customer.pk == account.customer_id
+    with pytest.raises(ValidationFailed, match="check digit does not match"):
+        find_account(account.number[:-1] + str((int(account.number[-1]) + 1) % 10))
+    from banking.core.identifiers import with_check_digit
+
+    with pytest.raises(ValidationFailed, match="There is no account"):
+        find_account(with_check_digit("99999910000001"))
 
 def test_cash_needs_an_open_till(branch, supervisor, account):
     newcomer = make_user(Role.TELLER, branch=branch, mfa=False)
