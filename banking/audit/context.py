@@ -2,9 +2,10 @@
 AuditContextMiddleware (or by a command for batch work) and read by record_event."""
 
 import contextvars
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+
+from banking.core.identifiers import new_token
 
 
 @dataclass(frozen=True)
@@ -62,4 +63,4 @@ def audit_context(**values):
 
 
 def new_request_id():
-    return uuid.uuid4().hex
+    return new_token()

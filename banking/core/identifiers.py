@@ -9,9 +9,12 @@
   IMPS and UPI RRN 12 digits.
 - Account numbers and CIF numbers: digits with a trailing Verhoeff check digit,
   which catches every single-digit error and every adjacent transposition.
+- Tokens (a form's idempotency key, a request's id): 32 hex digits, time-ordered.
 """
 
 import re
+import secrets
+import time
 
 IFSC_RE = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 PAN_RE = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
@@ -120,3 +123,12 @@ def mask_pan(value):
 def mask_tail(value, keep=4):
     value = normalise(value)
     return "X" * max(len(value) - keep, 0) + value[-keep:]
+
+
+def new_token():
+    """A fresh token for a form's idempotency key or a request's id: 32 hex digits,
+    the time in milliseconds (12) then 80 random bits (20), the layout of a version 7
+    UUID (RFC 9562). Later tokens sort later, so the unique indexes they are kept in
+    grow at one end; a random uuid4 put every insert on a random leaf page, and after
+    each checkpoint every such page costs a full-page image in the WAL."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"

@@ -82,6 +82,7 @@ def prepare():
 def worker(ids, seconds, start, results):
     setup_django()
     from banking.core.errors import BankingError
+    from banking.core.identifiers import new_token
     from banking.ledger.actions import Line, post_entry
     from banking.ledger.models import EntryKind
 
@@ -94,7 +95,7 @@ def worker(ids, seconds, start, results):
         try:
             amount = rng.randint(1, 5000_00)
             post_entry(actor=None, lines=[Line.debit(source, amount), Line.credit(target, amount)],
-                       kind=EntryKind.TRANSFER, narration="Bench transfer", idempotency_key=uuid.uuid4().hex)
+                       kind=EntryKind.TRANSFER, narration="Bench transfer", idempotency_key=new_token())
             done += 1
         except BankingError:
             refused += 1

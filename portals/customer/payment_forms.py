@@ -7,13 +7,13 @@ again. Money forms carry a hidden idempotency token made when the form is first
 shown, so a double-pressed button or a resubmitted page sends once.
 """
 
-import uuid
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.urls import reverse
 
 from banking.core.errors import BankingError
+from banking.core.identifiers import new_token
 from banking.core.money import format_money
 from banking.payments.actions import check_vpa
 from banking.payments.directory import find_branch
@@ -25,10 +25,6 @@ EXTERNAL_RAIL_CHOICES = [
     (Rail.RTGS, "RTGS: from ₹2,00,000, settles at once"),
     (Rail.IMPS, "IMPS: up to ₹5,00,000, instant"),
 ]
-
-
-def new_token():
-    return uuid.uuid4().hex
 
 
 class CodeInput(forms.TextInput):

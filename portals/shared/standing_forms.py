@@ -3,11 +3,11 @@ teller at the counter for the customer in front of them. Its choices start from
 the customer's own accounts and payees; `create_standing_instruction` checks
 everything again."""
 
-import uuid
 
 from crispy_forms.helper import FormHelper
 from django import forms
 
+from banking.core.identifiers import new_token
 from banking.deposits.models import DepositAccount, DepositStatus
 from banking.payments.models import Frequency, Payee, PayeeKind, Rail
 from portals.operations.ledger_forms import AmountField
@@ -38,7 +38,7 @@ class StandingInstructionForm(forms.Form):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("idempotency_key", new_token())
         accounts = list(DepositAccount.objects.for_customer(customer).filter(status=DepositStatus.ACTIVE)
                         .operative().select_related("product").order_by("number"))
         self.fields["debit_account"].queryset = DepositAccount.objects.filter(pk__in=[a.pk for a in accounts])

@@ -1,12 +1,11 @@
 """Forms at the counter: cash by denomination, deposits, withdrawals, transfers,
 the till's counts, reversals and cheque books.
 
-Every money form carries a hidden idempotency token (a fresh uuid on each GET),
+Every money form carries a hidden idempotency token (a fresh time-ordered token on each GET),
 which the actions use as the posting's key: a double-pressed Enter posts once.
 Messages are in the teller's words; the actions check everything again.
 """
 
-import uuid
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -14,6 +13,7 @@ from django import forms
 from django.urls import reverse
 
 from banking.core.errors import BankingError
+from banking.core.identifiers import new_token
 from banking.teller.accounts import find_account, look_up
 from banking.teller.actions import CHEQUE_BOOK_SIZES
 from banking.teller.denominations import FIELDS, LABELS, RUPEES_PER_UNIT, SHORT_LABELS, Denominations, check_adds_up
@@ -56,7 +56,7 @@ class CashForm(forms.Form):
         for name in FIELDS:
             self.fields[name] = CountField(name)
         if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("idempotency_key", new_token())
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -185,7 +185,7 @@ class TransferForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            self.initial.setdefault("idempotency_key", new_token())
         wire_lookup(self, "account", "transfer-from", "#account-lookup", "id_to_account")
         wire_lookup(self, "to_account", "transfer-to", "#to-account-lookup", "id_amount")
 

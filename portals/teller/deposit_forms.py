@@ -3,7 +3,6 @@ cleaned to paise; each money form carries a one-time token that becomes the
 action's idempotency key, so a double-clicked button opens or posts once."""
 
 import datetime
-import uuid
 
 from django import forms
 from django.utils import timezone
@@ -15,10 +14,6 @@ from portals.operations.ledger_forms import AmountField
 class TokenField(forms.CharField):
     def __init__(self, **kwargs):
         super().__init__(widget=forms.HiddenInput, max_length=64, **kwargs)
-
-
-def new_token():
-    return uuid.uuid4().hex
 
 
 class ProductChoiceField(forms.ModelChoiceField):

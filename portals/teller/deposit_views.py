@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from banking.core.errors import BankingError
+from banking.core.identifiers import new_token
 from banking.core.money import format_money
 from banking.customers.models import Customer
 from banking.deposits import actions
@@ -33,7 +34,6 @@ from .deposit_forms import (
     ReasonForm,
     RecurringDepositForm,
     TermDepositForm,
-    new_token,
 )
 
 RECENT = 5

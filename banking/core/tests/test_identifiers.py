@@ -1,3 +1,6 @@
+import re
+import time
+
 import pytest
 
 from banking.core.identifiers import (
@@ -6,6 +9,7 @@ from banking.core.identifiers import (
     is_valid_ifsc,
     is_valid_pan,
     mask_aadhaar,
+    new_token,
     with_check_digit,
 )
 
@@ -43,3 +47,13 @@ def test_account_check_digit_catches_typos(body):
         if number[i] != number[i + 1]:
             swapped = number[:i] + number[i + 1] + number[i] + number[i + 2 :]
             assert not is_valid_account_number(swapped)
+
+
+
+def test_tokens_are_32_lowercase_hex_digits_unique_and_later_ones_sort_later():
+    made = [new_token() for _ in range(1000)]
+    time.sleep(0.002)
+    later = new_token()
+    assert all(re.fullmatch(r"[0-9a-f]{32}", token) for token in [*made, later])
+    assert len(set(made)) == 1000
+    assert later > max(made)  # the millisecond comes first
