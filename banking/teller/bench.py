@@ -159,7 +159,15 @@ def load(accounts=ACCOUNTS, postings=POSTINGS):
     supervisor = staff("bench.supervisor", Role.SUPERVISOR, "B9000", limit=10_00_00_000_00)
     tellers = [staff(f"bench.teller{i}", Role.TELLER, f"B{i:04d}") for i in range(1, CLIENTS + 1)]
 
-    # Customers, their savings accounts and sub-ledgers, in three statements.
+    # History: `postings` postings, half on customers' accounts (each account's own
+    # running balance) and half on the RBI settlement GL.
+    entries = postings // 2
+    amount = 1_000_00
+
+    # Customers, their savings accounts and sub-ledgers, in three statements. Each
+    # sub-ledger is inserted with the balance its history (below) leaves it, as years
+    # of postings would: updating every row afterwards would leave a table half dead
+    # space, which a bank's table, updated in place a page at a time, is not.
     numbers = [with_check_digit(f"{BRANCH_CODE}10{i:06d}") for i in range(1, accounts + 1)]
     cifs = [with_check_digit(f"{700_000_000 + i:09d}") for i in range(1, accounts + 1)]
     savings = Product.objects.get(code="SB")
@@ -177,6 +185,8 @@ def load(accounts=ACCOUNTS, postings=POSTINGS):
             "code": ("'2110-' || (%s::text[])[g]", [numbers]), "name": "'SB Bench Customer ' || g",
             "type": "'liability'", "normal_side": "'C'", "parent_id": ("%s", [chart["2110"].pk]),
             "is_subledger": "TRUE", "branch_code": ("%s", [branch.code]), "enforce_balance": "TRUE",
+            # Account g gets the history's credits number g, g + accounts, g + 2 × accounts ...
+            "balance": ("%s * (%s / %s + (g <= %s %% %s)::int)", [amount, entries, accounts, entries, accounts]),
         })
         first_ledger = LedgerAccount.objects.filter(code=f"2110-{numbers[0]}").values_list("pk", flat=True).get() - 1
         insert_series(DepositAccount, accounts, {
@@ -186,11 +196,7 @@ def load(accounts=ACCOUNTS, postings=POSTINGS):
             "opened_on": ("%s", [today - datetime.timedelta(days=120)]), "created_by_id": ("%s", [supervisor.pk]),
         })
 
-    # History: `postings` postings, half on customers' accounts (each account's own
-    # running balance) and half on the RBI settlement GL.
-    entries = postings // 2
     rbi = LedgerAccount.objects.get(code=RBI_SETTLEMENT).pk
-    amount = 1_000_00
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(
@@ -214,11 +220,15 @@ def load(accounts=ACCOUNTS, postings=POSTINGS):
             {"today": today, "entries": entries, "amount": amount, "first_ledger": first_ledger,
              "accounts": accounts, "rbi": rbi},
         )
+        cursor.execute("UPDATE ledger_ledgeraccount SET balance = %s WHERE id = %s", [amount * entries, rbi])
+        # Every balance is its last posting's running balance, as the posting action leaves it.
         cursor.execute(
-            "UPDATE ledger_ledgeraccount a SET balance = p.balance FROM ("
+            "SELECT count(*) FROM ledger_ledgeraccount a JOIN ("
             " SELECT account_id, max(balance_after) AS balance FROM ledger_posting GROUP BY account_id) p"
-            " WHERE a.id = p.account_id"
+            " ON p.account_id = a.id WHERE a.balance <> p.balance"
         )
+        if cursor.fetchone()[0]:
+            raise RuntimeError("the loaded balances do not match their postings' running balances")
     # A bank's database is vacuumed and checkpointed; without this, autovacuum and
     # the checkpointer work through the fresh million rows during the timed runs.
     with connection.cursor() as cursor:
