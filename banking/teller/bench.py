@@ -10,19 +10,21 @@ In one run it:
 - serves the app with gunicorn (sync workers, 2 × cores + 1, persistent database
   connections) on 127.0.0.1;
 - drives 8 concurrent HTTP clients (threads with http.client, one per teller,
-  loopback only), one endpoint at a time, each for BENCH_SECONDS (default 15) or
-  BENCH_REQUESTS per client (default 2,000), whichever comes first, after a short
-  warm-up: a trivial view of the same app (/healthz, carrying the session cookie so
-  it passes the same middleware), the account look-up fragment (a random account of
-  the 100,000), and posting a cash deposit (a fresh idempotency token each time, made
-  as the deposit form makes it);
+  loopback only), one endpoint at a time: a trivial view of the same app (/healthz,
+  carrying the session cookie so it passes the same middleware), the account look-up
+  fragment (a random account of the 100,000), and posting a cash deposit (a fresh
+  idempotency token each time, made as the deposit form makes it);
+- gives each endpoint BENCH_SECONDS (default 15) or BENCH_REQUESTS per client
+  (default 2,000) a round, whichever comes first, in BENCH_SLICES slices (default 5)
+  interleaved with the other endpoints' (T L D, D L T, T L D ...), each slice after
+  a short warm-up: the machine's speed drifts from minute to minute, and interleaving
+  puts every endpoint's samples in the same stretch of time;
 - prints p50 and p95 of each and their ratio to the trivial view's p95;
-- does all of it in BENCH_ROUNDS rounds (default 3), the endpoints back to back in
-  alternating order, because the machine's speed drifts from minute to minute.
+- does all of it in BENCH_ROUNDS rounds (default 3).
 
 The last line reads `bench-teller ratio=<median over the rounds of worst p95 ÷ trivial
 p95> target=3`. Timings on a shared machine are noisy: only ratios measured side by
-side mean anything. Environment: BENCH_SECONDS, BENCH_REQUESTS, BENCH_ROUNDS,
+side mean anything. Environment: BENCH_SECONDS, BENCH_REQUESTS, BENCH_SLICES, BENCH_ROUNDS,
 BENCH_ACCOUNTS (100000), BENCH_POSTINGS (1000000), BENCH_ADMIN_URL
 (postgres://postgres@127.0.0.1:5432/postgres).
 The load bypasses the ledger's triggers (session_replication_role = replica, as
@@ -53,8 +55,9 @@ ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", "100000"))
 POSTINGS = int(os.environ.get("BENCH_POSTINGS", "1000000"))
 CLIENTS = 8
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SLICES = int(os.environ.get("BENCH_SLICES", "5"))
 TRIVIAL = "trivial view (/healthz)"
-WARMUP = 2.0
+WARMUP = 0.5  # seconds of each slice whose samples are dropped
 ROOT = Path(__file__).resolve().parents[2]
 BRANCH_CODE = "000777"
 
@@ -303,10 +306,10 @@ def serve(port):
 class Client(threading.Thread):
     """One teller at a counter: a keep-alive connection where the server allows it."""
 
-    def __init__(self, port, session_key, csrf, numbers, make_request, stop_at, start):
+    def __init__(self, port, session_key, csrf, numbers, make_request, stop_at, start, cap):
         super().__init__(daemon=True)
         self.port, self.numbers, self.make_request = port, numbers, make_request
-        self.stop_at, self.start_event = stop_at, start
+        self.stop_at, self.start_event, self.cap = stop_at, start, cap
         self.cookie = f"sessionid={session_key}; csrftoken={csrf}"
         self.csrf = csrf
         self.samples, self.errors = [], []
@@ -316,7 +319,7 @@ class Client(threading.Thread):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         self.start_event.wait()
         warm_until = time.monotonic() + WARMUP
-        while time.monotonic() < self.stop_at[0] and len(self.samples) < REQUESTS:
+        while time.monotonic() < self.stop_at[0] and len(self.samples) < self.cap:
             method, path, body, headers, expect = self.make_request(self)
             headers = {"Cookie": self.cookie, "Host": "127.0.0.1", **headers}
             started = time.perf_counter()
@@ -358,29 +361,33 @@ def deposit(client):
             lambda r, body: r.status == 302 and "/teller/transactions/" in (r.getheader("Location") or ""))
 
 
-def measure(port, keys, numbers, make_request):
+def measure(port, keys, numbers, make_request, seconds, cap):
+    """One slice: the 8 clients at one endpoint for `seconds` after the warm-up.
+    Returns (response times, errors)."""
     start = threading.Event()
-    stop_at = [time.monotonic() + WARMUP + SECONDS + 3600]
-    clients = [Client(port, session, csrf, numbers, make_request, stop_at, start) for session, csrf in keys]
+    stop_at = [time.monotonic() + WARMUP + seconds + 3600]
+    clients = [Client(port, session, csrf, numbers, make_request, stop_at, start, cap) for session, csrf in keys]
     for client in clients:
         client.start()
-    stop_at[0] = time.monotonic() + WARMUP + SECONDS
+    stop_at[0] = time.monotonic() + WARMUP + seconds
     start.set()
     for client in clients:
-        client.join(timeout=WARMUP + SECONDS + 120)
-    samples = sorted(s for client in clients for s in client.samples)
-    errors = [e for client in clients for e in client.errors]
+        client.join(timeout=WARMUP + seconds + 120)
+    return [s for client in clients for s in client.samples], [e for client in clients for e in client.errors]
+
+
+def summarise(samples, errors):
     if not samples:
         raise RuntimeError(f"no successful requests; first errors: {errors[:3]}")
+    samples = sorted(samples)
     p50 = statistics.median(samples) * 1000
     p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))] * 1000
-    return {"count": len(samples), "errors": errors, "p50": p50, "p95": p95,
-            "rate": len(samples) / SECONDS}
+    return {"count": len(samples), "errors": errors, "p50": p50, "p95": p95, "rate": len(samples) / SECONDS}
 
 
 def main():
     print(f"bench-teller: {ACCOUNTS:,} accounts, {POSTINGS:,} postings, {CLIENTS} clients, {SECONDS:.0f}s per "
-          f"endpoint, {os.cpu_count()} cores")
+          f"endpoint a round in {SLICES} interleaved slices, {os.cpu_count()} cores")
     recreate_database()
     setup_django()
     from django.core.management import call_command
@@ -398,13 +405,21 @@ def main():
     endpoints = [(TRIVIAL, trivial), ("account look-up fragment", lookup), ("posting a cash deposit", deposit)]
     ratios, failed = [], 0
     try:
-        # The machine's speed drifts from minute to minute: each round measures every
-        # endpoint back to back (in alternating order) and the rounds' median counts.
+        # The machine's speed drifts from minute to minute: within a round the
+        # endpoints take turns, slice by slice, in alternating order, so that each
+        # one's samples come from the same stretch of time; the rounds' median counts.
+        cap = -(-REQUESTS // SLICES)
         for n in range(ROUNDS):
             print(f"round {n + 1}:")
+            pooled = {name: ([], []) for name, _ in endpoints}
+            for s in range(SLICES):
+                for name, make_request in (endpoints if (n * SLICES + s) % 2 == 0 else endpoints[::-1]):
+                    samples, errors = measure(port, keys, numbers, make_request, SECONDS / SLICES, cap)
+                    pooled[name][0].extend(samples)
+                    pooled[name][1].extend(errors)
             results = {}
-            for name, make_request in (endpoints if n % 2 == 0 else endpoints[::-1]):
-                results[name] = result = measure(port, keys, numbers, make_request)
+            for name, _ in endpoints:
+                results[name] = result = summarise(*pooled[name])
                 failed += len(result["errors"])
                 print(f"{name:>26}: p50 {result['p50']:7.2f} ms   p95 {result['p95']:7.2f} ms   "
                       f"{result['count']:6d} requests ({result['rate']:6.1f}/s)   errors {len(result['errors'])}")
