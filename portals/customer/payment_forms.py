@@ -7,7 +7,6 @@ again. Money forms carry a hidden idempotency token made when the form is first
 shown, so a double-pressed button or a resubmitted page sends once.
 """
 
-
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.urls import reverse

@@ -3,7 +3,6 @@ teller at the counter for the customer in front of them. Its choices start from
 the customer's own accounts and payees; `create_standing_instruction` checks
 everything again."""
 
-
 from crispy_forms.helper import FormHelper
 from django import forms
 

@@ -1,7 +1,7 @@
 """Forms at the counter: cash by denomination, deposits, withdrawals, transfers,
 the till's counts, reversals and cheque books.
 
-Every money form carries a hidden idempotency token (a fresh time-ordered token on each GET),
+Every money form carries a hidden idempotency token (fresh on each GET, time-ordered),
 which the actions use as the posting's key: a double-pressed Enter posts once.
 Messages are in the teller's words; the actions check everything again.
 """

@@ -49,7 +49,6 @@ def test_account_check_digit_catches_typos(body):
             assert not is_valid_account_number(swapped)
 
 
-
 def test_tokens_are_32_lowercase_hex_digits_unique_and_later_ones_sort_later():
     made = [new_token() for _ in range(1000)]
     time.sleep(0.002)
