@@ -12,8 +12,10 @@ Design overview
   event slipped in below the sealed horizon, or a broken chain.
 """
 
+import json
 from dataclasses import dataclass
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -74,13 +76,22 @@ def event_fields(*, action, obj=None, object_type="", object_id="", summary="", 
 
 
 def _json_roundtrip(value):
-    if value is None:
-        return None
-    import json
-
-    from django.core.serializers.json import DjangoJSONEncoder
-
+    if value is None or _is_plain_json(value):
+        return value
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _is_plain_json(value):
+    """Whether `value` comes back from JSON as it is: dicts with text keys, lists,
+    text, whole numbers, booleans and None. Floats, tuples, decimals and dates do not."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is list:
+        return all(_is_plain_json(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _is_plain_json(item) for key, item in value.items())
+    return False
 
 
 def _safe_horizon():

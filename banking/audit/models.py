@@ -17,7 +17,6 @@ Design overview
 """
 
 import hashlib
-import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -82,8 +81,11 @@ def hashed_content(fields):
     `content_hash`. ASCII only: JSON escapes everything else."""
     content = {name: fields[name] for name in AuditEvent.HASHED_FIELDS}
     content["occurred_at"] = content["occurred_at"].isoformat(timespec="microseconds")
-    # JSON columns come back from the database with keys in their own order.
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return _CANONICAL.encode(content)
+
+
+# JSON columns come back from the database with keys in their own order.
+_CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 class AuditSeal(models.Model):

@@ -13,8 +13,8 @@ Design overview
        balances and versions, and an audit event.
   Any refusal raises a BankingError before anything is written; the transaction
   leaves nothing behind.
-- On PostgreSQL the common case is one statement: `cbs_post_entry` (migration
-  0005) does steps 1-3 in the database, in one round trip, and returns 'refused'
+- On PostgreSQL the common case is one statement: `cbs_post_entry` (migrations
+  0005 and 0008) does steps 1-3 in the database, in one round trip, and returns 'refused'
   without writing when any rule would refuse the entry. The entry then goes the
   step-by-step way above, which gives the reason in words (or releases expired
   holds and posts). The two are held to the same rules by test_post_function.py.
@@ -138,7 +138,10 @@ def _content_hash(lines, kind, currency, reversal_of_id):
         "currency": currency,
         "reversal_of": reversal_of_id,
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(_SORTED_JSON.encode(content).encode()).hexdigest()
+
+
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)  # json.dumps(..., sort_keys=True), without a new encoder per call
 
 
 def _existing(idempotency_key, content_hash, found=None):
@@ -356,8 +359,8 @@ _POST_SQL = f"SELECT outcome, entry_id, entry_date, detail FROM cbs_post_entry({
 def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency, checker, reference,
                       reversal_of, idempotency_key, content_hash):
     """PostgreSQL: lock, check, write and audit in one call of `cbs_post_entry`
-    (migration 0005), which is one statement and one round trip. Returns the entry,
-    or None when a rule refused it; nothing is written then."""
+    (migrations 0005 and 0008), which is one statement and one round trip. Returns
+    the entry, or None when a rule refused it; nothing is written then."""
     booked_at = timezone.now()
     params = _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
                         currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,

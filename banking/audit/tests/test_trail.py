@@ -1,3 +1,6 @@
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
@@ -30,6 +33,23 @@ def test_an_intact_trail_verifies():
     assert seal_events() == 5
     assert verify_trail() is None
     call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_an_event_is_hashed_over_what_the_database_gives_back_whatever_its_values():
+    """Plain JSON values are stored as given; tuples, decimals, dates and non-text keys
+    are turned into what JSON makes of them first, so every hash verifies."""
+    plain = {"lines": [[1, "D", 100]], "checker": None, "ok": True, "note": "₹1.00"}
+    given = {"pair": (1, 2), "rate": Decimal("6.50"), "on": datetime.date(2026, 11, 28), 7: "seven"}
+    events = [record_event(action="test.event", object_type="test", object_id=str(n), before=before, after=after)
+              for n, (before, after) in enumerate([(None, plain), (given, plain), (plain, given)])]
+    assert events[0].after is plain  # nothing to convert: not copied
+    stored = AuditEvent.objects.get(pk=events[2].pk)
+    assert stored.after == {"pair": [1, 2], "rate": "6.50", "on": "2026-11-28", "7": "seven"} == events[2].after
+    rows = AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
+    assert [row.compute_hash() for row in rows] == [e.content_hash for e in events]
+    seal_events()
+    assert verify_trail() is None
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ import uuid
 
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import SHARE_CAPITAL, ensure_standard_chart
-from banking.ledger.models import AccountType, EntryKind, LedgerAccount
+from banking.ledger.models import AccountType, EntryKind, JournalEntry, LedgerAccount, Posting
 
 _serial = itertools.count(1)
 
@@ -38,4 +38,14 @@ def transfer(source, target, amount, idempotency_key=None, actor=None):
     return post_entry(
         actor=actor, lines=[Line.debit(source, amount), Line.credit(target, amount)],
         kind=EntryKind.TRANSFER, narration="Transfer", idempotency_key=idempotency_key or key(),
+    )
+
+
+def snapshot():
+    """What a refused or repeated posting must leave as it was: the entries, the
+    postings and every account's balance, held amount and version."""
+    return (
+        JournalEntry.objects.count(),
+        Posting.objects.count(),
+        tuple(LedgerAccount.objects.order_by("pk").values_list("balance", "held", "version")),
     )

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 
 from banking.audit.actions import seal_events, verify_trail
 from banking.audit.models import AuditEvent
-from banking.core.errors import AccountNotPostable, BankingError
+from banking.core.errors import AccountNotPostable, BankingError, IdempotencyConflict
 from banking.ledger import actions
 from banking.ledger.actions import Line, _content_hash, _normalise, post_entry
 from banking.ledger.chart import ensure_standard_chart
 from banking.ledger.models import AccountStatus, AccountType, EntryKind, LedgerAccount, Posting
 
-from .helpers import customer_account, key, transfer
+from .helpers import customer_account, key, snapshot, transfer
 
 pytestmark = [
     pytest.mark.django_db,
@@ -117,6 +117,20 @@ def test_a_posting_that_passes_the_rules_takes_one_statement(monkeypatch):
     assert entry.pk and entry.number.startswith("JE")
     a.refresh_from_db(), b.refresh_from_db()
     assert (a.balance, b.balance) == (7_500, 2_500)
+
+
+def test_a_retry_is_answered_by_the_function_through_the_keys_index(monkeypatch):
+    """The function looks the key up only by inserting under it: a retry writes
+    nothing and gets the first entry back, a reused key with other lines is refused."""
+    a, b = customer_account(10_000), customer_account()
+    k = key()
+    first = transfer(a, b, 2_500, idempotency_key=k)
+    monkeypatch.setattr(actions, "_lock_accounts", lambda ids: pytest.fail("the step-by-step path ran"))
+    before = snapshot()
+    assert transfer(a, b, 2_500, idempotency_key=k).pk == first.pk
+    with pytest.raises(IdempotencyConflict):
+        transfer(a, b, 2_600, idempotency_key=k)
+    assert snapshot() == before
 
 
 def test_a_refusal_goes_the_step_by_step_way_and_writes_nothing(monkeypatch):

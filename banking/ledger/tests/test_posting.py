@@ -28,21 +28,13 @@ from banking.ledger.actions import (
     set_account_status,
 )
 from banking.ledger.chart import ensure_standard_chart
-from banking.ledger.models import AccountStatus, BusinessDate, EntryKind, JournalEntry, LedgerAccount, Posting
+from banking.ledger.models import AccountStatus, BusinessDate, EntryKind, LedgerAccount
 from banking.ledger.queries import statement, trial_balance
 from banking.testing import make_user
 
-from .helpers import customer_account, key, transfer
+from .helpers import customer_account, key, snapshot, transfer
 
 pytestmark = pytest.mark.django_db
-
-
-def snapshot():
-    return (
-        JournalEntry.objects.count(),
-        Posting.objects.count(),
-        tuple(LedgerAccount.objects.order_by("pk").values_list("balance", "held", "version")),
-    )
 
 
 def test_transfer_moves_money_and_records_balances():
