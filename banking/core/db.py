@@ -2,7 +2,7 @@
 
 from contextlib import nullcontext
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 
 def execute_prepared(sql, params):
@@ -15,6 +15,8 @@ def execute_prepared(sql, params):
     each time; this goes to the psycopg connection underneath, in the same
     transaction. Only for statements the hot paths run many times a second (the
     posting action, the counter): anything else reads better through the ORM."""
+    # The connection looked up once: each `django.db.connection.<name>` looks it up again.
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
