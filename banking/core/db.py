@@ -22,17 +22,33 @@ def execute_prepared(sql, params):
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else None
 
-    import psycopg
     from psycopg.pq import ExecStatus, TransactionStatus
 
-    connection.ensure_connection()
+    if connection.connection is None:
+        connection.ensure_connection()
     raw = connection.connection
+    cursor = _cursor(connection, raw)
     # The first statement of a transaction goes in one round trip with its BEGIN
     # (psycopg otherwise waits for the BEGIN's answer before sending it).
     starts_transaction = not raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE
     # Errors come out as Django's (IntegrityError, OperationalError ...), as from any query.
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+    with connection.wrap_database_errors:
         with raw.pipeline() if starts_transaction else nullcontext():
             cursor.execute(sql, params, prepare=True)
         # Checked on the raw result: `cursor.description` would build an object per column.
         return cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else None
+
+
+def _cursor(connection, raw):
+    """The psycopg cursor these statements use on `raw`, made once per database
+    connection and kept on Django's connection object (one per thread). A fresh
+    cursor per statement would also work out afresh how to send each parameter,
+    which the cursor otherwise remembers; each call reads all its rows before it
+    returns, so nothing is left on the cursor for the next one. A new connection
+    (Django reconnects after CONN_MAX_AGE, or after an error) gets a new cursor."""
+    import psycopg
+
+    cursor = connection.__dict__.get("cbs_prepared_cursor")
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        cursor = connection.__dict__["cbs_prepared_cursor"] = psycopg.Cursor(raw)
+    return cursor

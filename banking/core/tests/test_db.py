@@ -1,0 +1,29 @@
+import pytest
+from django.db import DEFAULT_DB_ALIAS, DataError, connection, connections, transaction
+
+from banking.core.db import execute_prepared
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+
+
+def _cursor():
+    return connections[DEFAULT_DB_ALIAS].__dict__.get("cbs_prepared_cursor")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_share_one_cursor_per_connection_and_survive_errors_and_reconnects():
+    assert execute_prepared("SELECT %s::int + 1, %s::text", [41, "₹"]) == [(42, "₹")]
+    first = _cursor()
+    assert first is not None
+    assert execute_prepared("SELECT %s::int * 2", [21]) == [(42,)]
+    assert _cursor() is first
+    assert execute_prepared("CREATE TEMPORARY TABLE cbs_scratch (n int)", []) is None
+
+    with pytest.raises(DataError), transaction.atomic():  # comes out as Django's error
+        execute_prepared("SELECT 1 / %s::int", [0])
+    assert execute_prepared("SELECT %s::int", [7]) == [(7,)]
+    assert _cursor() is first
+
+    connection.close()
+    assert execute_prepared("SELECT %s::int", [8]) == [(8,)]
+    assert _cursor() is not first and _cursor().connection is connection.connection
