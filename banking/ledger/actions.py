@@ -120,7 +120,11 @@ def _normalise(lines, currency):
         amount = _minor(line.amount, currency)
         if amount <= 0:
             raise InvalidAmount("Every amount must be above zero.")
-        normalised.append(Line(_account_id(line.account), line.side, amount))
+        account = _account_id(line.account)
+        if account is line.account and amount is line.amount:
+            normalised.append(line)  # already an id and paise: kept, not copied
+        else:
+            normalised.append(Line(account, line.side, amount))
     debits = sum(line.amount for line in normalised if line.side == Side.DEBIT)
     credits = sum(line.amount for line in normalised if line.side == Side.CREDIT)
     if debits != credits:
@@ -387,7 +391,7 @@ def _arguments(lines, total, *, actor, kind, narration, channel, currency, check
         idempotency_key, content_hash, kind, narration[:200], channel, reference[:40],
         actor.pk if actor is not None else None, checker.pk if checker is not None else None,
         reversal_of.pk if reversal_of is not None else None,
-        total, currency, booked_at, timezone.localdate(),
+        total, currency, booked_at, timezone.localdate(booked_at, timezone.get_default_timezone()),
         _array(line.account for line in lines), _array(line.side for line in lines),
         _array(line.amount for line in lines),
         event["occurred_at"], event["actor_id"], event["actor_username"], event["role"], event["ip"],
