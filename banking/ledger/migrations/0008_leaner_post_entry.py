@@ -15,6 +15,9 @@ measurable share of the database's time per entry.
 - The distinct accounts of the usual two lines are counted without a query.
 - The arrays are aggregated without sorts: they come from one pass over the same
   rows, so their positions agree, and the accounts are still locked in id order.
+- Each posting's balance after it is worked out in a loop over the lines, not by a
+  window function over a join of the lines with the accounts; the accounts' new
+  balances are where that loop ends.
 
 Everything else is unchanged: the locks and their order, the rules, the rows
 written and the audit event's hash. test_post_function.py holds the function and
@@ -38,9 +41,11 @@ DECLARE
     ids bigint[];
     starts bigint[];
     normals text[];
-    finals bigint[];
     wanted integer;
     refused_id bigint;
+    afters bigint[];
+    running bigint[];
+    k integer;
 BEGIN
     -- One statement locks the accounts (in id order: LockRows sits above the sort),
     -- adds up each one's change and applies the rules; it also reads the business
@@ -48,13 +53,13 @@ BEGIN
     -- The arrays come from one pass over the same rows, so their positions agree;
     -- nothing reads them in any other order (array_position finds an account).
     SELECT array_agg(t.id), array_agg(t.balance),
-           array_agg(t.normal_side::text), array_agg(t.balance + t.change),
+           array_agg(t.normal_side::text),
            min(t.id) FILTER (WHERE t.is_header OR t.currency <> p_currency OR t.status IN ('closed', 'frozen')
                                 OR (t.status = 'debit_frozen' AND t.debited)
                                 OR (t.enforce_balance AND t.change < 0
                                     AND t.balance - t.held + t.overdraft_limit + t.change < t.min_balance)),
            max(t.bdate)
-      INTO ids, starts, normals, finals, refused_id, entry_date
+      INTO ids, starts, normals, refused_id, entry_date
       FROM (SELECT a.id, a.is_header, a.currency, a.status, a.balance, a.held, a.overdraft_limit, a.min_balance,
                    a.enforce_balance, a.normal_side, d.debited,
                    CASE WHEN a.normal_side = 'D' THEN d.delta ELSE -d.delta END AS change,
@@ -76,6 +81,14 @@ BEGIN
         outcome := 'refused'; detail := refused_id::text; RETURN;
     END IF;
     entry_date := coalesce(entry_date, p_today);
+    -- Each posting's balance after it, line by line, as the step-by-step path does;
+    -- `running` ends as each account's new balance.
+    running := starts;
+    FOR i IN 1 .. array_length(p_accounts, 1) LOOP
+        k := array_position(ids, p_accounts[i]);
+        running[k] := running[k] + CASE WHEN p_sides[i] = normals[k] THEN p_amounts[i] ELSE -p_amounts[i] END;
+        afters[i] := running[k];
+    END LOOP;
     WITH e AS (
         INSERT INTO ledger_journalentry (business_date, booked_at, kind, narration, channel, reference, maker_id,
             checker_id, idempotency_key, content_hash, reversal_of_id, total, currency)
@@ -84,16 +97,12 @@ BEGIN
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id
     ), p AS (
-        -- Each posting's balance after it, line by line, as the step-by-step path does.
+        -- In line order: `unnest` gives the lines in order and `e` is one row.
         INSERT INTO ledger_posting (entry_id, account_id, side, amount, balance_after, business_date)
-        SELECT e.id, l.a, l.s, l.m,
-               b.start + sum(CASE WHEN l.s = b.normal THEN l.m ELSE -l.m END) OVER (PARTITION BY l.a ORDER BY l.n),
-               entry_date
-          FROM e, unnest(p_accounts, p_sides, p_amounts) WITH ORDINALITY AS l(a, s, m, n)
-          JOIN unnest(ids, starts, normals) AS b(id, start, normal) ON b.id = l.a
-         ORDER BY l.n
+        SELECT e.id, l.a, l.s, l.m, l.b, entry_date
+          FROM e, unnest(p_accounts, p_sides, p_amounts, afters) AS l(a, s, m, b)
     ), u AS (
-        UPDATE ledger_ledgeraccount a SET balance = finals[array_position(ids, a.id)], version = a.version + 1
+        UPDATE ledger_ledgeraccount a SET balance = running[array_position(ids, a.id)], version = a.version + 1
          WHERE a.id = ANY(ids) AND EXISTS (SELECT FROM e)
     )
     INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, role, ip, user_agent, request_id, channel,
