@@ -76,7 +76,7 @@ def event_fields(*, action, obj=None, object_type="", object_id="", summary="", 
 
 
 def _json_roundtrip(value):
-    if value is None or _is_plain_json(value):
+    if _is_plain_json(value):  # None included
         return value
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
