@@ -146,26 +146,29 @@ _CONVERTERS = {}
 
 
 def _converters(model):
-    """Each concrete field's column and database converters, worked out once per model."""
+    """The model's field names, and the position, column and database converters of
+    each field that has any (on PostgreSQL a deposit account has none), worked out
+    once per model."""
     if model not in _CONVERTERS:
-        columns = []
-        for model_field in model._meta.concrete_fields:
+        converting = []
+        for position, model_field in enumerate(model._meta.concrete_fields):
             column = model_field.get_col(model._meta.db_table)
-            columns.append((column, [*connection.ops.get_db_converters(column),
-                                     *model_field.get_db_converters(connection)]))
-        _CONVERTERS[model] = ([model_field.attname for model_field in model._meta.concrete_fields], columns)
+            converters = [*connection.ops.get_db_converters(column), *model_field.get_db_converters(connection)]
+            if converters:
+                converting.append((position, column, converters))
+        _CONVERTERS[model] = ([model_field.attname for model_field in model._meta.concrete_fields], converting)
     return _CONVERTERS[model]
 
 
 def _instance(model, values):
     """A model instance from raw column values, through each field's database converters."""
-    attnames, columns = _converters(model)
-    converted = []
-    for (column, converters), value in zip(columns, values, strict=True):
-        for converter in converters:
-            value = converter(value, column, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, attnames, converted)
+    attnames, converting = _converters(model)
+    if converting:
+        values = list(values)
+        for position, column, converters in converting:
+            for converter in converters:
+                values[position] = converter(values[position], column, connection)
+    return model.from_db(connection.alias, attnames, values)
 
 
 def look_up(text, *, specimens=True):

@@ -10,7 +10,8 @@ Messages are in the teller's words; the actions check everything again.
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.urls import reverse
+from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 
 from banking.core.errors import BankingError
 from banking.core.identifiers import new_token
@@ -47,14 +48,22 @@ class CountField(forms.CharField):
 
 
 class CashForm(forms.Form):
-    """The seven counts; `counts` is a Denominations once the form is valid."""
+    """The seven counts; `counts` is a Denominations once the form is valid.
+
+    The counts are declared once, here, rather than made on every form: Django
+    copies declared fields for each form, which costs a fraction of making them."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+    n500 = CountField("n500")
+    n200 = CountField("n200")
+    n100 = CountField("n100")
+    n50 = CountField("n50")
+    n20 = CountField("n20")
+    n10 = CountField("n10")
+    coins = CountField("coins")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in FIELDS:
-            self.fields[name] = CountField(name)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_token())
         self.helper = FormHelper()
@@ -98,7 +107,8 @@ def wire_lookup(form, field, purpose, target, next_field):
     """The account field asks for the look-up card as digits are typed (debounced),
     and Enter on it moves to `next_field` (teller.js)."""
     form.fields[field].widget.attrs.update({
-        "hx-get": f"{reverse('teller:account-lookup')}?purpose={purpose}", "hx-target": target,
+        # Resolved when the field is drawn: a submitted form that posts never is.
+        "hx-get": format_lazy("{}?purpose={}", reverse_lazy("teller:account-lookup"), purpose), "hx-target": target,
         "hx-trigger": "input changed delay:250ms", "hx-sync": "this:replace", "data-cbs-next": next_field,
         "aria-controls": target.lstrip("#"),
     })

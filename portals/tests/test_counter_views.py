@@ -10,7 +10,7 @@ from django.urls import reverse
 from banking.approvals.actions import approve_request
 from banking.approvals.models import ApprovalRequest
 from banking.teller.actions import close_till, find_till, issue_cheque_book, take_cash_deposit
-from banking.teller.denominations import Denominations
+from banking.teller.denominations import FIELDS, Denominations
 from banking.teller.models import CounterTransaction, TillDay
 from banking.teller.tests.factories import (
     OPENING,
@@ -83,6 +83,12 @@ def test_the_deposit_screen_is_one_form_for_the_keyboard(signed_in):
     assert 'accesskey="a"' in html and 'accesskey="m"' in html and 'accesskey="n"' in html
     assert 'name="idempotency_key"' in html and "autofocus" in html
     assert 'data-cbs-next="id_amount"' in html and "Till open" in html
+    assert f'hx-get="{reverse("teller:account-lookup")}?purpose=deposit"' in html
+    # The seven counts, each under its own name, in the order of the notes.
+    positions = [html.index(f'name="{name}"') for name in FIELDS]
+    assert positions == sorted(positions)
+    form = response.context["form"]
+    assert [form.fields[name].denomination for name in FIELDS] == FIELDS
 
 
 def test_a_deposit_posts_and_shows_the_receipt(signed_in, teller, account):
