@@ -5,7 +5,7 @@ The form checks shapes and what the teller typed; `send_remittance` checks the
 rules again (rail limits, the IFSC directory, PAN, the till)."""
 
 from django import forms
-from django.urls import reverse
+from django.urls import reverse_lazy
 
 from banking.core.errors import BankingError
 from banking.payments.actions import check_rail
@@ -52,7 +52,7 @@ class RemittanceForm(CashForm):
         super().__init__(*args, **kwargs)
         wire_lookup(self, "account", "transfer-from", "#account-lookup", "id_n500")
         self.fields["beneficiary_ifsc"].widget.attrs.update({
-            "hx-get": reverse("teller:remittance-ifsc"), "hx-target": "#ifsc-lookup", "hx-swap": "outerHTML",
+            "hx-get": reverse_lazy("teller:remittance-ifsc"), "hx-target": "#ifsc-lookup", "hx-swap": "outerHTML",
             "hx-trigger": "input changed delay:250ms", "hx-sync": "this:replace", "aria-controls": "ifsc-lookup",
         })
         self.fields["beneficiary_name"].widget.attrs["autofocus"] = ""

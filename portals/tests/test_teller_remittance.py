@@ -58,6 +58,7 @@ def test_the_form_shows_the_remitter_beneficiary_and_the_cash_grid(signed_in):
     for label in ("Beneficiary's IFSC", "Remitter's mobile", "Send by", "Against cash", "₹500",
                   "Customer's account number", "NEFT / RTGS"):
         assert label in page
+    assert f'hx-get="{reverse("teller:remittance-ifsc")}"' in page
 
 
 def test_rtgs_against_cash_leads_to_the_receipt(signed_in, teller):
