@@ -19,10 +19,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from banking.core.db import Job, one_at_a_time
+
 from .context import current, note_event
 from .models import GENESIS, AuditEvent, AuditSeal
 
-SEALER_LOCK_KEY = 7_411_001
 BATCH = 5000
 
 
@@ -109,9 +110,7 @@ def seal_events():
     horizon = _safe_horizon()
     sealed = 0
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALER_LOCK_KEY])
+        one_at_a_time(Job.AUDIT_SEALER)
         last = AuditSeal.objects.order_by("-event_id").first()
         previous = last.chain_hash if last else GENESIS
         after_id = last.event_id if last else 0

@@ -1,6 +1,7 @@
-"""Database helpers for the bank's hottest statements."""
+"""Database helpers: the hottest statements, and jobs that must not run twice at once."""
 
 from contextlib import nullcontext
+from enum import IntEnum
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -52,3 +53,23 @@ def _cursor(connection, raw):
     if cursor is None or cursor.connection is not raw or cursor.closed:
         cursor = connection.__dict__["cbs_prepared_cursor"] = psycopg.Cursor(raw)
     return cursor
+
+
+class Job(IntEnum):
+    """The jobs that run one at a time, each with its own advisory lock key."""
+
+    AUDIT_SEALER = 7_411_001
+    NEFT_CYCLE = 7_411_002
+
+
+def one_at_a_time(job):
+    """Wait until no other transaction runs `job` (a Job), then hold it until this
+    transaction ends: a job that must not overlap itself calls this first inside its
+    transaction, and a second run finds what the first one left. A PostgreSQL
+    advisory lock; SQLite's IMMEDIATE transactions already run one writer at a time."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if not connection.in_atomic_block:
+        raise RuntimeError("one_at_a_time() holds its lock until the transaction ends; call it inside one")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(job)])

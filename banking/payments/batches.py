@@ -15,8 +15,10 @@ of 50,000 payments settles in seconds:
 
 Locks: the cycle's payments are claimed with one UPDATE (row locks on each), so a
 return arriving at the same moment waits for the cycle, then finds the payment
-settled and returns it after settlement. Two runs at once cannot take the same
-payment: the second one's UPDATE waits, then finds none left unbatched.
+settled and returns it after settlement. Cycles run one at a time (an advisory
+lock held until the cycle commits): a run that starts while another is settling,
+whether the next half-hourly run or an operator's, waits for it and then finds
+nothing left to take.
 """
 
 from django.db import connection, transaction
@@ -24,6 +26,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from banking.audit.actions import record_event
+from banking.core.db import Job, one_at_a_time
 from banking.core.errors import ValidationFailed
 from banking.core.money import format_money
 from banking.ledger.actions import Line, post_entry
@@ -50,6 +53,7 @@ def _cycle(date, now):
 @transaction.atomic
 def settle_neft_batch(*, actor=None, now=None):
     """Settle the next NEFT cycle and return its NeftBatch (None when no payment waits)."""
+    one_at_a_time(Job.NEFT_CYCLE)
     now = now or timezone.now()
     date = business_date()
     waiting = Payment.objects.awaiting_neft_batch()

@@ -1,7 +1,7 @@
 import pytest
 from django.db import DEFAULT_DB_ALIAS, DataError, connection, connections, transaction
 
-from banking.core.db import execute_prepared
+from banking.core.db import Job, execute_prepared, one_at_a_time
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 
@@ -27,3 +27,23 @@ def test_statements_share_one_cursor_per_connection_and_survive_errors_and_recon
     connection.close()
     assert execute_prepared("SELECT %s::int", [8]) == [(8,)]
     assert _cursor() is not first and _cursor().connection is connection.connection
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_is_held_until_its_transaction_ends_and_only_inside_one():
+    def held_elsewhere():
+        # A second connection: try the job's lock without waiting.
+        other = connection.copy()
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [int(Job.NEFT_CYCLE)])
+                return not cursor.fetchone()[0]
+        finally:
+            other.close()
+
+    with pytest.raises(RuntimeError, match="inside one"):
+        one_at_a_time(Job.NEFT_CYCLE)
+    with transaction.atomic():
+        one_at_a_time(Job.NEFT_CYCLE)
+        assert held_elsewhere()
+    assert not held_elsewhere()

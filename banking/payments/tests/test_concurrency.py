@@ -11,7 +11,8 @@ from banking.ledger.models import LedgerAccount
 
 from ..actions import make_payment, record_return
 from ..batches import settle_neft_batch
-from ..models import Payment, PaymentStatus, Rail
+from ..models import NeftBatch, Payment, PaymentStatus, Rail
+from ..reconciliation import run_neft_cycle
 from .factories import fresh, key, make_bank, payee
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
@@ -73,4 +74,22 @@ def test_a_return_racing_the_neft_batch_gives_the_money_back_once():
     statuses = sorted(Payment.objects.values_list("status", flat=True))
     assert statuses.count(PaymentStatus.REVERSED) == 5 and statuses.count(PaymentStatus.SETTLED) == 5
     assert fresh(account).balance == 50_000_00 - 5 * 1_000_00
+    assert LedgerAccount.objects.get(code=CLEARING["NEFT"][0]).balance == 0
+
+
+def test_two_neft_runs_at_once_settle_each_payment_in_one_cycle():
+    """A half-hourly run that overlaps a slow one (or an operator's manual run)
+    waits for it and finds nothing left, instead of failing on the cycle."""
+    bank = make_bank()
+    account = bank.account(balance=50_000_00)
+    to = payee(account)
+    for _ in range(6):
+        make_payment(actor=None, customer=account.customer, debit_account=account, amount=1_000_00,
+                     idempotency_key=key(), rail=Rail.NEFT, payee=to)
+    results, errors = run_together(lambda: run_neft_cycle(actor=None), lambda: run_neft_cycle(actor=None))
+    assert errors == []
+    batches = [batch for batch, _ in results if batch is not None]
+    assert len(batches) == 1 and batches[0].payments_count == 6
+    assert NeftBatch.objects.count() == 1
+    assert set(Payment.objects.values_list("batch", flat=True)) == {batches[0].pk}
     assert LedgerAccount.objects.get(code=CLEARING["NEFT"][0]).balance == 0
