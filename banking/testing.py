@@ -1,6 +1,7 @@
 """Fixtures shared by every test package (loaded with `-p banking.testing`)."""
 
 import itertools
+import threading
 
 import pytest
 
@@ -26,6 +27,31 @@ def give_totp(user):
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def run_together(*calls):
+    """Run each call in a thread and database connection of its own, all released at
+    the same moment (on PostgreSQL, in a transactional test); return (results, errors)."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results, errors = [], []
+
+    def run(call):
+        try:
+            barrier.wait()
+            results.append(call())
+        except Exception as error:  # noqa: BLE001 - collected for the assertions
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
 
 
 def make_branch(code=None, **extra):

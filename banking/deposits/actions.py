@@ -35,8 +35,10 @@ Design overview
   ROUND_HALF_EVEN); postings are integer paise through ledger.post_entry.
 
 Locks: every action that changes an account locks its DepositAccount row first
-(SELECT ... FOR UPDATE), then lets the ledger lock LedgerAccounts in id order.
-Opening locks the branch's AccountNumberSeries row to hand out the next number.
+(SELECT ... FOR UPDATE, that row alone), then lets the ledger lock LedgerAccounts
+in id order. Opening locks the customer's row (so that one form sent twice at once
+opens one account), then the branch's AccountNumberSeries row to hand out the next
+number.
 Every action writes a `deposits.*` audit event in its own transaction.
 
 Errors (banking.core.errors): ValidationFailed (bad input, unknown product, term
@@ -58,6 +60,7 @@ from banking.audit.actions import record_event
 from banking.core.errors import AccountClosed, IdempotencyConflict, InvalidAmount, NotPermitted, ValidationFailed
 from banking.core.identifiers import with_check_digit
 from banking.core.money import format_money
+from banking.customers.models import Customer
 from banking.ledger import actions as ledger
 from banking.ledger.chart import till_code
 from banking.ledger.models import AccountStatus, AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
@@ -127,7 +130,10 @@ def _require_branch(actor):
 
 
 def _locked(account):
-    return DepositAccount.objects.select_for_update().select_related("product", "customer", "branch").get(
+    """The account, locked. Only its own row: its product, customer and branch are
+    read with it, and locking those too would hold up every other account of the
+    product and every transaction at the branch until this one commits."""
+    return DepositAccount.objects.select_for_update(of=("self",)).select_related("product", "customer", "branch").get(
         pk=account.pk if isinstance(account, DepositAccount) else account
     )
 
@@ -232,6 +238,8 @@ def request_account_opening(*, actor, customer, product, joint_holders=(), mode_
     if nominee is not None:
         nominee.check(today)
 
+    # The same form sent twice at once: the second waits here, then finds the first.
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).first()
     existing = _existing_by_key(idempotency_key, customer_id=customer.pk, product_id=product.pk)
     if existing is not None:
         return existing

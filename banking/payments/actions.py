@@ -38,7 +38,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -207,9 +207,13 @@ def create_vpa(*, actor, customer, account, name):
     problem = refusal(account, debit=True)
     if problem:
         raise ValidationFailed(problem)
-    if VirtualAddress.objects.filter(address=address).exists():
-        raise ValidationFailed(f"{address} is taken. Try another, such as your name with a number.")
-    vpa = VirtualAddress.objects.create(address=address, customer=customer, account=account)
+    try:
+        # Its own savepoint: two customers choosing the same ID at the same moment
+        # meet at its unique index, and the second is told it is taken.
+        with transaction.atomic():
+            vpa = VirtualAddress.objects.create(address=address, customer=customer, account=account)
+    except IntegrityError:
+        raise ValidationFailed(f"{address} is taken. Try another, such as your name with a number.") from None
     record_event(action="payments.vpa_created", obj=vpa, actor=actor,
                  summary=f"UPI ID {address} linked to account {account.number}")
     return vpa

@@ -14,6 +14,7 @@ payment gives its number back, so the numbers have no gaps from refusals.
 """
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 
 from .models import Rail, ReferenceCounter
@@ -22,12 +23,16 @@ SEQUENCE_DIGITS = {"NEFT": 6, "RTGS": 8, "IMPS": 8, "UPI": 8}
 
 
 def next_in_series(series, date):
-    """The next number of `series` (a rail, or PAY for payment numbers) on `date`."""
-    updated = ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
-    if not updated:
-        ReferenceCounter.objects.get_or_create(rail=series, date=date)
-        ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
-    return ReferenceCounter.objects.filter(rail=series, date=date).values_list("last", flat=True).get()
+    """The next number of `series` (a rail, or PAY for payment numbers) on `date`.
+    The increment and the read are one transaction: the caller's, or (called
+    outside one, as the inbound simulator does) a transaction of their own, so no
+    other caller's increment can slip in between."""
+    with transaction.atomic(savepoint=False):
+        updated = ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
+        if not updated:
+            ReferenceCounter.objects.get_or_create(rail=series, date=date)
+            ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
+        return ReferenceCounter.objects.filter(rail=series, date=date).values_list("last", flat=True).get()
 
 
 def next_reference(rail, date):

@@ -22,8 +22,9 @@ Design overview
   sends it in the approval's transaction. A rejection marks the payment rejected.
 - A remittance the network refuses at once (RTGS answers immediately) is reversed;
   for cash, the notes go back out of the till to the remitter.
-- Locks: the teller's till (cash), then the ledger accounts (post_entry). The
-  form's idempotency key makes a double-pressed Enter send once.
+- Locks: the teller's till (cash) or the debit account's customer, then the ledger
+  accounts (post_entry). The form's idempotency key, checked under that first lock,
+  makes a double-pressed Enter send once, even when both presses arrive together.
 
 Errors: ValidationFailed, InvalidAmount, LimitExceeded, InsufficientFunds,
 AccountFrozen, AccountClosed, IdempotencyConflict.
@@ -39,6 +40,7 @@ from banking.core.errors import (
 )
 from banking.core.identifiers import is_valid_pan, normalise
 from banking.core.money import format_money
+from banking.customers.models import Customer
 from banking.teller.accounts import check_mobile, refuse
 from banking.teller.actions import PAN_THRESHOLD, record_till_cash, require_open_till
 from banking.teller.denominations import Denominations, check_adds_up
@@ -141,9 +143,12 @@ def send_remittance(*, actor, rail, amount, idempotency_key, beneficiary_name, b
         raise ValidationFailed("Enter the customer's account number, or take the money in cash.")
     if not cash and counts is not None and not counts.is_zero():
         raise ValidationFailed("Take the money either from an account or in cash, not both.")
-    till = day = None
+    # Serialises the same form sent twice at once, so that the second finds the first.
     if cash:
         till, day = require_open_till(actor, lock=True)
+    else:
+        till = day = None
+        Customer.objects.select_for_update().filter(pk=debit_account.customer_id).first()
     narration = " ".join(str(narration or "").split())[:140]
     content = _content(account=debit_account.pk if debit_account else None, amount=amount, rail=rail,
                        beneficiary=[normalise(beneficiary_ifsc), str(beneficiary_account or "").replace(" ", "")],

@@ -39,6 +39,7 @@ from django.utils import timezone
 from banking.audit.actions import record_event
 from banking.core.errors import BankingError, InsufficientFunds, NotPermitted, ValidationFailed
 from banking.core.money import format_money
+from banking.customers.models import Customer
 from banking.deposits.models import DepositAccount
 from banking.teller.accounts import refusal
 
@@ -95,7 +96,9 @@ def create_standing_instruction(*, actor, customer, debit_account, amount, frequ
     not the customer's, an amount of zero or less, a start before today's business
     date or after a year, an end before the start, and a rail that cannot carry
     the amount to that payee. The same `idempotency_key` returns the first
-    instruction. Locks nothing."""
+    instruction. Locks the customer's row, so that the same form sent twice at once
+    sets up one instruction."""
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
     if idempotency_key:
         existing = StandingInstruction.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:

@@ -56,7 +56,7 @@ from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import POST_ARGUMENTS, Line, entry_arguments, post_entry, reverse_entry
 from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standard_chart, till_code, vault_code
 from banking.ledger.models import AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
-from banking.users.models import StaffProfile
+from banking.users.models import Branch, StaffProfile
 
 from .accounts import check_mobile, refuse
 from .denominations import FIELDS, SHORT_LABELS, Denominations, check_adds_up
@@ -141,6 +141,12 @@ def ensure_till(*, teller, actor=None):
     branch = teller.branch
     if branch is None:
         raise NotPermitted(f"{teller.display_name} is not posted to a branch, so has no till.")
+    box = find_till(teller, branch)
+    if box is not None:
+        return box
+    # The teller's first two requests at once (two tabs, a double press): the second
+    # waits here for the first, then finds its till.
+    StaffProfile.objects.select_for_update(no_key=True).filter(user=teller).first()
     box = find_till(teller, branch)
     if box is not None:
         return box
@@ -1029,6 +1035,10 @@ def issue_cheque_book(*, actor, account, leaves, first_number=None):
     if account.status != DepositStatus.ACTIVE or not account.is_operative:
         raise ValidationFailed(f"Cheque books are issued to active savings and current accounts; {account.number} "
                                f"is {'a ' + account.product.name.lower() if not account.is_operative else account.get_status_display().lower()}.")  # noqa: E501
+    # Two books issued at the branch at the same moment would both take the next
+    # numbers: they are worked out one book at a time. NO KEY: rows that merely
+    # refer to the branch (a counter transaction, say) do not wait for this.
+    Branch.objects.select_for_update(no_key=True).filter(pk=account.branch_id).first()
     first = first_number or next_cheque_number(account.branch)
     last = first + leaves - 1
     if first < 1 or last > 999_999:

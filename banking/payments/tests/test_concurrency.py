@@ -1,44 +1,22 @@
 """Payments racing each other on PostgreSQL, with real threads."""
 
-import threading
-
 import pytest
-from django.db import connection
 
-from banking.core.errors import InsufficientFunds
+from banking.core.errors import InsufficientFunds, ValidationFailed
 from banking.ledger.chart import CLEARING
-from banking.ledger.models import LedgerAccount
+from banking.ledger.models import BusinessDate, LedgerAccount
+from banking.testing import run_together
 
 from ..actions import make_payment, record_return
 from ..batches import settle_neft_batch
-from ..models import NeftBatch, Payment, PaymentStatus, Rail
+from ..models import NeftBatch, Payment, PaymentStatus, Rail, StandingInstruction
 from ..reconciliation import run_neft_cycle
-from .factories import fresh, key, make_bank, payee
+from ..references import next_in_series
+from ..standing import create_standing_instruction
+from .factories import fresh, key, make_bank, payee, vpa
+from .test_remittance import remit
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(*calls):
-    """Run each call in its own thread and connection, released at the same moment;
-    return (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-
-    def run(call):
-        try:
-            barrier.wait()
-            results.append(call())
-        except Exception as error:  # noqa: BLE001 - collected for the assertions
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def test_two_payments_draining_one_account_at_once_one_is_refused():
@@ -93,3 +71,53 @@ def test_two_neft_runs_at_once_settle_each_payment_in_one_cycle():
     assert NeftBatch.objects.count() == 1
     assert set(Payment.objects.values_list("batch", flat=True)) == {batches[0].pk}
     assert LedgerAccount.objects.get(code=CLEARING["NEFT"][0]).balance == 0
+
+
+def test_a_remittance_form_sent_twice_at_once_sends_once():
+    """Enter pressed again (or the page resubmitted) while the first press is still
+    with the network: the second waits for the first and gives back its payment."""
+    bank = make_bank()
+    account = bank.account(balance=50_000_00)
+    for _ in range(3):
+        form = key()
+        payments, errors = run_together(*(lambda: remit(bank.maker, 10_000_00, rail=Rail.NEFT, debit_account=account,
+                                                        idempotency_key=form) for _ in range(2)))
+        assert errors == []
+        assert payments[0].pk == payments[1].pk
+    assert Payment.objects.count() == 3
+    assert fresh(account).balance == 50_000_00 - 3 * 10_000_00
+
+
+def test_a_standing_instruction_form_sent_twice_at_once_sets_up_one():
+    bank = make_bank()
+    account = bank.account(balance=50_000_00)
+    to = payee(account)
+    for _ in range(3):
+        form = key()
+        made, errors = run_together(*(
+            lambda: create_standing_instruction(
+                actor=bank.maker, customer=account.customer, debit_account=account, payee=to, rail=Rail.NEFT,
+                amount=1_000_00, frequency="monthly", start_on=BusinessDate.objects.current(), idempotency_key=form)
+            for _ in range(2)))
+        assert errors == []
+        assert made[0].pk == made[1].pk
+    assert StandingInstruction.objects.count() == 3
+
+
+def test_numbers_taken_at_once_outside_a_transaction_are_all_different():
+    """The inbound simulator takes its reference before its transaction starts."""
+    day = BusinessDate.objects.current()
+    taken = []
+    for _ in range(5):
+        numbers, errors = run_together(*(lambda: next_in_series("NEFT", day) for _ in range(8)))
+        assert errors == []
+        taken += numbers
+    assert sorted(taken) == list(range(1, 41))
+
+
+def test_two_customers_choosing_one_upi_id_at_once_one_gets_it():
+    bank = make_bank()
+    accounts = [bank.account(), bank.account()]
+    made, errors = run_together(*(lambda a=a: vpa(a, "asha") for a in accounts))
+    assert len(made) == 1 and made[0].address.startswith("asha@")
+    assert len(errors) == 1 and isinstance(errors[0], ValidationFailed) and "is taken" in str(errors[0])

@@ -8,10 +8,21 @@ import pytest
 from django.db import connection
 
 from banking.core.errors import InsufficientFunds
+from banking.testing import make_user, run_together
+from banking.users.roles import Role
 
-from ..actions import find_till, pay_cash_withdrawal
+from ..actions import ensure_till, find_till, issue_cheque_book, pay_cash_withdrawal
 from ..denominations import Denominations
-from .factories import OPENING, fresh, funded_branch, key, open_account, supervisor_for, teller_with_open_till
+from ..models import Cheque
+from .factories import (
+    OPENING,
+    fresh,
+    funded_branch,
+    key,
+    open_account,
+    supervisor_for,
+    teller_with_open_till,
+)
 from .test_cash import assert_counts_match_books
 
 TELLERS = 4
@@ -61,3 +72,31 @@ def test_tellers_withdrawing_from_one_account_at_once_never_overdraw_it():
         times = paid.count(teller.pk)
         assert find_till(teller).counts == OPENING - Denominations(n500=12 * times)
     assert_counts_match_books()
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_two_tellers_issuing_cheque_books_at_once_get_different_leaves():
+    branch = funded_branch()
+    supervisor = supervisor_for(branch)
+    tellers = [teller_with_open_till(branch, supervisor) for _ in range(2)]
+    accounts = [open_account(branch, tellers[0], supervisor, product=product) for product in ("SB", "CA")]
+    for _ in range(3):
+        books, errors = run_together(*(lambda t=t, a=a: issue_cheque_book(actor=t, account=a, leaves=25)
+                                       for t, a in zip(tellers, accounts, strict=True)))
+        assert errors == []
+        firsts = sorted(book.first_number for book in books)
+        assert firsts[1] == firsts[0] + 25
+    assert Cheque.objects.filter(branch=branch).count() == 150
+    assert Cheque.objects.filter(branch=branch).values("number").distinct().count() == 150
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_a_tellers_first_two_requests_at_once_make_one_till():
+    branch = funded_branch()
+    for _ in range(3):
+        teller = make_user(Role.TELLER, branch=branch, mfa=False)
+        tills, errors = run_together(lambda: ensure_till(teller=teller), lambda: ensure_till(teller=teller))
+        assert errors == []
+        assert tills[0].pk == tills[1].pk == find_till(teller).pk
