@@ -30,7 +30,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from banking.audit.actions import record_event
@@ -111,13 +111,22 @@ def enable_internet_banking(*, actor, customer, link_for):
     if user is not None and user.has_usable_password():
         raise ValidationFailed(f"Internet banking is already active for {customer.display_name}.")
     if user is None:
+        taken = ValidationFailed(f"The email address {email} belongs to another login; "
+                                 "record the customer's own address first.")
         user = users.filter(email__iexact=email).first()
         if user is not None and (user.is_bank_staff or hasattr(user, "customer")):
-            raise ValidationFailed(f"The email address {email} belongs to another login; "
-                                   "record the customer's own address first.")
+            raise taken
         if user is None:
-            user = users.create_user(username=customer.cif, email=email, first_name=customer.first_name,
-                                     last_name=customer.last_name or customer.legal_name[:150])
+            try:
+                # Its own savepoint: another customer with this address, enabled at
+                # the same moment, meets this one at the unique index on the email.
+                with transaction.atomic():
+                    user = users.create_user(username=customer.cif, email=email, first_name=customer.first_name,
+                                             last_name=customer.last_name or customer.legal_name[:150])
+            except IntegrityError:
+                if users.filter(email__iexact=email).exists():
+                    raise taken from None
+                raise
     user.groups.set([Group.objects.get(name=Role.CUSTOMER.value)])
     user.is_active = True
     # A fresh unusable password makes every earlier link stale.

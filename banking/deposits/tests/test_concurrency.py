@@ -6,9 +6,12 @@ import pytest
 from django.db import connection, connections, transaction
 
 from banking.approvals.models import ApprovalRequest
-from banking.deposits import actions
+from banking.core.errors import ValidationFailed
+from banking.deposits import actions, internet_banking
 from banking.deposits.models import DepositAccount
 from banking.testing import run_together
+
+from .factories import make_customer
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -58,3 +61,15 @@ def test_an_account_being_changed_holds_up_nothing_but_itself(bank):
     finally:
         release.set()
         holder.join()
+
+
+def test_two_customers_sharing_an_email_enabled_at_once_one_gets_the_login(bank):
+    """A couple with one email address, each set up at a different counter at the
+    same moment: the second teller is told the address belongs to another login."""
+    couple = [make_customer(branch=bank.branch, created_by=bank.teller, email="family@example.in") for _ in range(2)]
+    users, errors = run_together(*(
+        lambda c=c: internet_banking.enable_internet_banking(actor=bank.teller, customer=c, link_for=str)
+        for c in couple))
+    assert len(users) == 1 and users[0].email == "family@example.in"
+    assert len(errors) == 1 and isinstance(errors[0], ValidationFailed)
+    assert "belongs to another login" in str(errors[0])

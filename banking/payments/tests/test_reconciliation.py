@@ -11,7 +11,7 @@ from banking.users.roles import Role
 
 from ..actions import make_payment
 from ..batches import settle_neft_batch
-from ..models import ExceptionKind, ExceptionStatus, PaymentStatus, Rail, Reconciliation
+from ..models import ExceptionKind, ExceptionStatus, PaymentStatus, Rail, Reconciliation, SettlementFile
 from ..reconciliation import (
     reconcile_file,
     request_resolution,
@@ -131,6 +131,14 @@ def test_an_unreadable_upload_is_refused_and_kept_nowhere(ops, name, text, messa
     with pytest.raises(ValidationFailed, match=message):
         upload_settlement_file(actor=ops, name=name, text=text)
     assert not Reconciliation.objects.exists()
+
+
+def test_a_second_file_of_the_same_name_is_refused(ops):
+    text = ",".join(SETTLEMENT_COLUMNS) + "\n"
+    first = upload_settlement_file(actor=ops, name="NEFT_cycle_07.csv", text=text)
+    with pytest.raises(ValidationFailed, match="A file named NEFT_cycle_07.csv was already received"):
+        upload_settlement_file(actor=ops, name="NEFT_cycle_07.csv", text=text + "\n")
+    assert SettlementFile.objects.get() == first
 
 
 def exceptions_of(bank, ops, plant):
