@@ -60,16 +60,24 @@ class Job(IntEnum):
 
     AUDIT_SEALER = 7_411_001
     NEFT_CYCLE = 7_411_002
+    # One message from the clearing network, by its reference: the same message
+    # delivered twice at once is taken once.
+    INBOUND_MESSAGE = 7_411_003
 
 
-def one_at_a_time(job):
-    """Wait until no other transaction runs `job` (a Job), then hold it until this
-    transaction ends: a job that must not overlap itself calls this first inside its
-    transaction, and a second run finds what the first one left. A PostgreSQL
-    advisory lock; SQLite's IMMEDIATE transactions already run one writer at a time."""
+def one_at_a_time(job, name=None):
+    """Wait until no other transaction runs `job` (a Job), or `job` for `name` when
+    one is given, then hold it until this transaction ends: a job that must not
+    overlap itself calls this first inside its transaction, and a second run finds
+    what the first one left. A PostgreSQL advisory lock (two names that hash alike
+    only wait for each other); SQLite's IMMEDIATE transactions already run one
+    writer at a time."""
     connection = connections[DEFAULT_DB_ALIAS]
     if not connection.in_atomic_block:
         raise RuntimeError("one_at_a_time() holds its lock until the transaction ends; call it inside one")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(job)])
+            if name is None:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(job)])
+            else:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(job), str(name)])

@@ -43,6 +43,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from banking.audit.actions import record_event
+from banking.core.db import Job, one_at_a_time
 from banking.core.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -600,9 +601,11 @@ def receive_inbound_payment(*, rail, amount, reference, remitter_name, remitter_
     """The network credits one of our customers. Received money is never lost: it
     lands in the rail's inward clearing, then either in the customer's account or,
     when the account is unknown, closed or totally frozen, back to the sender through
-    RBI settlement with the reason. Idempotent by the network's reference.
+    RBI settlement with the reason. Idempotent by the network's reference, even
+    when the network delivers the same message twice at once.
 
-    Locks: the ledger accounts (post_entry)."""
+    Locks: the message's reference (an advisory lock), then the ledger accounts
+    (post_entry)."""
     if rail not in (Rail.NEFT, Rail.RTGS, Rail.IMPS, Rail.UPI):
         raise ValidationFailed("Inbound payments arrive by NEFT, RTGS, IMPS or UPI.")
     amount = check_amount(amount)
@@ -611,6 +614,7 @@ def receive_inbound_payment(*, rail, amount, reference, remitter_name, remitter_
     if not reference:
         raise ValidationFailed("An inbound payment needs the network's reference.")
     key = f"inward-{rail}-{reference}"
+    one_at_a_time(Job.INBOUND_MESSAGE, key)
     existing = Payment.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
@@ -683,6 +687,7 @@ def receive_collect_request(*, payer_vpa, merchant_vpa, merchant_name, amount, i
     payer = find_own_vpa(normalise_vpa(payer_vpa))
     if payer is None:
         raise ValidationFailed(f"{payer_vpa} is not a UPI ID of this bank.")
+    one_at_a_time(Job.INBOUND_MESSAGE, f"collect-{reference}")
     existing = CollectRequest.objects.filter(reference=reference).first()
     if existing is not None:
         return existing

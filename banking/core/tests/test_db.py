@@ -31,12 +31,15 @@ def test_statements_share_one_cursor_per_connection_and_survive_errors_and_recon
 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_is_held_until_its_transaction_ends_and_only_inside_one():
-    def held_elsewhere():
+    def held_elsewhere(*key):
         # A second connection: try the job's lock without waiting.
         other = connection.copy()
         try:
             with other.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [int(Job.NEFT_CYCLE)])
+                if len(key) == 1:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", key)
+                else:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", key)
                 return not cursor.fetchone()[0]
         finally:
             other.close()
@@ -45,5 +48,10 @@ def test_a_job_is_held_until_its_transaction_ends_and_only_inside_one():
         one_at_a_time(Job.NEFT_CYCLE)
     with transaction.atomic():
         one_at_a_time(Job.NEFT_CYCLE)
-        assert held_elsewhere()
-    assert not held_elsewhere()
+        one_at_a_time(Job.INBOUND_MESSAGE, "inward-IMPS-633112345678")
+        assert held_elsewhere(int(Job.NEFT_CYCLE))
+        assert held_elsewhere(int(Job.INBOUND_MESSAGE), "inward-IMPS-633112345678")
+        assert not held_elsewhere(int(Job.INBOUND_MESSAGE), "inward-IMPS-633112345679")
+        assert not held_elsewhere(int(Job.AUDIT_SEALER))
+    assert not held_elsewhere(int(Job.NEFT_CYCLE))
+    assert not held_elsewhere(int(Job.INBOUND_MESSAGE), "inward-IMPS-633112345678")

@@ -7,9 +7,9 @@ from banking.ledger.chart import CLEARING
 from banking.ledger.models import BusinessDate, LedgerAccount
 from banking.testing import run_together
 
-from ..actions import make_payment, record_return
+from ..actions import make_payment, receive_collect_request, receive_inbound_payment, record_return
 from ..batches import settle_neft_batch
-from ..models import NeftBatch, Payment, PaymentStatus, Rail, StandingInstruction
+from ..models import CollectRequest, NeftBatch, Payment, PaymentStatus, Rail, StandingInstruction
 from ..reconciliation import run_neft_cycle
 from ..references import next_in_series
 from ..standing import create_standing_instruction
@@ -121,3 +121,24 @@ def test_two_customers_choosing_one_upi_id_at_once_one_gets_it():
     made, errors = run_together(*(lambda a=a: vpa(a, "asha") for a in accounts))
     assert len(made) == 1 and made[0].address.startswith("asha@")
     assert len(errors) == 1 and isinstance(errors[0], ValidationFailed) and "is taken" in str(errors[0])
+
+
+def test_one_network_message_delivered_twice_at_once_credits_once():
+    bank = make_bank()
+    account = bank.account(balance=0)
+    payer = vpa(account, "payer")
+    for n in range(3):
+        reference = f"63311234567{n}"
+        credits, errors = run_together(*(lambda: receive_inbound_payment(
+            rail=Rail.IMPS, amount=1_000_00, reference=reference, remitter_name="Sneha Rao",
+            remitter_account="50100012345678", remitter_ifsc="HDFC0001234", beneficiary_account=account.number)
+            for _ in range(2)))
+        assert errors == []
+        assert credits[0].pk == credits[1].pk
+        asks, errors = run_together(*(lambda: receive_collect_request(
+            payer_vpa=payer.address, merchant_vpa="tatapower@okicici", merchant_name="Tata Power", amount=500_00,
+            is_merchant=True, reference=f"UPICOL{reference}") for _ in range(2)))
+        assert errors == []
+        assert asks[0].pk == asks[1].pk
+    assert fresh(account).balance == 3 * 1_000_00
+    assert Payment.objects.count() == 3 and CollectRequest.objects.count() == 3
