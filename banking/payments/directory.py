@@ -96,6 +96,9 @@ def load_directory(*, actor, text):
         if len(row) < 4:
             problems.append((line_number, "needs at least four columns: IFSC, bank, branch, city"))
             continue
+        if any("\x00" in cell for cell in row):
+            problems.append((line_number, "holds a NUL character, which is not text"))
+            continue
         ifsc = normalise(row[0])
         if not is_valid_ifsc(ifsc):
             problems.append((line_number, f"{row[0]!r} is not an IFSC (4 letters, a zero, 6 letters or digits)"))

@@ -246,6 +246,8 @@ def upload_settlement_file(*, actor, name, text):
             raise ValidationFailed(f"{name} is not a text file (CSV in UTF-8).") from None
     if len(text) > MAX_FILE_BYTES:
         raise ValidationFailed(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    if "\x00" in text:
+        raise ValidationFailed(f"{name} is not a text file (CSV in UTF-8).")
     first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
     header = [cell.strip().upper() for cell in next(csv.reader([first]), [])] if first else []
     if header != SETTLEMENT_COLUMNS:

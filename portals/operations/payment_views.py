@@ -283,7 +283,7 @@ def ifsc_directory(request):
                     added, updated, problems = load_directory(actor=request.user, text=text)
                     outcome = {"name": upload.name, "added": added, "updated": updated, "problems": problems}
                     form = IfscUploadForm()
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
     branches = BankBranch.objects.all()
     if query:
         branches = branches.filter(Q(ifsc__icontains=query) | Q(bank_name__icontains=query)

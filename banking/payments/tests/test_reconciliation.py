@@ -126,6 +126,7 @@ def test_malformed_lines_are_reported_line_by_line_and_the_good_lines_still_matc
     ("no_header.csv", "CBSBN26001000001,2026-01-01,1,A,B,C,10.00,SETTLED,\n", "header row"),
     ("empty.csv", "", "header row"),
     ("binary.csv", b"\xff\xfe\x00garbage", "not a text file"),
+    ("nul.csv", ",".join(SETTLEMENT_COLUMNS) + "\nCBSBN26001000001\x00,2026-01-01\n", "not a text file"),
 ])
 def test_an_unreadable_upload_is_refused_and_kept_nowhere(ops, name, text, message):
     with pytest.raises(ValidationFailed, match=message):
