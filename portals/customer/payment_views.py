@@ -317,7 +317,7 @@ def upi(request):
             messages.success(request, f"Your UPI ID {vpa.address} is ready. Anyone can pay you with it.")
             return redirect("customer:upi")
     return render(request, "portals/customer/upi_home.html", {
-        "form": form, "vpas": customer.upi_ids.filter(is_active=True).select_related("account"),
+        "form": form, "vpas": customer.upi_ids.filter(is_active=True).select_related("account__product"),
         "handle": settings.CBS_UPI_HANDLE, **_collect_context(customer),
     }, status=400 if form.errors else 200)
 

@@ -34,7 +34,8 @@ def _branch(request):
 def tills_context(branch):
     date = today()
     vault = CashBox.objects.vaults().for_branch(branch).first()
-    days = {day.till_id: day for day in TillDay.objects.for_branch(branch).on(date).select_related("close_request")}
+    days = {day.till_id: day for day in TillDay.objects.for_branch(branch).on(date)
+            .select_related("close_request", "difference_entry")}
     waiting = list(ApprovalRequest.objects.pending().filter(kind__in=[*TILL_KINDS, TILL_CLOSE], branch=branch)
                    .select_related("maker").newest_first())
     rows = []

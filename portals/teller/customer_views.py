@@ -261,7 +261,9 @@ def kyc_drafts(request):
     """KYCs of the branch still being put together, rejected ones to put right, and
     submissions whose request lapsed: the teller's own first, or the whole branch's."""
     mine = request.GET.get("who", "mine") != "branch"
-    drafts = _customers().kyc_open().for_branch(request.user.branch).order_by("-updated_at")
+    # Each row's "Resume" goes to the first step with something missing (kyc_gaps).
+    drafts = (_customers().kyc_open().for_branch(request.user.branch).order_by("-updated_at")
+              .prefetch_related("identity_documents", "kyc_documents", "addresses"))
     if mine:
         drafts = drafts.filter(created_by=request.user)
     table = DraftTable(drafts)

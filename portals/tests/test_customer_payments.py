@@ -342,6 +342,19 @@ def test_create_my_upi_id(signed_in, account):
     assert "meera.iyer@cbsb" in page.text
 
 
+def test_the_upi_page_asks_no_more_queries_for_more_upi_ids(signed_in, account, django_assert_max_num_queries):
+    vpa(account, name="first")
+    url = reverse("customer:upi")
+    signed_in.get(url)  # the session's first touch
+    with django_assert_max_num_queries(20) as few:
+        signed_in.get(url)
+    for n in range(4):
+        vpa(account, name=f"later{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = signed_in.get(url).text
+    assert all(f"later{n}@cbsb" in page for n in range(4))
+
+
 def test_a_malformed_or_taken_upi_id_is_refused(signed_in, account, stranger):
     vpa(stranger["account"], name="taken")
     bad = signed_in.post(reverse("customer:upi"), {"name": "no spaces!", "account": account.pk})

@@ -265,6 +265,20 @@ def test_drafts_list_shows_mine_and_the_branchs(client, teller, branch):
     assert elsewhere.display_name not in whole
 
 
+def test_the_drafts_list_asks_no_more_queries_for_more_drafts(client, teller, django_assert_max_num_queries):
+    make_complete_draft(teller, first_name="First")
+    client.force_login(teller)
+    url = reverse("teller:kyc-drafts")
+    client.get(url)  # the session's first touch
+    with django_assert_max_num_queries(20) as few:
+        assert "First" in client.get(url).text
+    for n in range(5):  # some with their documents on file, some without
+        (make_complete_draft if n % 2 else make_draft)(teller, first_name=f"Later{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(url).text
+    assert all(f"Later{n}" in page for n in range(5))
+
+
 def test_review_submits_for_verification(client, teller):
     customer = make_complete_draft(teller)
     client.force_login(teller)
