@@ -312,7 +312,8 @@ class DepositAccount(models.Model):
 
     def holder_names(self):
         names = [self.customer.display_name]
-        names += [h.customer.display_name for h in self.holders.select_related("customer")]
+        # .all(), so that a list of accounts can prefetch the holders with their customers.
+        names += [h.customer.display_name for h in self.holders.all()]
         return names
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from banking.core.errors import BankingError
 from banking.deposits import internet_banking as ib
 from banking.deposits.models import DepositAccount
-from banking.ledger.models import Posting
+from banking.ledger.queries import latest_postings
 from portals import policies
 from portals.shared import statements
 
@@ -36,8 +36,7 @@ def _my_account(request, number):
 
 
 def _recent(account, count=RECENT):
-    return list(Posting.objects.filter(account_id=account.ledger_account_id).select_related("entry")
-                .order_by("-business_date", "-id")[:count])
+    return latest_postings([account.ledger_account_id], count).get(account.ledger_account_id, [])
 
 
 @require_GET
@@ -45,7 +44,8 @@ def _recent(account, count=RECENT):
 def home(request):
     """Every account with its balance, available balance and latest transactions."""
     accounts = list(_my_accounts(request))
-    rows = [{"account": a, "recent": _recent(a)} for a in accounts]
+    recent = latest_postings([a.ledger_account_id for a in accounts], RECENT)
+    rows = [{"account": a, "recent": recent.get(a.ledger_account_id, [])} for a in accounts]
     return render(request, "portals/customer/home.html", {
         "rows": rows, "customer": getattr(request.user, "customer", None),
         "total": sum(a.balance for a in accounts if not a.is_closed),

@@ -8,6 +8,7 @@ accounts; everything that changes money or status goes through banking.deposits.
 """
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -21,8 +22,9 @@ from banking.core.money import format_money
 from banking.customers.models import Customer
 from banking.deposits import actions
 from banking.deposits import internet_banking as ib
-from banking.deposits.models import DepositAccount, DepositStatus
-from banking.ledger.models import Hold, Posting
+from banking.deposits.models import AccountHolder, DepositAccount, DepositStatus
+from banking.ledger.models import Hold
+from banking.ledger.queries import latest_postings
 from portals import policies
 from portals.shared import statements
 
@@ -78,20 +80,17 @@ def customer_accounts(request, pk):
     transactions and the actions the teller may take. HTMX gets the fragment alone."""
     customer = _customer(pk)
     accounts = list(
-        DepositAccount.objects.for_customer(customer).with_ledger().select_related("opening_request")
+        DepositAccount.objects.for_customer(customer).with_ledger()
+        .select_related("opening_request", "source_account")
+        .prefetch_related(Prefetch("holders", AccountHolder.objects.select_related("customer")))
         .order_by("status", "number")
     )
     ledger_ids = [a.ledger_account_id for a in accounts if a.ledger_account_id]
-    holds, recent = {}, {}
+    holds = {}
     for hold in Hold.objects.active().filter(account_id__in=ledger_ids).order_by("-placed_at"):
         holds.setdefault(hold.account_id, []).append(hold)
-    for account in accounts:
-        if account.ledger_account_id:
-            recent[account.pk] = list(
-                Posting.objects.filter(account_id=account.ledger_account_id).select_related("entry")
-                .order_by("-business_date", "-id")[:RECENT]
-            )
-    rows = [{"account": a, "holds": holds.get(a.ledger_account_id, []), "recent": recent.get(a.pk, [])}
+    recent = latest_postings(ledger_ids, RECENT)
+    rows = [{"account": a, "holds": holds.get(a.ledger_account_id, []), "recent": recent.get(a.ledger_account_id, [])}
             for a in accounts]
     context = {
         "customer": customer, "rows": rows, "customer_url": customer_url(customer),

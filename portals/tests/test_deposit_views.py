@@ -66,6 +66,39 @@ def test_a_teller_at_another_branch_sees_the_customer(client, bank):
     assert response.status_code == 200 and account.number in response.text
 
 
+def test_the_accounts_screens_ask_no_more_queries_for_more_accounts(client, bank, django_assert_max_num_queries):
+    """The teller's Accounts section and the customer's home: one savings account,
+    then six accounts of every kind (joint, current, fixed and recurring), each
+    with its recent transactions, holders and source account."""
+    from banking.deposits.actions import open_fixed_deposit, open_recurring_deposit
+
+    def page(person, url, limit):
+        client.force_login(person)
+        client.get(url)  # the session's first touch
+        with django_assert_max_num_queries(limit) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.text, len(queries.captured_queries)
+
+    savings = bank.open_account(deposit=50_000_00)
+    screens = [(bank.teller, reverse("teller:customer-accounts", kwargs={"pk": bank.customer.pk})),
+               (customer_login(bank), reverse("customer:home"))]
+    counts = [page(person, url, 40)[1] for person, url in screens]
+    second = make_customer(branch=bank.branch, created_by=bank.teller)
+    joint = bank.open_account(joint_holders=[second], mode_of_operation="either_or_survivor", deposit=700_00)
+    current = bank.open_account(product="CA", deposit=20_000_00)
+    fd = open_fixed_deposit(actor=bank.teller, source=savings, principal=10_000_00, months=12,
+                            idempotency_key="fd-queries")
+    rd = open_recurring_deposit(actor=bank.teller, source=savings, instalment=1_000_00, months=12,
+                                idempotency_key="rd-queries")
+    bank.open_account(deposit=100_00)
+    for (person, url), count in zip(screens, counts, strict=True):
+        text, _ = page(person, url, count)
+        assert all(account.number in text for account in (joint, current, fd, rd))
+    teller_page, _ = page(*screens[0], counts[0])
+    assert second.display_name in teller_page and savings.number in teller_page
+
+
 def test_customers_cannot_reach_the_teller_fragment(client, bank):
     client.force_login(customer_login(bank))
     response = client.get(reverse("teller:customer-accounts", kwargs={"pk": bank.customer.pk}))
