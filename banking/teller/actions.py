@@ -937,6 +937,12 @@ def post_approved_transaction(approval, checker):
 
 
 @transaction.atomic
+def may_ask_reversal(txn, user):
+    """Cash moves in the till that took it: only its teller, or a supervisor, asks
+    for its reversal. A transfer moved no cash, so any teller of the branch may."""
+    return not txn.till_id or txn.teller_id == user.pk or user.has_perm("users.approve_requests")
+
+
 def request_reversal(*, actor, transaction_id, reason):
     """Ask a supervisor to reverse a posted counter transaction of today (for
     example, credited to the wrong account). Cash must still be in an open till,
@@ -944,6 +950,9 @@ def request_reversal(*, actor, transaction_id, reason):
     txn = _locked_transaction(transaction_id)
     if txn is None or txn.branch_id != getattr(actor.branch, "pk", None):
         raise NotPermitted("There is no such transaction at your branch.")
+    if not may_ask_reversal(txn, actor):
+        raise NotPermitted(f"{txn.number} was taken at {txn.till.name}: its teller or a supervisor asks for its "
+                           "reversal.")
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationFailed("Give the reason for the reversal; the supervisor and the audit trail will show it.")

@@ -21,6 +21,7 @@ from banking.teller.actions import (
     PAN_THRESHOLD,
     current_day,
     find_till,
+    may_ask_reversal,
     pay_cash_withdrawal,
     request_reversal,
     take_cash_deposit,
@@ -242,7 +243,8 @@ def transaction_detail(request, pk):
     if request.htmx:
         template += "#transaction-body"
     can_reverse = (txn.status == TransactionStatus.POSTED and txn.business_date == today()
-                   and not (txn.reversal_request_id and txn.reversal_request.is_pending))
+                   and not (txn.reversal_request_id and txn.reversal_request.is_pending)
+                   and may_ask_reversal(txn, request.user))
     till = find_till(request.user)
     context = {
         "txn": txn, "words": rupees_in_words(txn.amount), "can_reverse": can_reverse,

@@ -325,6 +325,22 @@ def test_a_reversal_is_asked_of_a_supervisor(signed_in, teller, supervisor, acco
     assert "Reversed" in text(page)
 
 
+def test_a_colleague_is_not_offered_the_reversal_of_another_tills_cash(client, branch, teller, supervisor, account):
+    txn = take_cash_deposit(actor=teller, account=account, amount=500_00, counts=Denominations(n500=1),
+                            idempotency_key=key())
+    url = reverse("teller:transaction", args=[txn.pk])
+    reverse_url = reverse("teller:transaction-reverse", args=[txn.pk])
+    client.force_login(teller_with_open_till(branch, supervisor, mfa=True))
+    receipt = client.get(url)
+    assert receipt.status_code == 200 and reverse_url not in receipt.text
+    refused = client.post(reverse_url, {"reason": "Not mine"}, follow=True)
+    assert "its teller or a supervisor asks for its reversal" in text(refused)
+    txn.refresh_from_db()
+    assert txn.reversal_request_id is None
+    client.force_login(teller)
+    assert reverse_url in client.get(url).text
+
+
 # -- the till ---------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from banking.users.roles import Role
 from ..accounts import check_number, find_account, look_up
 from ..actions import (
     CASH_OVER_LIMIT,
+    COUNTER_REVERSAL,
     cancel_cheque,
     close_till,
     find_till,
@@ -33,7 +34,7 @@ from ..actions import (
 )
 from ..denominations import Denominations
 from ..models import CashMovement, Cheque, ChequeStatus, CounterTransaction, TransactionStatus
-from .factories import OPENING, fresh, give_pan, key, open_account, set_status
+from .factories import OPENING, fresh, give_pan, key, open_account, set_status, teller_with_open_till
 from .test_cash import assert_counts_match_books
 
 pytestmark = pytest.mark.django_db
@@ -248,8 +249,6 @@ def test_cheques_paid_stopped_cancelled_and_from_another_account(branch, teller,
 
 
 def test_over_limit_cash_waits_for_approval_and_posts_exactly_once(branch, supervisor, account):
-    from .factories import teller_with_open_till
-
     teller = teller_with_open_till(branch, supervisor, cash_limit=10_000_00)
     before = entries()
     txn = withdraw(teller, account, 15_000_00)
@@ -270,8 +269,6 @@ def test_over_limit_cash_waits_for_approval_and_posts_exactly_once(branch, super
 
 
 def test_a_rejected_over_limit_deposit_posts_nothing(branch, supervisor, account):
-    from .factories import teller_with_open_till
-
     teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00)
     before = fresh(account).last_customer_activity_on
     txn = deposit(teller, account, 5_000_00)
@@ -284,8 +281,6 @@ def test_a_rejected_over_limit_deposit_posts_nothing(branch, supervisor, account
 
 
 def test_an_approval_fails_cleanly_when_the_till_has_paid_the_notes_meanwhile(branch, supervisor, account):
-    from .factories import teller_with_open_till
-
     teller = teller_with_open_till(branch, supervisor, Denominations(n500=30), cash_limit=10_000_00)
     rich = open_account(branch, teller, supervisor, balance=50_000_00)
     waiting = withdraw(teller, rich, 12_000_00, Denominations(n500=24))
@@ -298,8 +293,6 @@ def test_an_approval_fails_cleanly_when_the_till_has_paid_the_notes_meanwhile(br
 
 
 def test_a_till_with_a_transaction_waiting_cannot_close(branch, supervisor, account):
-    from .factories import teller_with_open_till
-
     teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00)
     deposit(teller, account, 5_000_00)
     with pytest.raises(ValidationFailed, match="still waiting for approval"):
@@ -340,6 +333,15 @@ def test_a_reversed_deposit_restores_the_till_and_the_account(teller, supervisor
     with pytest.raises(ValidationFailed, match="already been reversed"):
         request_reversal(actor=teller, transaction_id=txn.pk, reason="Again")
     assert_counts_match_books()
+
+
+def test_only_the_till_s_teller_or_a_supervisor_asks_to_reverse_its_cash(branch, teller, supervisor, account):
+    colleague = teller_with_open_till(branch, supervisor)
+    txn = deposit(teller, account, 1_000_00, Denominations(n500=2))
+    with pytest.raises(NotPermitted, match="its teller or a supervisor asks for its reversal"):
+        request_reversal(actor=colleague, transaction_id=txn.pk, reason="Not mine")
+    assert not ApprovalRequest.objects.filter(kind=COUNTER_REVERSAL).exists()
+    assert request_reversal(actor=supervisor, transaction_id=txn.pk, reason="Wrong account").maker == supervisor
 
 
 def test_a_reversed_withdrawal_puts_the_notes_back(teller, supervisor, account):
