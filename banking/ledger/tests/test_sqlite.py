@@ -11,7 +11,7 @@ SCRIPT = """
 from banking.core.errors import InsufficientFunds, IdempotencyConflict, AlreadyReversed
 from banking.ledger.actions import reverse_entry
 from banking.ledger.models import LedgerAccount, Posting
-from banking.ledger.queries import trial_balance
+from banking.ledger.queries import latest_postings, trial_balance
 from banking.ledger.tests.helpers import customer_account, transfer
 a, b = customer_account(10_000), customer_account(0)
 e = transfer(a, b, 4_000, idempotency_key="k1")
@@ -35,6 +35,8 @@ a.refresh_from_db()
 assert a.balance == 10_000
 assert [p.balance_after for p in Posting.objects.filter(account=a).order_by("id")] == [10_000, 6_000, 10_000]
 assert trial_balance().difference == 0
+latest = latest_postings([a.pk, b.pk], 2)
+assert [p.balance_after for p in latest[a.pk]] == [10_000, 6_000] and len(latest[b.pk]) == 2
 print("SQLITE-OK")
 """
 
