@@ -936,13 +936,13 @@ def post_approved_transaction(approval, checker):
 # -- reversal -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def may_ask_reversal(txn, user):
     """Cash moves in the till that took it: only its teller, or a supervisor, asks
     for its reversal. A transfer moved no cash, so any teller of the branch may."""
     return not txn.till_id or txn.teller_id == user.pk or user.has_perm("users.approve_requests")
 
 
+@transaction.atomic
 def request_reversal(*, actor, transaction_id, reason):
     """Ask a supervisor to reverse a posted counter transaction of today (for
     example, credited to the wrong account). Cash must still be in an open till,

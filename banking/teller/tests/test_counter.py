@@ -344,6 +344,16 @@ def test_only_the_till_s_teller_or_a_supervisor_asks_to_reverse_its_cash(branch,
     assert request_reversal(actor=supervisor, transaction_id=txn.pk, reason="Wrong account").maker == supervisor
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reversal_is_asked_for_in_a_transaction_of_its_own(teller, account):
+    """As a view calls it: no transaction around it (the transaction is locked while
+    the request is made)."""
+    txn = deposit(teller, account, 1_000_00, Denominations(n500=2))
+    request = request_reversal(actor=teller, transaction_id=txn.pk, reason="Wrong account")
+    txn.refresh_from_db()
+    assert txn.reversal_request_id == request.pk
+
+
 def test_a_reversed_withdrawal_puts_the_notes_back(teller, supervisor, account):
     book = issue_cheque_book(actor=teller, account=account, leaves=10)
     txn = withdraw(teller, account, 3_000_00, Denominations(n500=6), cheque_number=str(book.first_number))
