@@ -253,17 +253,19 @@ def upload_settlement_file(*, actor, name, text):
     if header != SETTLEMENT_COLUMNS:
         raise ValidationFailed(f"{name} does not start with the settlement header row: "
                                f"{','.join(SETTLEMENT_COLUMNS)}.")
+    duplicate = ValidationFailed(f"A file named {name} was already received. Rename it if it is a different file.")
+    if SettlementFile.objects.filter(name=name).exists():  # before reading every line of the file
+        raise duplicate
     lines, _ = parse_lines(text)
     date = lines[0].date if lines else timezone.localdate()
     try:
-        # Its own savepoint: the name's unique index also settles two uploads of one
-        # file at the same moment.
+        # Its own savepoint: the name's unique index settles two uploads of one file
+        # at the same moment.
         with transaction.atomic():
             settlement_file = SettlementFile.objects.create(rail=Rail.NEFT, name=name, business_date=date,
                                                             content=text, uploaded_by=actor)
     except IntegrityError:
-        raise ValidationFailed(f"A file named {name} was already received. Rename it if it is a different file.") \
-            from None
+        raise duplicate from None
     record_event(action="payments.settlement_file_uploaded", obj=settlement_file, actor=actor,
                  summary=f"Settlement file {name} uploaded ({text.count(chr(10))} lines)")
     return settlement_file
