@@ -499,7 +499,10 @@ def branch_close_problems(branch, date=None):
         elif day is not None and day.status == TillDayStatus.COUNTED:
             problems.append(f"{till.name} is counted but not yet signed off.")
         elif till.cash_value:
-            problems.append(f"{till.name} still holds {format_money(till.cash_value)}; return it to the vault.")
+            # A till not open today cannot ask to return cash: opening it and closing
+            # it again (the sign-off) is what brings the cash back to the vault.
+            problems.append(f"{till.name} still holds {format_money(till.cash_value)}; its teller opens and closes "
+                            "the till to return it to the vault.")
     waiting = ApprovalRequest.objects.pending().filter(kind__in=TILL_KINDS, branch=branch).count()
     if waiting:
         problems.append(f"{waiting} cash request{'s are' if waiting > 1 else ' is'} still waiting for approval.")
@@ -1007,7 +1010,9 @@ def reverse_approved_transaction(approval, checker):
                                  idempotency_key=f"approval-{approval.pk}", channel=Channel.BRANCH,
                                  narration=f"Reversal of {txn.number}: {reason}"[:200])
     except InsufficientFunds:
-        raise InsufficientFunds(f"Account {txn.account.number} no longer has {format_money(txn.amount)} available "
+        # The reversal takes the money back from whichever account received it.
+        debited = txn.to_account if txn.to_account_id else txn.account
+        raise InsufficientFunds(f"Account {debited.number} no longer has {format_money(txn.amount)} available "
                                 "to take back.") from None
     if txn.is_cash:
         delta = -txn.counts if txn.is_deposit else txn.counts

@@ -85,8 +85,11 @@ def cash_position(branch, date):
             receipts, payments, after = _counts(row, "in"), _counts(row, "out", -1), _counts(row, "after")
         closing = box.counts - after
         opening = closing - receipts + payments
-        if box.kind == BoxKind.TILL and row is None and closing.is_zero() and box.pk not in days:
-            continue  # a till that did nothing that day
+        # A till that did nothing that day is left out. Having a row of movements does
+        # not tell: the row also sums the dates after `date`.
+        idle = receipts.is_zero() and payments.is_zero() and closing.is_zero()
+        if box.kind == BoxKind.TILL and idle and box.pk not in days:
+            continue
         report.boxes.append(BoxPosition(box=box, opening=opening, receipts=receipts, payments=payments,
                                         closing=closing, day=days.get(box.pk)))
     report.boxes.sort(key=lambda p: (p.box.kind != BoxKind.VAULT, p.box.teller.display_name if p.box.teller else ""))

@@ -1,26 +1,43 @@
 """The teller's counter and the supervisor's cash screens, through the browser's eyes:
 happy paths, refusals in the teller's words, the live fragments and their query counts."""
 
+import datetime
 import html
+import re
 import time
 
 import pytest
 from django.urls import reverse
 
-from banking.approvals.actions import approve_request
+from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest
-from banking.teller.actions import close_till, find_till, issue_cheque_book, take_cash_deposit
+from banking.core.identifiers import with_check_digit
+from banking.core.money import format_money
+from banking.deposits.models import DepositStatus
+from banking.ledger.actions import advance_business_date
+from banking.teller.actions import (
+    close_till,
+    find_till,
+    issue_cheque_book,
+    pay_cash_withdrawal,
+    request_cash_from_vault,
+    take_cash_deposit,
+    today,
+)
 from banking.teller.denominations import FIELDS, Denominations
-from banking.teller.models import CounterTransaction, TillDay
+from banking.teller.models import BranchDay, CounterTransaction, TillDay
 from banking.teller.tests.factories import (
     OPENING,
+    VAULT_CASH,
     fresh,
     funded_branch,
     give_specimens,
     key,
     open_account,
+    set_status,
     supervisor_for,
     teller_with_open_till,
+    vault_of,
 )
 from banking.testing import make_user
 from banking.users.roles import Role
@@ -71,6 +88,18 @@ def text(response):
 
 def messages_of(response):
     return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def words(fragment):
+    """The text a person reads, tags dropped and spaces squeezed: table rows read
+    as "₹500 101 ₹50,500.00"."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
+
+
+def between(page, start, end):
+    """The part of the page from the first `start` to the next `end`."""
+    head = page.index(start)
+    return page[head:page.index(end, head)]
 
 
 # -- the deposit screen ----------------------------------------------------------------------
@@ -149,6 +178,10 @@ def test_a_session_that_expired_mid_entry_posts_nothing(client, teller, account)
     assert "next=/teller/deposit/" in response["Location"]
     assert not CounterTransaction.objects.exists()
     assert fresh(account).balance == 20_000_00
+    assert find_till(teller).counts == OPENING
+    sign_in = client.get(response["Location"])
+    assert sign_in.status_code == 200
+    assert "You were signed out after 15 minutes without activity. Sign in again to continue." in text(sign_in)
 
 
 def deposits(teller, account, times):
@@ -212,6 +245,30 @@ def test_the_look_up_says_what_is_wrong_before_the_amount(signed_in, supervisor,
                                            headers=HTMX).text
     assert "Debit freeze: deposits are accepted" in signed_in.get(lookup, {"account": account.number},
                                                                   headers=HTMX).text
+
+
+def test_the_look_up_says_a_well_formed_number_belongs_to_no_account(signed_in, account):
+    unknown = with_check_digit(account.number[:8] + "999999")
+    assert unknown != account.number and len(unknown) == 15
+    for purpose in ("deposit", "withdrawal"):
+        card = text(signed_in.get(reverse("teller:account-lookup"), {"account": unknown, "purpose": purpose},
+                                  headers=HTMX))
+        assert f"There is no account {unknown} at the bank." in card
+        assert "check digit" not in card and account.customer.display_name not in card
+        assert "Available" not in card
+
+
+def test_the_look_up_says_a_closed_account_is_closed(signed_in, branch, teller, supervisor):
+    empty = open_account(branch, teller, supervisor)
+    closed = set_status(empty, DepositStatus.CLOSED, supervisor)
+    for purpose in ("deposit", "withdrawal"):
+        card = text(signed_in.get(reverse("teller:account-lookup"), {"account": closed.number, "purpose": purpose},
+                                  headers=HTMX))
+        assert f"Account {closed.number} is closed." in card
+        assert closed.customer.display_name in card and ">Closed</span>" in card
+    active = text(signed_in.get(reverse("teller:account-lookup"), {"account": open_account(
+        branch, teller, supervisor).number}, headers=HTMX))
+    assert "is closed" not in active and "lookup-error" not in active
 
 
 def test_the_look_up_runs_a_bounded_number_of_queries(signed_in, teller, account, django_assert_max_num_queries):
@@ -278,6 +335,91 @@ def test_over_limit_cash_shows_its_status_live_then_the_receipt(client, branch, 
     assert f"Approved by</dt><dd class=\"col-7\">{supervisor.display_name}" in text(poll)
 
 
+def test_a_rejected_over_limit_deposit_shows_rejected_with_the_reason(client, branch, supervisor, account):
+    teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00, mfa=True)
+    client.force_login(teller)
+    response = client.post(reverse("teller:deposit"), deposit_data(account))
+    txn = CounterTransaction.objects.get()
+    reject_request(actor=supervisor, request_id=txn.approval_id, reason="Customer could not show the slip")
+    for page in (client.get(response["Location"]),
+                 client.get(response["Location"], headers={**HTMX, "X-CBS-Background": "1"})):
+        assert "Rejected: nothing was posted" in text(page)
+        assert "Reason: Customer could not show the slip" in words(page.content.decode())
+        assert "Hand the cash back to the customer." in text(page)
+        assert "Cash deposit receipt" not in text(page) and "every 2s" not in text(page)
+    assert fresh(account).balance == 20_000_00 and find_till(teller).counts == OPENING
+
+
+# -- transfers at the counter --------------------------------------------------------------------
+
+
+def transfer_data(account, to_account, amount="2,500.50", **extra):
+    return {"account": account.number, "to_account": to_account.number, "amount": amount,
+            "idempotency_key": key(), **extra}
+
+
+def test_a_transfer_posts_and_shows_the_receipt(signed_in, branch, teller, supervisor, account):
+    other = open_account(branch, teller, supervisor)
+    response = signed_in.post(reverse("teller:transfer"), transfer_data(account, other))
+    txn = CounterTransaction.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("teller:transaction", args=[txn.pk])
+    receipt = text(signed_in.get(response["Location"]))
+    assert "Transfer receipt" in receipt and "₹2,500.50" in receipt
+    assert "Rupees Two Thousand Five Hundred and Fifty Paise Only" in receipt
+    assert account.number in receipt and other.number in receipt and txn.entry.number in receipt
+    assert fresh(account).balance == 17_499_50 and fresh(other).balance == 2_500_50
+    assert find_till(teller).counts == OPENING  # no cash moves
+
+
+@pytest.mark.parametrize("case, message", [
+    ("same", "The two accounts are the same; a transfer needs two different accounts."),
+    ("debit_frozen", "has a debit freeze: money can be paid in, not taken out."),
+    ("too_much", "has ₹20,000.00 available, less than ₹20,000.01."),
+])
+def test_bad_transfers_are_refused_in_words_and_change_nothing(signed_in, branch, teller, supervisor, account,
+                                                               case, message):
+    other = open_account(branch, teller, supervisor, balance=1_000_00)
+    source, target, amount = account, other, "2,500"
+    if case == "same":
+        target = account
+    elif case == "debit_frozen":
+        source = set_status(account, DepositStatus.DEBIT_FROZEN, supervisor)
+    else:
+        amount = "20,000.01"
+    response = signed_in.post(reverse("teller:transfer"), transfer_data(source, target, amount))
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not CounterTransaction.objects.exists()
+    assert fresh(account).balance == 20_000_00 and fresh(other).balance == 1_000_00
+
+
+def test_a_transfer_above_the_tellers_limit_waits_for_approval(client, branch, supervisor, account):
+    teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00, mfa=True)
+    other = open_account(branch, teller, supervisor)
+    client.force_login(teller)
+    response = client.post(reverse("teller:transfer"), transfer_data(account, other, "1,000.01"))
+    txn = CounterTransaction.objects.get()
+    assert txn.approval.kind == "teller.cash_over_limit" and txn.approval.is_pending
+    page = client.get(response["Location"])
+    assert "Waiting for a supervisor's approval" in text(page) and "Transfer receipt" not in text(page)
+    assert fresh(account).balance == 20_000_00 and fresh(other).balance == 0
+    approve_request(actor=supervisor, request_id=txn.approval_id)
+    poll = client.get(response["Location"], headers={**HTMX, "X-CBS-Background": "1"})
+    assert "Transfer receipt" in text(poll) and "₹1,000.01" in text(poll)
+    assert fresh(account).balance == 18_999_99 and fresh(other).balance == 1_000_01
+
+
+def test_a_counter_transfer_is_reversed_through_a_supervisor(signed_in, branch, teller, supervisor, account):
+    other = open_account(branch, teller, supervisor)
+    signed_in.post(reverse("teller:transfer"), transfer_data(account, other, "3,000"))
+    txn = CounterTransaction.objects.get()
+    signed_in.post(reverse("teller:transaction-reverse", args=[txn.pk]), {"reason": "Wrong beneficiary"})
+    txn.refresh_from_db()
+    approve_request(actor=supervisor, request_id=txn.reversal_request_id)
+    assert "Reversed" in text(signed_in.get(reverse("teller:transaction", args=[txn.pk])))
+    assert fresh(account).balance == 20_000_00 and fresh(other).balance == 0
+
+
 # -- the counter's home and live feed -------------------------------------------------------------
 
 
@@ -291,6 +433,27 @@ def test_the_feed_shows_the_branchs_transactions_newest_first(signed_in, branch,
     assert "<html" not in text(response) and 'id="counter-live"' in text(response)
     assert text(response).index("₹300.00") < text(response).index("₹700.00")
     assert colleague.display_name in text(response)
+
+
+def test_the_home_shows_my_till_by_denomination_and_my_days_totals(signed_in, branch, teller, supervisor,
+                                                                       account):
+    take_cash_deposit(actor=teller, account=account, amount=1_500_00, counts=Denominations(n500=3),
+                      idempotency_key=key())
+    pay_cash_withdrawal(actor=teller, account=fresh(account), amount=1_200_00,
+                        counts=Denominations(n500=2, n100=2), idempotency_key=key())
+    colleague = teller_with_open_till(branch, supervisor)  # the colleague's cash is not in my day
+    take_cash_deposit(actor=colleague, account=fresh(account), amount=700_00, counts=Denominations(n500=1, n200=1),
+                      idempotency_key=key())
+    for response in (signed_in.get(reverse("teller:home")),
+                     signed_in.get(reverse("teller:home"), headers={**HTMX, "X-CBS-Background": "1"})):
+        page = response.content.decode()
+        till = words(between(page, 'id="till-heading"', "</table>"))
+        for row in ("₹500 101 ₹50,500.00", "₹200 50 ₹10,000.00", "₹100 98 ₹9,800.00", "₹50 40 ₹2,000.00",
+                    "₹20 50 ₹1,000.00", "₹10 50 ₹500.00", "Coins — ₹500.00", "Total ₹74,300.00"):
+            assert row in till
+        day = words(between(page, 'data-testid="day-totals"', "</dl>"))
+        assert "Deposits (1) ₹1,500.00" in day and "Withdrawals (1) ₹1,200.00" in day
+        assert "Net cash ₹300.00" in day and "Transfers (0) ₹0.00" in day
 
 
 def test_the_feed_runs_a_bounded_number_of_queries(signed_in, teller, account, django_assert_max_num_queries):
@@ -341,6 +504,40 @@ def test_a_colleague_is_not_offered_the_reversal_of_another_tills_cash(client, b
     assert reverse_url in client.get(url).text
 
 
+# -- the till's holding limit ------------------------------------------------------------------------
+
+RETURN_PROMPT = "over the holding limit"
+
+
+def test_over_the_holding_limit_the_counter_asks_for_cash_back_to_the_vault(signed_in, teller, account):
+    till = find_till(teller)
+    till.holding_limit = OPENING.value  # exactly what the till holds
+    till.save(update_fields=["holding_limit"])
+    at_limit = take_cash_deposit(actor=teller, account=account, amount=100_00, counts=Denominations(n100=1),
+                                 idempotency_key=key())
+    till.holding_limit = OPENING.value + 100_00
+    till.save(update_fields=["holding_limit"])
+    receipt = text(signed_in.get(reverse("teller:transaction", args=[at_limit.pk])))
+    assert "Cash deposit receipt" in receipt and "holding limit" not in receipt
+    assert "holding limit" not in text(signed_in.get(reverse("teller:home")))
+    assert "holding limit" not in text(signed_in.get(reverse("teller:deposit")))
+    assert not signed_in.get(reverse("teller:till-return")).context["form"].initial.get("n500")
+
+    over = take_cash_deposit(actor=teller, account=fresh(account), amount=600_00,
+                             counts=Denominations(n500=1, n100=1), idempotency_key=key())
+    receipt = text(signed_in.get(reverse("teller:transaction", args=[over.pk])))
+    assert "Your till holds ₹74,700.00, ₹600.00 over its holding limit of ₹74,100.00." in receipt
+    assert reverse("teller:till-return") in receipt
+    home = words(signed_in.get(reverse("teller:home")).content.decode())
+    assert "₹600.00 over the holding limit of ₹74,100.00. Return cash to the vault" in home
+    strip = words(between(signed_in.get(reverse("teller:deposit")).content.decode(), 'data-testid="till-strip"',
+                          "</div>"))
+    assert "₹600.00 over the holding limit: return cash to the vault" in strip
+    # The return screen offers the excess, largest notes first.
+    suggestion = signed_in.get(reverse("teller:till-return")).context["form"].initial
+    assert Denominations(**{name: suggestion.get(name, 0) for name in FIELDS}) == Denominations(n500=1, n100=1)
+
+
 # -- the till ---------------------------------------------------------------------------------------
 
 
@@ -382,6 +579,44 @@ def test_the_supervisor_closes_the_branch_when_every_till_is_signed_off(client, 
     assert TillDay.objects.get().status == "signed_off"
 
 
+@pytest.fixture
+def head_teller(branch):
+    """The head teller of a funded branch that has no till yet."""
+    return supervisor_for(branch, mfa=True)
+
+
+def test_the_branch_does_not_close_while_a_till_still_holds_cash(client, branch, head_teller):
+    newcomer = make_user(Role.TELLER, branch=branch, mfa=False)
+    # Cash issued to the till, which was never opened, let alone returned.
+    approve_request(actor=head_teller,
+                    request_id=request_cash_from_vault(actor=newcomer, counts=Denominations(n500=10)).pk)
+    client.force_login(head_teller)
+    refused = client.post(reverse("supervisor:branch-close"), follow=True)
+    assert messages_of(refused) == [f"The branch cannot close yet: Till of {newcomer.display_name} still holds "
+                                    "₹5,000.00; its teller opens and closes the till to return it to the vault."]
+    assert not BranchDay.objects.exists()
+    assert find_till(newcomer).counts == Denominations(n500=10)
+    assert vault_of(branch).counts == VAULT_CASH - Denominations(n500=10)
+
+
+def test_the_branch_does_not_close_while_cash_requests_wait(client, branch, head_teller):
+    newcomer = make_user(Role.TELLER, branch=branch, mfa=False)
+    waiting = request_cash_from_vault(actor=newcomer, counts=Denominations(n500=10))
+    client.force_login(head_teller)
+    refused = client.post(reverse("supervisor:branch-close"), follow=True)
+    assert messages_of(refused) == ["The branch cannot close yet: 1 cash request is still waiting for approval."]
+    assert not BranchDay.objects.exists()
+    request_cash_from_vault(actor=newcomer, counts=Denominations(n100=10))
+    refused = client.post(reverse("supervisor:branch-close"), follow=True)
+    assert messages_of(refused) == ["The branch cannot close yet: 2 cash requests are still waiting for approval."]
+    assert not BranchDay.objects.exists() and vault_of(branch).counts == VAULT_CASH
+    assert ApprovalRequest.objects.get(pk=waiting.pk).is_pending
+    for request in ApprovalRequest.objects.filter(kind="teller.vault_issue"):
+        reject_request(actor=head_teller, request_id=request.pk, reason="Not today")
+    done = client.post(reverse("supervisor:branch-close"), follow=True)
+    assert "closed its cash" in " ".join(messages_of(done)) and BranchDay.objects.count() == 1
+
+
 def test_the_cash_position_report(client, teller, supervisor):
     client.force_login(supervisor)
     response = client.get(reverse("supervisor:cash-position"))
@@ -396,3 +631,31 @@ def test_tellers_cannot_open_the_supervisors_cash_screens(client, teller):
     client.force_login(teller)
     for name in ("supervisor:tills", "supervisor:cash-position", "supervisor:cash-differences"):
         assert client.get(reverse(name)).status_code == 403
+
+
+def test_the_cash_position_of_an_earlier_date_shows_that_days_figures(client, branch, teller, supervisor, account):
+    first = today()
+    take_cash_deposit(actor=teller, account=account, amount=1_500_00, counts=Denominations(n500=3),
+                      idempotency_key=key())
+    pay_cash_withdrawal(actor=teller, account=fresh(account), amount=1_000_00, counts=Denominations(n500=2),
+                        idempotency_key=key())
+    advance_business_date(actor=None, to=first + datetime.timedelta(days=1))
+    teller_with_open_till(branch, supervisor, Denominations(n200=5))  # next day's cash
+    client.force_login(supervisor)
+    page = client.get(reverse("supervisor:cash-position"), {"date": first.isoformat()}).content.decode()
+    assert page.count('data-testid="cash-position-box"') == 3  # vault, the one till of that day, total
+    till = words(between(page, f'aria-label="Till of {teller.display_name}"', "</section>"))
+    # Denomination, opening, receipts, payments, closing
+    assert "₹500 ₹0.00 ₹51,500.00 ₹1,000.00 ₹50,500.00" in till
+    assert "₹200 ₹0.00 ₹10,000.00 ₹0.00 ₹10,000.00" in till
+    assert "Total ₹0.00 ₹75,500.00 ₹1,000.00 ₹74,500.00" in till
+    vault = words(between(page, 'aria-label="Vault,', "</section>"))
+    assert "₹200 ₹0.00 ₹2,00,000.00 ₹10,000.00 ₹1,90,000.00" in vault  # not the next day's issue
+    assert (f"Total ₹0.00 {format_money(VAULT_CASH.value)} {format_money(OPENING.value)} "
+            f"{format_money(VAULT_CASH.value - OPENING.value)}") in vault
+    total = words(between(page, 'aria-label="Branch total"', "</section>"))
+    assert (f"Total ₹0.00 {format_money(VAULT_CASH.value + 1_500_00)} ₹1,000.00 "
+            f"{format_money(VAULT_CASH.value + 500_00)}") in total
+    later = client.get(reverse("supervisor:cash-position")).content.decode()
+    till = words(between(later, f'aria-label="Till of {teller.display_name}"', "</section>"))
+    assert "Total ₹74,500.00 ₹0.00 ₹0.00 ₹74,500.00" in till

@@ -1,11 +1,14 @@
 """The vault and the tills: issue, open, return, close with a difference, sign-off, branch close."""
 
+import datetime
+
 import pytest
 
 from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest, Status
 from banking.audit.models import AuditEvent
 from banking.core.errors import InsufficientFunds, NotPermitted, ValidationFailed
+from banking.ledger.actions import advance_business_date
 from banking.ledger.chart import TELLER_SUSPENSE
 from banking.ledger.models import LedgerAccount
 from banking.testing import make_user
@@ -19,13 +22,25 @@ from ..actions import (
     find_till,
     fund_vault,
     open_till,
+    pay_cash_withdrawal,
     request_cash_from_vault,
     request_cash_return,
+    take_cash_deposit,
+    today,
 )
 from ..denominations import Denominations, check_adds_up
-from ..models import BranchDay, CashBox, CashMovement, TillDay, TillDayStatus
+from ..models import TILL_HOLDING_LIMIT, BranchDay, CashBox, CashMovement, TillDay, TillDayStatus
 from ..reports import cash_position
-from .factories import OPENING, VAULT_CASH, key, supervisor_for, teller_with_open_till, vault_of
+from .factories import (
+    OPENING,
+    VAULT_CASH,
+    fresh,
+    key,
+    open_account,
+    supervisor_for,
+    teller_with_open_till,
+    vault_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +284,61 @@ def test_amounts_in_words():
     assert rupees_in_words(12_34_56_789_50) == (
         "Rupees Twelve Crore Thirty Four Lakh Fifty Six Thousand Seven Hundred Eighty Nine and Fifty Paise Only")
     assert rupees_in_words(100_00) == "Rupees One Hundred Only"
+
+
+# -- the till's holding limit -------------------------------------------------------------
+
+
+def test_a_till_is_over_its_holding_limit_only_above_it(branch, supervisor, teller):
+    till = find_till(teller)
+    assert till.holding_limit == TILL_HOLDING_LIMIT == 5_00_000_00  # every new till gets the branch's limit
+    till.holding_limit = till.cash_value
+    assert till.over_holding_limit == 0  # at the limit: no prompt
+    till.holding_limit = till.cash_value - 1
+    assert till.over_holding_limit == 1  # one paisa over
+    till.holding_limit = till.cash_value - 10_000_00
+    assert till.over_holding_limit == 10_000_00  # the excess, which the teller is asked to return
+    till.holding_limit = 0
+    assert till.over_holding_limit == 0  # no limit at all
+    vault = vault_of(branch)
+    assert vault.holding_limit == 0 and vault.cash_value > TILL_HOLDING_LIMIT and vault.over_holding_limit == 0
+
+
+# -- the cash position of an earlier date -------------------------------------------------
+
+
+def test_the_cash_position_of_an_earlier_date_shows_only_that_day(branch, supervisor, teller):
+    account = open_account(branch, teller, supervisor, balance=10_000_00)
+    first = today()
+    take_cash_deposit(actor=teller, account=account, amount=1_500_00, counts=Denominations(n500=3),
+                      idempotency_key=key())
+    pay_cash_withdrawal(actor=teller, account=fresh(account), amount=1_000_00, counts=Denominations(n500=2),
+                        idempotency_key=key())
+    # The next day: a remittance into the vault, and a colleague's till opened for the first time.
+    advance_business_date(actor=None, to=first + datetime.timedelta(days=1))
+    fund_vault(actor=None, branch=branch, counts=Denominations(n100=10), idempotency_key=key())
+    colleague = teller_with_open_till(branch, supervisor, Denominations(n200=5))
+
+    earlier = cash_position(branch, first)
+    boxes = {position.box.pk: position for position in earlier.boxes}
+    # The colleague's till did nothing on the first date, so it is not on that day's report.
+    assert set(boxes) == {vault_of(branch).pk, find_till(teller).pk}
+    vault, till = boxes[vault_of(branch).pk], boxes[find_till(teller).pk]
+    assert vault.opening.is_zero() and vault.receipts == VAULT_CASH and vault.payments == OPENING
+    assert vault.closing == VAULT_CASH - OPENING  # not the next day's remittance
+    assert till.opening.is_zero() and till.receipts == OPENING + Denominations(n500=3)
+    assert till.payments == Denominations(n500=2) and till.closing == OPENING + Denominations(n500=1)
+    assert earlier.total.receipts == VAULT_CASH + Denominations(n500=3)
+    assert earlier.total.payments == Denominations(n500=2)
+    assert earlier.total.closing == VAULT_CASH + Denominations(n500=1)
+
+    later = cash_position(branch, first + datetime.timedelta(days=1))
+    boxes = {position.box.pk: position for position in later.boxes}
+    vault, till, new = boxes[vault_of(branch).pk], boxes[find_till(teller).pk], boxes[find_till(colleague).pk]
+    assert vault.opening == VAULT_CASH - OPENING
+    assert vault.receipts == Denominations(n100=10) and vault.payments == Denominations(n200=5)
+    assert till.opening == till.closing == OPENING + Denominations(n500=1)
+    assert till.receipts.is_zero() and till.payments.is_zero()
+    assert new.opening.is_zero() and new.receipts == new.closing == Denominations(n200=5)
+    assert later.total.opening == earlier.total.closing
+    assert later.total.receipts == Denominations(n100=10) and later.total.payments.is_zero()

@@ -268,6 +268,20 @@ def test_over_limit_cash_waits_for_approval_and_posts_exactly_once(branch, super
     assert_counts_match_books()
 
 
+def test_a_new_teller_s_cash_limit_is_two_lakh_and_only_more_waits(branch, supervisor, account):
+    newcomer = make_user(Role.TELLER, branch=branch, mfa=False)
+    assert newcomer.staff_profile.cash_limit == 2_00_000_00
+    teller = teller_with_open_till(branch, supervisor)  # the limit left as it comes
+    at_limit = deposit(teller, account, 2_00_000_00, pan="ABCDE1234F")
+    assert at_limit.status == TransactionStatus.POSTED and at_limit.approval_id is None
+    # Cash is whole rupees, so the least cash above the limit is ₹2,00,001.
+    above = deposit(teller, account, 2_00_001_00, pan="ABCDE1234F")
+    assert above.status == TransactionStatus.PENDING and above.approval.kind == CASH_OVER_LIMIT
+    assert "above" in above.approval.summary and "limit of ₹2,00,000.00" in above.approval.summary
+    assert fresh(account).balance == 20_000_00 + 2_00_000_00
+    assert find_till(teller).counts == OPENING + Denominations(n500=400)
+
+
 def test_a_rejected_over_limit_deposit_posts_nothing(branch, supervisor, account):
     teller = teller_with_open_till(branch, supervisor, cash_limit=1_000_00)
     before = fresh(account).last_customer_activity_on
@@ -313,6 +327,51 @@ def test_a_transfer_at_the_counter(branch, teller, supervisor, account):
     with pytest.raises(InsufficientFunds):
         transfer_at_counter(actor=teller, account=account, to_account=other, amount=50_000_00,
                             idempotency_key=key())
+
+
+def test_a_transfer_above_the_teller_s_limit_waits_for_a_supervisor(branch, teller, supervisor):
+    rich = open_account(branch, teller, supervisor, balance=5_00_000_00)
+    other = open_account(branch, teller, supervisor)
+    at_limit = transfer_at_counter(actor=teller, account=rich, to_account=other, amount=2_00_000_00,
+                                   idempotency_key=key())
+    assert at_limit.status == TransactionStatus.POSTED
+    before = entries()
+    above = transfer_at_counter(actor=teller, account=fresh(rich), to_account=other, amount=2_00_000_01,
+                                idempotency_key=key())
+    assert above.status == TransactionStatus.PENDING and above.approval.kind == CASH_OVER_LIMIT
+    assert entries() == before and fresh(rich).balance == 3_00_000_00 and fresh(other).balance == 2_00_000_00
+    approve_request(actor=supervisor, request_id=above.approval_id)
+    above.refresh_from_db()
+    assert above.status == TransactionStatus.POSTED and above.entry.checker == supervisor
+    assert entries() == before + 1
+    assert fresh(rich).balance == 99_999_99 and fresh(other).balance == 4_00_000_01
+
+
+def test_a_reversed_transfer_restores_both_accounts(branch, teller, supervisor, account):
+    other = open_account(branch, teller, supervisor, balance=1_000_00)
+    txn = transfer_at_counter(actor=teller, account=account, to_account=other, amount=7_500_50,
+                              idempotency_key=key())
+    colleague = teller_with_open_till(branch, supervisor)  # a transfer moved no cash: any teller may ask
+    request = request_reversal(actor=colleague, transaction_id=txn.pk, reason="Wrong beneficiary")
+    assert fresh(account).balance == 12_499_50 and fresh(other).balance == 8_500_50
+    approve_request(actor=supervisor, request_id=request.pk)
+    txn.refresh_from_db()
+    assert txn.status == TransactionStatus.REVERSED and txn.reversal_entry.reversal_of_id == txn.entry_id
+    assert fresh(account).balance == 20_000_00 and fresh(other).balance == 1_000_00
+    assert find_till(teller).counts == OPENING and find_till(colleague).counts == OPENING
+    assert_counts_match_books()
+
+
+def test_a_transfer_whose_money_has_gone_on_is_not_reversed(branch, teller, supervisor, account):
+    other = open_account(branch, teller, supervisor)
+    txn = transfer_at_counter(actor=teller, account=account, to_account=other, amount=5_000_00,
+                              idempotency_key=key())
+    request = request_reversal(actor=teller, transaction_id=txn.pk, reason="Wrong beneficiary")
+    withdraw(teller, fresh(other), 4_000_00)  # the beneficiary drew most of it meanwhile
+    with pytest.raises(InsufficientFunds, match=f"Account {other.number} no longer has ₹5,000.00 available"):
+        approve_request(actor=supervisor, request_id=request.pk)
+    assert ApprovalRequest.objects.get(pk=request.pk).status == Status.FAILED
+    assert fresh(account).balance == 15_000_00 and fresh(other).balance == 1_000_00
 
 
 # -- reversal ---------------------------------------------------------------------------------

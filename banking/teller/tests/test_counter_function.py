@@ -162,6 +162,21 @@ def test_above_the_tellers_limit_the_work_waits_for_a_supervisor(counter):
     assert fresh(account).balance == 50_100_00
 
 
+def test_exactly_the_default_limit_posts_in_one_call_and_a_rupee_more_waits(step_by_step_count):
+    branch = funded_branch()
+    supervisor = supervisor_for(branch)
+    teller = teller_with_open_till(branch, supervisor)  # the default limit, ₹2,00,000
+    account = open_account(branch, teller, supervisor)
+    deposit(teller, account, 100_00)  # learns the till
+    del step_by_step_count[:]
+    at_limit = deposit(teller, account, 2_00_000_00, pan="ABCDE1234F")
+    assert at_limit.status == TransactionStatus.POSTED and step_by_step_count == []
+    above = deposit(teller, account, 2_00_001_00, pan="ABCDE1234F")
+    assert above.status == TransactionStatus.PENDING and above.entry_id is None
+    assert step_by_step_count == ["cash_deposit"]  # the function handed it over to be queued
+    assert fresh(account).balance == 2_00_100_00
+
+
 def test_notes_the_till_does_not_hold_are_refused_in_the_tellers_words(counter):
     teller, account = counter
     deposit(teller, account, 100_00)
