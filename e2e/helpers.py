@@ -78,5 +78,6 @@ def sign_out(page, user):
 
 def screenshot(page, name, *, full_page=True):
     """Saves what the browser shows to e2e/artifacts/<name>.png (git-ignored) for people to look at."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=full_page)
+    path = ARTIFACTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=path, full_page=full_page)

@@ -255,6 +255,9 @@ class ChequeBookForm(forms.Form):
 
 
 class StopChequesForm(forms.Form):
+    """Drawn on one page with CancelChequeForm, whose `reason` has the same name: each
+    form's ids carry its own prefix so each label names its own field."""
+
     first = forms.CharField(label="From cheque", max_length=6,
                             widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     last = forms.CharField(label="To cheque", max_length=6, required=False, help_text="Blank to stop one cheque.",
@@ -262,9 +265,15 @@ class StopChequesForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}),
                              error_messages={"required": "Give the customer's reason for stopping payment."})
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="stop_%s", **kwargs)
+
 
 class CancelChequeForm(forms.Form):
     number = forms.CharField(label="Cheque", max_length=6,
                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     reason = forms.CharField(label="Reason", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}),
                              error_messages={"required": "Give the reason for cancelling the cheque."})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="cancel_%s", **kwargs)
