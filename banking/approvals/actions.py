@@ -2,7 +2,11 @@
 
 Design overview
 - `submit_request` queues work of a registered kind (registry.py) for a checker,
-  with an expiry (the kind's default unless given). It locks nothing.
+  with an expiry (the kind's default unless given). It locks nothing. A request
+  sent from a form carries the form's idempotency key: the same key from the same
+  maker for the same work returns the first request (marked `repeated`), whatever
+  its status by now; the same key for other work raises IdempotencyConflict. A
+  unique index on the key settles two sends at the same moment.
 - `approve_request` and `reject_request` lock the request row
   (`SELECT ... FOR UPDATE`) and then check, in this order:
     1. it is still pending (a request is decided once);
@@ -16,6 +20,11 @@ Design overview
        needs no limit: turning work down moves no money.
   Two checkers at the same moment: the second waits on the row lock, then finds the
   request decided and is refused. The handler runs once.
+- A deadlock or serialization failure inside a decision (most likely in the
+  handler's postings) rolls the decision back and runs it again from the top,
+  re-reading the request under its lock (the ledger's `retrying`), so the checker
+  never sees it. Inside a caller's transaction the decision runs once and the
+  caller, who owns the transaction, retries.
 - Rejection runs the kind's optional `on_reject` hook in the same transaction,
   after the request is marked rejected, so the owning app's records follow.
 - Approval runs the kind's handler inside the decision's transaction, in a
@@ -42,12 +51,13 @@ Design overview
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banking.audit.actions import record_event
 from banking.core.errors import (
     BankingError,
+    IdempotencyConflict,
     InvalidAmount,
     LimitExceeded,
     NotPermitted,
@@ -55,6 +65,7 @@ from banking.core.errors import (
     ValidationFailed,
 )
 from banking.core.money import DEFAULT_CURRENCY, Money, format_money, minor_exponent
+from banking.ledger.actions import retrying
 
 from . import registry
 from .models import ApprovalRequest, Status
@@ -65,11 +76,13 @@ LIMIT_CURRENCY = "INR"
 
 
 @transaction.atomic
-def submit_request(*, actor, kind, payload, amount, currency=DEFAULT_CURRENCY, branch, summary, expires_at=None):
+def submit_request(*, actor, kind, payload, amount, currency=DEFAULT_CURRENCY, branch, summary, expires_at=None,
+                   idempotency_key=""):
     """Queue `payload` of `kind` for a checker and return the ApprovalRequest.
 
     `amount` is an integer of minor units, a Money, or None for work that moves
-    no money; `branch` None means head office. Locks nothing.
+    no money; `branch` None means head office. With `idempotency_key` (a form's
+    token), a repeat returns the first request with `repeated` set. Locks nothing.
     """
     entry = registry.get(kind)
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -96,11 +109,23 @@ def submit_request(*, actor, kind, payload, amount, currency=DEFAULT_CURRENCY, b
     expires_at = expires_at or now + entry.expires_after
     if expires_at <= now:
         raise ValidationFailed("A request must expire in the future.")
+    work = {"kind": kind, "payload": payload, "amount": amount, "currency": currency, "maker_id": actor.pk,
+            "branch_id": branch.pk if branch is not None else None}
 
-    approval = ApprovalRequest.objects.create(
-        kind=kind, payload=payload, summary=summary, amount=amount, currency=currency, maker=actor,
-        branch=branch, expires_at=expires_at, created_at=now,
-    )
+    first = _sent_before(idempotency_key, work)
+    if first is not None:
+        return first
+    try:
+        with transaction.atomic():
+            approval = ApprovalRequest.objects.create(
+                **work, summary=summary, expires_at=expires_at, created_at=now, idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        # The same form, sent at the same moment, got there first.
+        first = _sent_before(idempotency_key, work)
+        if first is None:
+            raise
+        return first
     record_event(
         action="approvals.request_submitted", obj=approval, actor=actor,
         summary=f"Submitted {entry.label}: {summary}",
@@ -117,8 +142,10 @@ def approve_request(*, actor, request_id):
 
     Locks the request row. Raises a BankingError when refused, and the handler's
     own BankingError when the work failed (the request is then marked failed).
+    Retries deadlocks and serialization failures from the top.
     """
-    with transaction.atomic():
+
+    def decide():
         approval = _locked(request_id)
         try:
             kind = _check_checker(approval, actor)
@@ -126,9 +153,10 @@ def approve_request(*, actor, request_id):
             _check_limit(approval, actor)
         except BankingError as refusal:
             _record_refusal(approval, actor, "approve", refusal)
-            outcome = refusal
-        else:
-            outcome = _carry_out(approval, actor, kind)
+            return approval, refusal
+        return approval, _carry_out(approval, actor, kind)
+
+    approval, outcome = retrying(decide)
     if outcome is not None:
         raise outcome
     return approval
@@ -137,35 +165,38 @@ def approve_request(*, actor, request_id):
 def reject_request(*, actor, request_id, reason):
     """Reject a pending request with a reason the maker will read; return it.
 
-    Locks the request row. Raises a BankingError when refused.
+    Locks the request row. Raises a BankingError when refused. Retries deadlocks
+    and serialization failures from the top.
     """
     reason = str(reason or "").strip()
     if not reason:
         raise ValidationFailed("Give a reason for the rejection; the maker will read it.")
     if len(reason) > REASON_MAX:
         raise ValidationFailed(f"Keep the reason under {REASON_MAX} characters.")
-    with transaction.atomic():
+
+    def decide():
         approval = _locked(request_id)
         try:
             kind = _check_checker(approval, actor)
             _check_not_expired(approval, actor)
         except BankingError as refusal:
             _record_refusal(approval, actor, "reject", refusal)
-            outcome = refusal
-        else:
-            outcome = None
-            approval.status = Status.REJECTED
-            approval.checker = actor
-            approval.decided_at = timezone.now()
-            approval.decision_reason = reason
-            approval.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
-            record_event(
-                action="approvals.request_rejected", obj=approval, actor=actor,
-                summary=f"Rejected {kind.label}: {approval.summary}",
-                before={"status": Status.PENDING}, after={"status": Status.REJECTED, "reason": reason},
-            )
-            if kind.on_reject is not None:
-                kind.on_reject(approval, actor)
+            return approval, refusal
+        approval.status = Status.REJECTED
+        approval.checker = actor
+        approval.decided_at = timezone.now()
+        approval.decision_reason = reason
+        approval.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
+        record_event(
+            action="approvals.request_rejected", obj=approval, actor=actor,
+            summary=f"Rejected {kind.label}: {approval.summary}",
+            before={"status": Status.PENDING}, after={"status": Status.REJECTED, "reason": reason},
+        )
+        if kind.on_reject is not None:
+            kind.on_reject(approval, actor)
+        return approval, None
+
+    approval, outcome = retrying(decide)
     if outcome is not None:
         raise outcome
     return approval
@@ -186,6 +217,19 @@ def expire_requests(*, now=None):
 
 
 # -- the steps ----------------------------------------------------------------
+
+
+def _sent_before(idempotency_key, work):
+    """The request already sent with this form's key, marked repeated; refuses the
+    key reused for other work or by another maker."""
+    first = ApprovalRequest.objects.for_key(idempotency_key).first()
+    if first is None:
+        return None
+    if any(getattr(first, name) != value for name, value in work.items()):
+        raise IdempotencyConflict("This form was already used for another request, so nothing was sent again. "
+                                  "Start a new one.")
+    first.repeated = True
+    return first
 
 
 def _locked(request_id):

@@ -8,9 +8,11 @@ Design overview
 - Status moves once, from pending to approved, rejected, failed (the handler
   refused when the checker approved) or expired. actions.py is the only writer; it
   locks the row first, so a request is decided once.
+- A request sent from a form carries the form's idempotency key, unique among
+  requests: the same form sent twice queues one request (`submit_request`).
 - The database holds the rules that do not need the registry: the checker is never
   the maker, the amount is not negative, a decided request names its checker and
-  time, and a rejection has a reason.
+  time, a rejection has a reason, and a key is used once.
 - A checker sees the kinds whose checker permission they hold, for their own
   branch and head office, never their own requests (`for_checker`).
 """
@@ -56,6 +58,9 @@ class ApprovalRequestQuerySet(models.QuerySet):
     def for_maker(self, user):
         return self.filter(maker=user)
 
+    def for_key(self, idempotency_key):
+        return self.filter(idempotency_key=idempotency_key) if idempotency_key else self.none()
+
     def for_branch(self, branch):
         """Requests of `branch`; None means head office."""
         return self.filter(branch=branch) if branch is not None else self.filter(branch__isnull=True)
@@ -98,8 +103,14 @@ class ApprovalRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # What the handler returned when the request was approved (ids of what it created).
     result = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # The token of the form it was sent from; blank for requests made by the bank's code.
+    idempotency_key = models.CharField(max_length=80, blank=True, default="")
 
     objects = ApprovalRequestQuerySet.as_manager()
+
+    # Set by submit_request on the request it returns for a key already used: the
+    # form was sent again, and nothing new was queued.
+    repeated = False
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -127,6 +138,9 @@ class ApprovalRequest(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=[Status.REJECTED, Status.FAILED]) | ~Q(decision_reason=""),
                 name="approval_rejected_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=~Q(idempotency_key=""), name="approval_idempotency_key_unique"
             ),
         ]
 

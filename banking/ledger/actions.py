@@ -22,7 +22,8 @@ Design overview
   the first entry (a double-click posts once); the same key with other content raises
   IdempotencyConflict. A unique index on the key settles races.
 - Deadlocks and serialization failures are retried inside the action (when it owns
-  the transaction), never shown to the user.
+  the transaction), never shown to the user. Inside a caller's transaction the
+  caller retries the whole of it: `retrying` is how (the approvals queue does).
 - `reverse_entry` posts the mirror of an entry and links it through `reversal_of`,
   which is unique: an entry is reversed at most once, even under concurrency.
 - Holds change `held` under the same account lock. A hold past its expiry stops
@@ -168,9 +169,10 @@ def _existing(idempotency_key, content_hash, found=None):
     return JournalEntry.objects.get(pk=found[0])
 
 
-def _retrying(operation, *, own_transaction=True, savepoint=True):
+def retrying(operation, *, own_transaction=True, savepoint=True):
     """Run `operation` in its own transaction, retrying deadlocks and serialization
-    failures. Inside a caller's transaction it runs once, in a savepoint unless the
+    failures from the top (its reads included, so it must not rely on rows read
+    before it). Inside a caller's transaction it runs once, in a savepoint unless the
     operation raises nothing the caller could want to recover from (savepoint=False).
     An operation that is one statement (own_transaction=False) needs no transaction
     of its own: the statement is one."""
@@ -249,11 +251,11 @@ def post_entry(
         if connection.vendor == "postgresql":
             # cbs_post_entry settles a duplicate key itself; only a reversal's
             # uniqueness can raise, and AlreadyReversed is reported from a savepoint.
-            entry = _retrying(in_one_call, own_transaction=False, savepoint=reversal_of is not None)
+            entry = retrying(in_one_call, own_transaction=False, savepoint=reversal_of is not None)
             if entry is not None:
                 return entry
             # Refused: the step-by-step path says why (or releases expired holds and posts).
-        return _retrying(operation)
+        return retrying(operation)
     except IntegrityError:
         existing = _existing(idempotency_key, content_hash)
         if existing is not None:

@@ -6,18 +6,25 @@ from banking.core.money import Money
 from banking.ledger.models import EntryKind, Posting
 
 
+class RupeeField(forms.CharField):
+    """Rupees as a person types them ("1,500.50"), cleaned to paise; anything else
+    is a message on the field."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return Money.parse(value).minor
+        except InvalidAmount as error:
+            raise forms.ValidationError(str(error)) from None
+
+
 class RupeeFilter(django_filters.CharFilter):
     """Rupees typed by a person, compared in paise. Bad input filters nothing out
     and shows a message on the field."""
 
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
-        try:
-            minor = Money.parse(value).minor
-        except InvalidAmount:
-            return qs
-        return super().filter(qs, minor)
+    field_class = RupeeField
 
 
 class PostingFilter(django_filters.FilterSet):

@@ -2,6 +2,7 @@ from django import forms
 from django.forms import formset_factory
 
 from banking.core.errors import InvalidAmount
+from banking.core.identifiers import new_token
 from banking.core.money import Money
 from banking.ledger.models import LedgerAccount, Side
 
@@ -32,7 +33,25 @@ class AmountField(forms.CharField):
         return money.minor
 
 
-class JournalHeaderForm(forms.Form):
+class TokenField(forms.CharField):
+    """The form's idempotency token: drawn fresh with each new form, sent back with
+    it, so the same form sent twice queues one request."""
+
+    def __init__(self, **kwargs):
+        super().__init__(widget=forms.HiddenInput, max_length=80, error_messages={
+            "required": "This form has no token; reload the page and enter it again."}, **kwargs)
+
+
+class TokenForm(forms.Form):
+    idempotency_key = TokenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", new_token())
+
+
+class JournalHeaderForm(TokenForm):
     narration = forms.CharField(max_length=200, help_text="What the entry is for, as it will read in the ledger.")
 
 
@@ -64,8 +83,9 @@ JournalLineFormSet = formset_factory(JournalLineForm, formset=BaseJournalLineFor
                                      max_num=40, validate_max=True)
 
 
-class ReverseEntryForm(forms.Form):
+class ReverseEntryForm(TokenForm):
     reason = forms.CharField(max_length=160, widget=forms.TextInput(attrs={"autocomplete": "off"}),
+                             error_messages={"required": "Give the reason for the reversal."},
                              help_text="Why the entry is being reversed; the checker and the ledger will show it.")
 
 

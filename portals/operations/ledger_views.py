@@ -5,6 +5,7 @@ go to a second person for approval."""
 import datetime
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -90,33 +91,55 @@ def entry_detail(request, pk):
     })
 
 
+def _not_reversible(entry):
+    """Why `entry` cannot be sent for reversal now, or None."""
+    if entry.reversal_of_id or entry.kind == "reversal":
+        return f"{entry.number} is itself a reversal; post a new entry instead."
+    if JournalEntry.objects.filter(reversal_of=entry).exists():
+        return f"{entry.number} has already been reversed."
+    if ApprovalRequest.objects.pending().filter(kind="ledger.reversal", payload__entry_id=entry.pk).exists():
+        return f"A reversal of {entry.number} is already waiting for approval."
+    return None
+
+
+def _sent_again(request, approval, what):
+    messages.info(request, f"This {what} was already sent for approval as request #{approval.pk}; "
+                           "it was not sent again.")
+    return redirect("ops:my-requests")
+
+
 @require_POST
 @policies.ops_journal
 def entry_reverse(request, pk):
-    entry = get_object_or_404(JournalEntry, pk=pk)
+    """Send the reversal of an entry for approval. The entry's row is locked while
+    the request is made (FOR NO KEY UPDATE, which postings referring to it do not
+    wait for), so two requests for one entry at the same moment queue, and the
+    second finds the first waiting. The same form sent twice leads to the first."""
     form = ReverseEntryForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give the reason for the reversal.")
-        return redirect("ops:entry-detail", pk=entry.pk)
-    if entry.reversal_of_id or entry.kind == "reversal":
-        messages.error(request, f"{entry.number} is itself a reversal; post a new entry instead.")
-    elif JournalEntry.objects.filter(reversal_of=entry).exists():
-        messages.error(request, f"{entry.number} has already been reversed.")
-    elif ApprovalRequest.objects.pending().filter(kind="ledger.reversal", payload__entry_id=entry.pk).exists():
-        messages.error(request, f"A reversal of {entry.number} is already waiting for approval.")
-    else:
+    with transaction.atomic():
+        entry = get_object_or_404(JournalEntry.objects.select_for_update(no_key=True), pk=pk)
+        if not form.is_valid():
+            messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+            return redirect("ops:entry-detail", pk=entry.pk)
+        token = form.cleaned_data["idempotency_key"]
+        # A token already used goes to submit_request, which finds the first request.
+        refusal = None if ApprovalRequest.objects.for_key(token).exists() else _not_reversible(entry)
+        if refusal:
+            messages.error(request, refusal)
+            return redirect("ops:entry-detail", pk=entry.pk)
         try:
-            submit_request(
+            approval = submit_request(
                 actor=request.user, kind="ledger.reversal", amount=entry.total, currency=entry.currency,
                 payload={"entry_id": entry.pk, "reason": form.cleaned_data["reason"]}, branch=None,
-                summary=f"Reverse {entry.number}: {form.cleaned_data['reason']}",
+                summary=f"Reverse {entry.number}: {form.cleaned_data['reason']}", idempotency_key=token,
             )
         except BankingError as error:
             messages.error(request, str(error))
-        else:
-            messages.success(request, f"The reversal of {entry.number} is waiting for a second person's approval.")
-            return redirect("ops:my-requests")
-    return redirect("ops:entry-detail", pk=entry.pk)
+            return redirect("ops:entry-detail", pk=entry.pk)
+    if approval.repeated:
+        return _sent_again(request, approval, "reversal")
+    messages.success(request, f"The reversal of {entry.number} is waiting for a second person's approval.")
+    return redirect("ops:my-requests")
 
 
 @require_http_methods(["GET", "POST"])
@@ -124,7 +147,8 @@ def entry_reverse(request, pk):
 @vary_on_headers("HX-Request")
 def journal_new(request):
     """A manual journal: lines added and removed in place, a running difference, and
-    on submit a request in the approval queue. Nothing posts until a checker approves."""
+    on submit a request in the approval queue. Nothing posts until a checker approves.
+    The form's token makes it one request however often it is sent."""
     template = "portals/operations/journal_new.html"
     if request.method == "GET":
         context = {"header": JournalHeaderForm(), "lines": JournalLineFormSet(prefix="lines"),
@@ -142,8 +166,11 @@ def journal_new(request):
         if index.isdigit():
             data = with_line_removed(data, int(index))
     if action != "submit":
-        # Re-show what was typed, without judging it yet.
-        header = JournalHeaderForm(initial={"narration": data.get("narration", "")})
+        # Re-show what was typed, without judging it yet, with the form's own token.
+        typed = {"narration": data.get("narration", "")}
+        if data.get("idempotency_key"):
+            typed["idempotency_key"] = data["idempotency_key"]
+        header = JournalHeaderForm(initial=typed)
         count = int(data.get("lines-TOTAL_FORMS", 2) or 2)
         initial = [{f: data.get(f"lines-{i}-{f}", "") for f in ("account", "side", "amount")} for i in range(count)]
         lines = JournalLineFormSet(prefix="lines", initial=initial)
@@ -160,14 +187,17 @@ def journal_new(request):
         ]
         total = sum(line["amount"] for line in payload_lines if line["side"] == "D")
         try:
-            submit_request(
+            approval = submit_request(
                 actor=request.user, kind="ledger.manual_journal", amount=total, branch=None,
                 payload={"narration": header.cleaned_data["narration"], "lines": payload_lines},
                 summary=f"Manual journal: {header.cleaned_data['narration']}",
+                idempotency_key=header.cleaned_data["idempotency_key"],
             )
         except BankingError as error:
             messages.error(request, str(error))
         else:
+            if approval.repeated:
+                return _sent_again(request, approval, "journal")
             messages.success(request, "The journal is waiting for a second person's approval. "
                                       "Nothing posts until then.")
             return redirect("ops:my-requests")

@@ -94,6 +94,8 @@ def test_queue_polls_only_its_results_in_the_background(client, supervisor, pend
 def test_queue_filters_by_amount_in_rupees_kind_and_branch(client, supervisor, teller, pending):
     small = make_request(teller, amount=500_00, summary="Small one")
     head_office = make_request(make_user(Role.OPERATIONS), branch=None, amount=7_000_00, summary="Head office one")
+    journal = make_request(make_user(Role.OPERATIONS), kind="ledger.manual_journal", amount=300_00,
+                           payload={"narration": "Suspense clearing", "lines": []}, summary="Suspense clearing")
     client.force_login(supervisor)
     url = reverse("supervisor:queue")
 
@@ -111,7 +113,12 @@ def test_queue_filters_by_amount_in_rupees_kind_and_branch(client, supervisor, t
     assert head_office.summary not in own_branch
 
     by_kind = client.get(url, {"kind": "tests.payout"}, headers=HTMX).text
-    assert small.summary in by_kind
+    assert small.summary in by_kind and head_office.summary in by_kind
+    assert journal.summary not in by_kind
+
+    journals = client.get(url, {"kind": "ledger.manual_journal"}, headers=HTMX).text
+    assert journal.summary in journals
+    assert small.summary not in journals and head_office.summary not in journals
 
 
 @pytest.mark.parametrize(

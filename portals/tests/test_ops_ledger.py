@@ -1,15 +1,21 @@
 """Operations' ledger screens, and manual journals and reversals through maker-checker."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test import Client
 from django.urls import reverse
 
 from banking.approvals.actions import approve_request
 from banking.approvals.models import ApprovalRequest
+from banking.core.identifiers import new_token
+from banking.ledger.actions import Line, advance_business_date, post_entry
 from banking.ledger.chart import ensure_standard_chart
-from banking.ledger.models import JournalEntry, LedgerAccount
+from banking.ledger.models import BusinessDate, EntryKind, JournalEntry, LedgerAccount
 from banking.ledger.queries import trial_balance
-from banking.ledger.tests.helpers import customer_account, transfer
-from banking.testing import make_branch, make_user
+from banking.ledger.tests.helpers import customer_account, deadlock_once, fund, transfer
+from banking.testing import make_branch, make_user, run_together
 from banking.users.roles import Role
 
 
@@ -25,14 +31,26 @@ def ops(client, chart):
     return user
 
 
-def journal_data(narration, lines, action="submit"):
-    data = {"narration": narration, "action": action, "lines-TOTAL_FORMS": str(len(lines)),
+def journal_data(narration, lines, action="submit", token=None):
+    data = {"narration": narration, "action": action, "idempotency_key": token or new_token(),
+            "lines-TOTAL_FORMS": str(len(lines)),
             "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "2", "lines-MAX_NUM_FORMS": "40"}
     for i, (account, side, amount) in enumerate(lines):
         data[f"lines-{i}-account"] = str(account.pk) if account else ""
         data[f"lines-{i}-side"] = side
         data[f"lines-{i}-amount"] = amount
     return data
+
+
+def messages_of(response):
+    return [str(message) for message in response.wsgi_request._messages]
+
+
+def token_of(response):
+    """The hidden idempotency token the page drew for its form."""
+    match = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', response.text)
+    assert match, "the form carries no idempotency token"
+    return match.group(1)
 
 
 def test_chart_shows_headers_and_balances(client, ops, chart):
@@ -135,10 +153,11 @@ def test_manual_journal_goes_through_the_queue_and_posts_once_approved(client, o
 def test_reversal_request_then_approval_restores_balances(client, ops, chart):
     a, b = customer_account(10_000), customer_account(0)
     entry = transfer(a, b, 4_000)
-    response = client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "Wrong account"})
+    response = client.post(reverse("ops:entry-reverse", args=[entry.pk]),
+                           {"reason": "Wrong account", "idempotency_key": new_token()})
     assert response.status_code == 302
     # a second request for the same entry is refused while the first waits
-    client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "again"})
+    client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "again", "idempotency_key": new_token()})
     assert ApprovalRequest.objects.filter(kind="ledger.reversal").count() == 1
     request = ApprovalRequest.objects.get(kind="ledger.reversal")
     supervisor = make_user(Role.SUPERVISOR, branch=make_branch(), approval_limit=10_00_000_00)
@@ -148,13 +167,15 @@ def test_reversal_request_then_approval_restores_balances(client, ops, chart):
     detail = client.get(reverse("ops:entry-detail", args=[entry.pk]))
     assert "Reversed by" in detail.text
     # and it cannot be reversed again
-    client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "twice"})
+    client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "twice", "idempotency_key": new_token()})
     assert ApprovalRequest.objects.filter(kind="ledger.reversal").count() == 1
 
 
 def test_reversal_needs_a_reason(client, ops, chart):
     entry = transfer(customer_account(10_000), customer_account(0), 100)
-    client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "  "})
+    response = client.post(reverse("ops:entry-reverse", args=[entry.pk]),
+                           {"reason": "  ", "idempotency_key": new_token()})
+    assert messages_of(response) == ["Give the reason for the reversal."]
     assert ApprovalRequest.objects.count() == 0
 
 
@@ -165,3 +186,214 @@ def test_compliance_can_read_but_not_enter_journals(client, chart):
     entry = transfer(customer_account(10_000), customer_account(0), 100)
     assert client.post(reverse("ops:entry-reverse", args=[entry.pk]), {"reason": "x"}).status_code == 403
     assert LedgerAccount.objects.filter(code="1901").exists()
+
+
+# -- a form sent twice ----------------------------------------------------------------
+
+
+def test_journal_form_draws_a_fresh_token_and_sends_once(client, ops, chart):
+    first = client.get(reverse("ops:journal-new"))
+    second = client.get(reverse("ops:journal-new"))
+    assert token_of(first) != token_of(second)
+    assert re.search(r'<form[^>]*id="journal-form"[^>]*data-cbs-once', first.text)
+    # Adding a line keeps the token the page was drawn with.
+    data = journal_data("Opening", [(chart["1901"], "D", "10"), (chart["3100"], "C", "10")], action="add",
+                        token=token_of(first))
+    fragment = client.post(reverse("ops:journal-new"), data, headers={"HX-Request": "true"})
+    assert token_of(fragment) == token_of(first)
+
+
+def test_a_journal_sent_twice_queues_one_request_and_leads_to_it(client, ops, chart):
+    token = token_of(client.get(reverse("ops:journal-new")))
+    data = journal_data("Capital infusion", [(chart["1901"], "D", "2,500"), (chart["3100"], "C", "2500")],
+                        token=token)
+    first = client.post(reverse("ops:journal-new"), data)
+    second = client.post(reverse("ops:journal-new"), data)
+    assert first.status_code == second.status_code == 302
+    assert second.url == reverse("ops:my-requests")
+    request = ApprovalRequest.objects.get()
+    assert any(f"#{request.pk}" in message and "not sent again" in message for message in messages_of(second))
+
+
+def test_a_journal_token_used_for_another_journal_is_refused(client, ops, chart):
+    token = token_of(client.get(reverse("ops:journal-new")))
+    client.post(reverse("ops:journal-new"),
+                journal_data("First", [(chart["1901"], "D", "10"), (chart["3100"], "C", "10")], token=token))
+    response = client.post(reverse("ops:journal-new"),
+                           journal_data("Second", [(chart["1901"], "D", "99"), (chart["3100"], "C", "99")],
+                                        token=token))
+    assert response.status_code == 200
+    assert "already used" in response.text
+    assert ApprovalRequest.objects.count() == 1
+
+
+def test_a_journal_without_its_token_is_refused(client, ops, chart):
+    data = journal_data("No token", [(chart["1901"], "D", "10"), (chart["3100"], "C", "10")])
+    del data["idempotency_key"]
+    response = client.post(reverse("ops:journal-new"), data)
+    assert response.status_code == 200
+    assert "reload the page" in response.text
+    assert ApprovalRequest.objects.count() == 0
+
+
+def test_a_reversal_sent_twice_queues_one_request_and_leads_to_it(client, ops, chart):
+    entry = transfer(customer_account(10_000), customer_account(0), 4_000)
+    page = client.get(reverse("ops:entry-detail", args=[entry.pk]))
+    assert re.search(r'<form[^>]*entries/\d+/reverse/[^>]*data-cbs-once', page.text)
+    data = {"reason": "Wrong account", "idempotency_key": token_of(page)}
+    first = client.post(reverse("ops:entry-reverse", args=[entry.pk]), data)
+    second = client.post(reverse("ops:entry-reverse", args=[entry.pk]), data)
+    assert first.url == second.url == reverse("ops:my-requests")
+    request = ApprovalRequest.objects.get(kind="ledger.reversal")
+    assert any(f"#{request.pk}" in message and "not sent again" in message for message in messages_of(second))
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_one_journal_sent_twice_at_once_queues_one_request():
+    chart = ensure_standard_chart()
+    user = make_user(Role.OPERATIONS)
+    for round_ in range(4):
+        data = journal_data(f"Round {round_}", [(chart["1901"], "D", "10"), (chart["3100"], "C", "10")])
+
+        def send(data=data):
+            browser = Client()
+            browser.force_login(user)
+            return browser.post(reverse("ops:journal-new"), data)
+
+        responses, errors = run_together(send, send)
+        assert errors == []
+        assert [response.status_code for response in responses] == [302, 302]
+        assert ApprovalRequest.objects.filter(summary=f"Manual journal: Round {round_}").count() == 1
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_two_reversals_of_one_entry_at_once_queue_one_request():
+    ensure_standard_chart()
+    makers = [make_user(Role.OPERATIONS) for _ in range(2)]
+    for _ in range(4):
+        entry = transfer(customer_account(10_000), customer_account(0), 4_000)
+
+        def ask(user):
+            browser = Client()
+            browser.force_login(user)
+            response = browser.post(reverse("ops:entry-reverse", args=[entry.pk]),
+                                    {"reason": f"Asked by {user.username}", "idempotency_key": new_token()})
+            return response, messages_of(response)
+
+        answers, errors = run_together(*(lambda user=user: ask(user) for user in makers))
+        assert errors == []
+        assert [response.status_code for response, _ in answers] == [302, 302]
+        assert ApprovalRequest.objects.filter(kind="ledger.reversal", payload__entry_id=entry.pk).count() == 1
+        said = sorted(" ".join(messages) for _, messages in answers)
+        assert any("waiting for a second person" in text for text in said), said
+        assert any("already waiting for approval" in text for text in said), said
+
+
+# -- deadlocks during an approval ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlock_while_approving_a_journal_is_retried_unseen(client, monkeypatch):
+    chart = ensure_standard_chart()
+    client.force_login(make_user(Role.OPERATIONS))
+    client.post(reverse("ops:journal-new"),
+                journal_data("Capital infusion", [(chart["1901"], "D", "2,500"), (chart["3100"], "C", "2500")]))
+    request = ApprovalRequest.objects.get()
+    client.force_login(make_user(Role.SUPERVISOR, branch=make_branch(), approval_limit=10_00_000_00))
+    deadlock_once(monkeypatch, "banking.ledger.actions.execute_prepared")
+    if connection.vendor != "postgresql":
+        deadlock_once(monkeypatch, "banking.ledger.actions._lock_accounts")
+
+    response = client.post(reverse("supervisor:request-approve", args=[request.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("supervisor:queue")
+    assert any("Approved and carried out" in str(m) for m in response.context["messages"])
+    request.refresh_from_db()
+    assert request.status == "approved"
+    entry = JournalEntry.objects.get(kind="manual")
+    assert entry.postings.count() == 2 and request.result["entry_id"] == entry.pk
+    assert LedgerAccount.objects.get(code="1901").balance == 2_500_00
+
+
+# -- trial balance and a GL account's ledger ------------------------------------------------
+
+
+def test_trial_balance_as_of_a_past_date_shows_that_days_figures(client, ops, chart):
+    customer_account(7_000_00)
+    day1 = BusinessDate.objects.current()
+    advance_business_date(actor=None)
+    customer_account(1_234_00)
+    post_entry(actor=None, lines=[Line.debit(chart["1901"], 300_00), Line.credit(chart["3100"], 300_00)],
+               kind=EntryKind.MANUAL, narration="Later", idempotency_key=new_token())
+
+    past = client.get(reverse("ops:trial-balance"), {"as_of": day1.isoformat()})
+    now = client.get(reverse("ops:trial-balance"))
+
+    assert past.context["as_of"] == day1 and past.context["error"] is None
+    assert f"At the close of business on {day1:%d %b %Y}" in past.text
+    assert "₹7,000.00" in past.text and "₹8,234.00" not in past.text
+    assert "1901" not in past.text  # no suspense balance then
+    assert "₹8,234.00" in now.text and "₹300.00" in now.text
+    assert past.context["report"].difference == now.context["report"].difference == 0
+
+
+def test_gl_account_ledger_filters_by_date_range_and_kind(client, ops, chart):
+    capital = chart["3100"]
+    opening = fund(customer_account(0), 1_000_00)
+    day1 = BusinessDate.objects.current()
+    advance_business_date(actor=None)
+    manual = post_entry(actor=None, lines=[Line.debit(chart["1901"], 20_00), Line.credit(capital, 20_00)],
+                        kind=EntryKind.MANUAL, narration="Later", idempotency_key=new_token())
+    day2 = BusinessDate.objects.current()
+    url = reverse("ops:gl-account", args=[capital.code])
+
+    def shown(query):
+        response = client.get(url, query, headers={"HX-Request": "true"})
+        assert response.status_code == 200 and not response.context["filter"].errors
+        return {entry.number for entry in (opening, manual) if entry.number in response.text}
+
+    assert shown({}) == {opening.number, manual.number}
+    assert shown({"date_from": day2.isoformat()}) == {manual.number}
+    assert shown({"date_to": day1.isoformat()}) == {opening.number}
+    assert shown({"date_from": day1.isoformat(), "date_to": day1.isoformat()}) == {opening.number}
+    assert shown({"kind": "manual"}) == {manual.number}
+    assert shown({"kind": "opening"}) == {opening.number}
+    assert shown({"kind": "transfer"}) == set()
+
+
+@pytest.mark.parametrize("field", ["amount_min", "amount_max"])
+def test_gl_account_ledger_says_when_an_amount_filter_is_not_an_amount(client, ops, chart, field):
+    entry = fund(customer_account(0), 1_000_00)
+    url = reverse("ops:gl-account", args=["3100"])
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.get(url, {field: "lots"}, headers=headers)
+        assert response.status_code == 200
+        assert "Enter the amount as a number" in response.text
+        assert entry.number in response.text  # filters nothing out
+
+
+# -- the reversal in the supervisor's words -------------------------------------------------
+
+
+def test_supervisor_reads_a_reversal_request_in_words(client, ops, chart):
+    a = customer_account(10_000_00, name="Asha Verma")
+    b = customer_account(0, name="Vikram Rao")
+    entry = transfer(a, b, 4_321_00)
+    client.post(reverse("ops:entry-reverse", args=[entry.pk]),
+                {"reason": "Credited to the wrong account", "idempotency_key": new_token()})
+    request = ApprovalRequest.objects.get(kind="ledger.reversal")
+    client.force_login(make_user(Role.SUPERVISOR, branch=make_branch(), approval_limit=10_00_000_00))
+
+    response = client.get(reverse("supervisor:request-detail", args=[request.pk]))
+
+    assert response.status_code == 200
+    text = response.text
+    assert "Reversal of an entry" in text
+    assert entry.number in text and "Transfer" in text
+    assert "₹4,321.00" in text
+    assert "Credited to the wrong account" in text
+    assert f"Will credit</dt><dd class=\"col-sm-8\">{a.code} Asha Verma: ₹4,321.00" in text
+    assert f"Will debit</dt><dd class=\"col-sm-8\">{b.code} Vikram Rao: ₹4,321.00" in text
+    assert "entry_id" not in text and '"reason":' not in text  # words, not JSON

@@ -4,10 +4,12 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from banking.approvals import registry
 from banking.approvals.actions import approve_request, expire_requests, reject_request, submit_request
 from banking.approvals.models import ApprovalRequest, Status
 from banking.audit.models import AuditEvent
 from banking.core.errors import (
+    IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
     LimitExceeded,
@@ -16,6 +18,7 @@ from banking.core.errors import (
     ValidationFailed,
 )
 from banking.core.money import Money
+from banking.ledger.tests.helpers import deadlock_once
 from banking.testing import make_branch, make_user
 from banking.users.roles import Role
 
@@ -79,6 +82,34 @@ def test_a_long_summary_is_shortened_not_refused(teller):
     approval = make_request(teller, summary="word " * 200)
     assert len(approval.summary) == 300
     assert approval.summary.endswith("…")
+
+
+def test_the_same_key_returns_the_first_request_and_queues_nothing_more(teller):
+    first = make_request(teller, idempotency_key="form-1")
+    again = make_request(teller, idempotency_key="form-1")
+
+    assert again.pk == first.pk
+    assert (first.repeated, again.repeated) == (False, True)
+    assert ApprovalRequest.objects.count() == 1
+    assert events(first, "approvals.request_submitted").count() == 1
+    assert make_request(teller).pk != first.pk  # no key, no deduplication
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"payload": {"payee": "Someone else"}}, {"amount": 1}, {"kind": "tests.other"}, {"maker": "another teller"}],
+)
+def test_a_key_reused_for_other_work_is_refused(teller, changes):
+    make_request(teller, idempotency_key="form-1")
+    if changes.get("kind"):
+        registry.register("tests.other", label="Other", handler=lambda approval, checker: None)
+    maker = make_user(Role.TELLER, branch=teller.branch) if changes.pop("maker", None) else teller
+    try:
+        with pytest.raises(IdempotencyConflict):
+            make_request(maker, idempotency_key="form-1", **changes)
+    finally:
+        registry.unregister("tests.other")
+    assert ApprovalRequest.objects.count() == 1
 
 
 # -- approving -----------------------------------------------------------------
@@ -319,3 +350,39 @@ def test_expire_command(teller):
     call_command("expire_approvals", stdout=out)
     assert "Expired 1 approval request(s)." in out.getvalue()
     assert events(approval, "approvals.request_expired").get().actor_username == "expire_approvals"
+
+
+# -- deadlocks ---------------------------------------------------------------------
+# Transactional: inside a test's own transaction the decision would run once and
+# leave retrying to that transaction's owner.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+def test_a_deadlocked_approval_is_retried_from_the_top_and_the_work_runs_once(teller, supervisor, monkeypatch,
+                                                                              sqlstate):
+    approval = make_request(teller)
+    # Fails after the handler has done its work, as the approval is recorded.
+    calls = deadlock_once(monkeypatch, "banking.approvals.actions.record_event", sqlstate)
+
+    approved = approve_request(actor=supervisor, request_id=approval.pk)
+
+    assert len(calls) == 2
+    assert approved.status == Status.APPROVED
+    approval.refresh_from_db()
+    assert (approval.status, approval.checker) == (Status.APPROVED, supervisor)
+    assert work_done_count(approval) == 1
+    assert events(approval, "approvals.request_approved").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deadlocked_rejection_is_retried(teller, supervisor, monkeypatch):
+    approval = make_request(teller)
+    calls = deadlock_once(monkeypatch, "banking.approvals.actions.record_event")
+
+    reject_request(actor=supervisor, request_id=approval.pk, reason="Not today")
+
+    assert len(calls) == 2
+    approval.refresh_from_db()
+    assert (approval.status, approval.decision_reason) == (Status.REJECTED, "Not today")
+    assert events(approval, "approvals.request_rejected").count() == 1

@@ -1,5 +1,5 @@
-"""Two checkers approving the same request at the same moment, in real threads
-with their own PostgreSQL connections."""
+"""Two checkers approving the same request at the same moment, and one form sent
+twice at the same moment, in real threads with their own PostgreSQL connections."""
 
 import threading
 import time
@@ -11,10 +11,10 @@ from banking.approvals import registry
 from banking.approvals.actions import approve_request
 from banking.approvals.models import ApprovalRequest, Status
 from banking.core.errors import BankingError, StaleRequest
-from banking.testing import make_branch, make_user
+from banking.testing import make_branch, make_user, run_together
 from banking.users.roles import Role
 
-from .factories import do_test_work, make_request, work_done_count
+from .factories import do_test_work, make_request, registered_test_kind, work_done_count
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -92,3 +92,16 @@ def test_two_supervisors_approving_at_once_run_the_work_exactly_once():
     assert approval.status == Status.APPROVED
     assert outcomes[approval.checker_id] == "approved"
 
+
+def test_one_form_sent_twice_at_once_queues_one_request():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent inserts are a PostgreSQL matter")
+    with registered_test_kind():
+        teller = make_user(Role.TELLER, branch=make_branch(), mfa=False)
+        for round_ in range(5):
+            key = f"form-{round_}"
+            approvals, errors = run_together(*[lambda: make_request(teller, idempotency_key=key)] * 2)
+            assert errors == []
+            assert approvals[0].pk == approvals[1].pk
+            assert sorted(approval.repeated for approval in approvals) == [False, True]
+            assert ApprovalRequest.objects.filter(idempotency_key=key).count() == 1

@@ -49,3 +49,27 @@ def snapshot():
         Posting.objects.count(),
         tuple(LedgerAccount.objects.order_by("pk").values_list("balance", "held", "version")),
     )
+
+
+def deadlock_once(monkeypatch, target, sqlstate="40P01"):
+    """Make the function at dotted `target` fail its first call as PostgreSQL fails
+    a transaction it picked as a deadlock's victim (40P01) or could not serialize
+    (40001): psycopg's error, raised through Django's wrapper as OperationalError.
+    Later calls run the real function. Returns the list of calls made."""
+    import psycopg.errors
+    from django.db import connection
+    from django.utils.module_loading import import_string
+
+    real = import_string(target)
+    calls = []
+
+    def failing_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            with connection.wrap_database_errors:
+                raise psycopg.errors.lookup(sqlstate)("deadlock detected" if sqlstate == "40P01" else
+                                                      "could not serialize access due to concurrent update")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, failing_once)
+    return calls

@@ -1,4 +1,5 @@
 import datetime
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -277,6 +278,45 @@ def test_trial_balance_nets_to_zero_now_and_as_of():
     debit_normal = LedgerAccount.objects.filter(normal_side="D").aggregate(s=Sum("balance"))["s"]
     credit_normal = LedgerAccount.objects.filter(normal_side="C").aggregate(s=Sum("balance"))["s"]
     assert debit_normal == credit_normal
+
+
+def test_trial_balance_as_of_a_past_date_shows_each_accounts_balance_then():
+    chart = ensure_standard_chart()
+    a, b = customer_account(10_000), customer_account(0, product="2120")
+    transfer(a, b, 1_000)
+    day1 = BusinessDate.objects.current()
+    advance_business_date(actor=None)
+    transfer(b, a, 300)
+    customer_account(2_500)
+    post_entry(actor=None, lines=[Line.debit(chart["1901"], 700), Line.credit(chart["3100"], 700)],
+               kind=EntryKind.MANUAL, narration="Suspense", idempotency_key=key())
+
+    watched = {"2110", "2120", "3100", "1901"}
+
+    def balances(report):
+        return {row.account.code: row.balance for row in report.rows if row.account.code in watched}
+
+    then, now = trial_balance(day1), trial_balance()
+    assert then.as_of == day1
+    assert balances(then) == {"2110": 9_000, "2120": 1_000, "3100": -10_000, "1901": 0}
+    assert balances(now) == {"2110": 11_800, "2120": 700, "3100": -11_800, "1901": 700}
+    assert (then.total_debit, then.difference) == (10_000, 0)
+    assert balances(trial_balance(day1 - datetime.timedelta(days=1))) == dict.fromkeys(watched, 0)
+
+
+def test_a_migration_sets_the_business_date_and_leaves_a_set_one_alone():
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    migration = importlib.import_module("banking.ledger.migrations.0009_business_date_row")
+    assert ("ledger", "0009_business_date_row") in MigrationRecorder(connection).applied_migrations()
+    BusinessDate.objects.all().delete()
+    migration.create_business_date(apps, None)
+    assert BusinessDate.objects.get(pk=1).date == timezone.localdate()
+    BusinessDate.objects.filter(pk=1).update(date=datetime.date(2026, 3, 31))
+    migration.create_business_date(apps, None)
+    assert BusinessDate.objects.current() == datetime.date(2026, 3, 31)
 
 
 def test_business_date_never_moves_backwards():
