@@ -3,7 +3,7 @@ alone, then prints the receipt (desktop and phone); the next deposit posts in on
 statement (cbs_counter_cash); a withdrawal above the teller's
 limit is approved by a supervisor in another browser and the teller's screen turns
 into the receipt without reloading; a till closes ₹100 short and the supervisor sees
-it flagged."""
+it flagged. The last two run at a desktop's width and at a phone's."""
 
 import re
 
@@ -165,10 +165,11 @@ def test_a_deposit_that_does_not_add_up_is_refused(page, counter):
     assert not CounterTransaction.objects.exists()
 
 
-def test_a_withdrawal_above_the_limit_turns_into_the_receipt_when_approved(browser, counter, live_server):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_withdrawal_above_the_limit_turns_into_the_receipt_when_approved(browser, counter, live_server, width):
     branch, teller, supervisor, account = counter
-    teller_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[1280])
-    supervisor_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[1280])
+    teller_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
+    supervisor_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
     teller_page, supervisor_page = teller_context.new_page(), supervisor_context.new_page()
     approve_request(actor=supervisor, request_id=request_cash_from_vault(actor=teller, counts=ISSUED).pk)
     from banking.teller.actions import open_till
@@ -193,10 +194,10 @@ def test_a_withdrawal_above_the_limit_turns_into_the_receipt_when_approved(brows
     expect(teller_page.get_by_label("₹200", exact=True)).to_have_value("50")
     expect(teller_page.get_by_label("₹100", exact=True)).to_have_value("")
     expect(teller_page.get_by_text("matches the amount")).to_be_visible()
-    screenshot(teller_page, "teller-withdrawal-1280")
+    screenshot(teller_page, f"teller-withdrawal-{width}")
     teller_page.get_by_role("button", name="Pay the withdrawal").click()
     expect(teller_page.get_by_role("heading", name="Waiting for a supervisor's approval")).to_be_visible()
-    screenshot(teller_page, "teller-withdrawal-waiting-1280")
+    screenshot(teller_page, f"teller-withdrawal-waiting-{width}")
     waiting_url = teller_page.url
 
     row = supervisor_page.get_by_role("link", name=re.compile("Cash withdrawal of ₹60,000.00"))
@@ -211,17 +212,18 @@ def test_a_withdrawal_above_the_limit_turns_into_the_receipt_when_approved(brows
     expect(receipt.get_by_role("heading", name="Cash withdrawal receipt")).to_be_visible(timeout=LIVE)
     expect(receipt).to_contain_text("Sunil Deshmukh")
     assert teller_page.url == waiting_url
-    screenshot(teller_page, "teller-withdrawal-receipt-1280")
+    screenshot(teller_page, f"teller-withdrawal-receipt-{width}")
     txn = CounterTransaction.objects.get()
     assert txn.status == "posted" and txn.entry.checker_id == supervisor.pk
     teller_context.close()
     supervisor_context.close()
 
 
-def test_a_till_closed_100_short_is_flagged_to_the_supervisor(browser, counter, live_server):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_till_closed_100_short_is_flagged_to_the_supervisor(browser, counter, live_server, width):
     branch, teller, supervisor, _ = counter
-    teller_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[1280])
-    supervisor_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[1280])
+    teller_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
+    supervisor_context = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
     teller_page, supervisor_page = teller_context.new_page(), supervisor_context.new_page()
     approve_request(actor=supervisor, request_id=request_cash_from_vault(actor=teller, counts=ISSUED).pk)
     from banking.teller.actions import open_till
@@ -238,26 +240,26 @@ def test_a_till_closed_100_short_is_flagged_to_the_supervisor(browser, counter, 
     for label, count in [("₹500", "100"), ("₹200", "50"), ("₹100", "99"), ("₹50", "20"), ("₹20", "50"),
                          ("₹10", "50"), ("Coins (₹)", "200")]:
         teller_page.get_by_label(label, exact=True).fill(count)
-    screenshot(teller_page, "teller-till-close-1280")
+    screenshot(teller_page, f"teller-till-close-{width}")
     teller_page.get_by_role("button", name="Close the till").click()
     expect(teller_page.get_by_text(re.compile("short by ₹100.00, posted to teller suspense"))).to_be_visible()
     closure = teller_page.get_by_test_id("till-closure")
     expect(closure).to_contain_text("Short by ₹100.00")
-    screenshot(teller_page, "teller-till-closed-1280")
+    screenshot(teller_page, f"teller-till-closed-{width}")
 
     # the supervisor's tills page flags it without a reload
     flagged = supervisor_page.get_by_test_id("flagged")
     expect(flagged).to_contain_text("Till of Asha Kulkarni: Short by ₹100.00", timeout=LIVE)
-    screenshot(supervisor_page, "supervisor-tills-flagged-1280")
+    screenshot(supervisor_page, f"supervisor-tills-flagged-{width}")
     flagged.get_by_role("link", name="sign off").click()
     expect(supervisor_page.get_by_test_id("request-description")).to_contain_text("Short by ₹100.00")
     supervisor_page.get_by_role("button", name=re.compile("^Approve")).click()
     expect(supervisor_page.get_by_text(re.compile("Approved and carried out"))).to_be_visible()
     supervisor_page.goto("/supervisor/reports/cash-differences/")
     expect(supervisor_page.get_by_role("table")).to_contain_text("Short by ₹100.00")
-    screenshot(supervisor_page, "supervisor-cash-differences-1280")
+    screenshot(supervisor_page, f"supervisor-cash-differences-{width}")
     supervisor_page.goto("/supervisor/reports/cash-position/")
-    screenshot(supervisor_page, "supervisor-cash-position-1280")
+    screenshot(supervisor_page, f"supervisor-cash-position-{width}")
 
     day = TillDay.objects.get()
     assert day.status == "signed_off" and day.difference == -100_00
