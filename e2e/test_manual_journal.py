@@ -1,6 +1,7 @@
 """Journey: operations enters a manual journal; a supervisor sees it arrive in the
-queue without reloading and approves it; the trial balance reflects it. And a
-rejected journal shows its reason to the maker, live."""
+queue without reloading and approves it; the trial balance reflects it. A
+rejected journal shows its reason to the maker, live. A large reversal is read in
+words and approved once the supervisor has confirmed their password."""
 
 import re
 
@@ -146,3 +147,54 @@ def test_ledger_screens_read_well_at_each_width(page, people, width):
     page.goto(f"/ops/entries/{entry.pk}/")
     expect(page.get_by_text("A reversal is waiting for approval")).to_be_visible()
     screenshot(page, f"entry-detail-{width}")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_large_reversal_is_approved_after_the_supervisor_confirms_their_password(browser, people, live_server,
+                                                                                    width):
+    """Operations asks to reverse an entry of ₹15,00,000; the supervisor reads the
+    request in words and approves it, and above ₹10,00,000 is asked for their
+    password first; the approval then carries on and the entry stands reversed."""
+    from banking.ledger.models import JournalEntry, LedgerAccount
+    from banking.ledger.tests.helpers import customer_account, transfer
+    from banking.testing import PASSWORD
+
+    ops, _ = people
+    supervisor = named(make_user(Role.SUPERVISOR, branch=people[1].branch, approval_limit=1_00_00_000_00),
+                       "Kavita", "Rao")  # a limit of ₹1 crore covers the reversal
+    source, target = customer_account(20_00_000_00, name="Meera Iyer"), customer_account(0, name="Rahul Verma")
+    entry = transfer(source, target, 15_00_000_00)
+    maker = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
+    checker = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
+    ops_page, sup_page = maker.new_page(), checker.new_page()
+
+    sign_in(ops_page, ops)
+    ops_page.goto(f"/ops/entries/{entry.pk}/")
+    ops_page.get_by_label("Reason").fill("Paid to the wrong customer")
+    ops_page.get_by_role("button", name="Send reversal for approval").click()
+    expect(ops_page.get_by_role("heading", name="My requests")).to_be_visible()
+
+    sign_in(sup_page, supervisor)
+    sup_page.goto("/supervisor/queue/")
+    sup_page.get_by_role("link", name=re.compile(f"Reverse {entry.number}")).click()
+    description = sup_page.get_by_test_id("request-description")
+    expect(description).to_contain_text(entry.number)
+    expect(description).to_contain_text("₹15,00,000.00")
+    expect(description).to_contain_text("Paid to the wrong customer")
+    expect(sup_page.get_by_text("you will be asked for your password again")).to_be_visible()
+    screenshot(sup_page, f"reversal-request-{width}")
+    sup_page.get_by_role("button", name=re.compile("^Approve")).click()
+
+    expect(sup_page.get_by_text(re.compile("need your password again"))).to_be_visible()
+    assert not JournalEntry.objects.filter(reversal_of=entry).exists()  # nothing before the password
+    sup_page.get_by_placeholder("Password").fill(PASSWORD)
+    sup_page.get_by_role("button", name="Confirm").click()
+    expect(sup_page.get_by_text(re.compile("Approved and carried out"))).to_be_visible()
+
+    ops_page.goto(f"/ops/entries/{entry.pk}/")
+    expect(ops_page.get_by_role("status").filter(has_text="Reversed by")).to_be_visible()
+    screenshot(ops_page, f"entry-reversed-{width}")
+    assert LedgerAccount.objects.get(pk=source.pk).balance == 20_00_000_00
+    assert LedgerAccount.objects.get(pk=target.pk).balance == 0
+    maker.close()
+    checker.close()
