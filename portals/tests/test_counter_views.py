@@ -1,7 +1,6 @@
 """The teller's counter and the supervisor's cash screens, through the browser's eyes:
 happy paths, refusals in the teller's words, the live fragments and their query counts."""
 
-import datetime
 import html
 import re
 import time
@@ -14,7 +13,6 @@ from banking.approvals.models import ApprovalRequest
 from banking.core.identifiers import with_check_digit
 from banking.core.money import format_money
 from banking.deposits.models import DepositStatus
-from banking.ledger.actions import advance_business_date
 from banking.teller.actions import (
     close_till,
     find_till,
@@ -22,13 +20,13 @@ from banking.teller.actions import (
     pay_cash_withdrawal,
     request_cash_from_vault,
     take_cash_deposit,
-    today,
 )
 from banking.teller.denominations import FIELDS, Denominations
 from banking.teller.models import BranchDay, CounterTransaction, TillDay
 from banking.teller.tests.factories import (
     OPENING,
     VAULT_CASH,
+    a_day_of_cash_then_the_next,
     fresh,
     funded_branch,
     give_specimens,
@@ -634,12 +632,7 @@ def test_tellers_cannot_open_the_supervisors_cash_screens(client, teller):
 
 
 def test_the_cash_position_of_an_earlier_date_shows_that_days_figures(client, branch, teller, supervisor, account):
-    first = today()
-    take_cash_deposit(actor=teller, account=account, amount=1_500_00, counts=Denominations(n500=3),
-                      idempotency_key=key())
-    pay_cash_withdrawal(actor=teller, account=fresh(account), amount=1_000_00, counts=Denominations(n500=2),
-                        idempotency_key=key())
-    advance_business_date(actor=None, to=first + datetime.timedelta(days=1))
+    first = a_day_of_cash_then_the_next(teller, account)
     teller_with_open_till(branch, supervisor, Denominations(n200=5))  # next day's cash
     client.force_login(supervisor)
     page = client.get(reverse("supervisor:cash-position"), {"date": first.isoformat()}).content.decode()

@@ -1,13 +1,23 @@
 """Test helpers for the counter: a funded vault, tellers with open tills."""
 
+import datetime
 import uuid
 
 from banking.approvals.actions import approve_request
+from banking.ledger.actions import advance_business_date
 from banking.ledger.chart import ensure_standard_chart
 from banking.testing import make_branch, make_user
 from banking.users.roles import Role
 
-from ..actions import ensure_vault, fund_vault, open_till, request_cash_from_vault
+from ..actions import (
+    ensure_vault,
+    fund_vault,
+    open_till,
+    pay_cash_withdrawal,
+    request_cash_from_vault,
+    take_cash_deposit,
+    today,
+)
 from ..denominations import Denominations
 
 VAULT_CASH = Denominations(n500=2000, n200=1000, n100=2000, n50=1000, n20=1000, n10=1000, coins=5000)
@@ -109,3 +119,15 @@ def give_specimens(customer, uploaded_by):
         document.save()
         documents.append(document)
     return documents
+
+
+def a_day_of_cash_then_the_next(teller, account):
+    """On the business date: ₹1,500 deposited (3 × ₹500) and ₹1,000 paid out
+    (2 × ₹500) at `teller`'s till; then the date moves on a day. Returns the first date."""
+    first = today()
+    take_cash_deposit(actor=teller, account=account, amount=1_500_00, counts=Denominations(n500=3),
+                      idempotency_key=key())
+    pay_cash_withdrawal(actor=teller, account=fresh(account), amount=1_000_00, counts=Denominations(n500=2),
+                        idempotency_key=key())
+    advance_business_date(actor=None, to=first + datetime.timedelta(days=1))
+    return first

@@ -8,7 +8,6 @@ from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest, Status
 from banking.audit.models import AuditEvent
 from banking.core.errors import InsufficientFunds, NotPermitted, ValidationFailed
-from banking.ledger.actions import advance_business_date
 from banking.ledger.chart import TELLER_SUSPENSE
 from banking.ledger.models import LedgerAccount
 from banking.testing import make_user
@@ -22,11 +21,8 @@ from ..actions import (
     find_till,
     fund_vault,
     open_till,
-    pay_cash_withdrawal,
     request_cash_from_vault,
     request_cash_return,
-    take_cash_deposit,
-    today,
 )
 from ..denominations import Denominations, check_adds_up
 from ..models import TILL_HOLDING_LIMIT, BranchDay, CashBox, CashMovement, TillDay, TillDayStatus
@@ -34,7 +30,7 @@ from ..reports import cash_position
 from .factories import (
     OPENING,
     VAULT_CASH,
-    fresh,
+    a_day_of_cash_then_the_next,
     key,
     open_account,
     supervisor_for,
@@ -309,13 +305,8 @@ def test_a_till_is_over_its_holding_limit_only_above_it(branch, supervisor, tell
 
 def test_the_cash_position_of_an_earlier_date_shows_only_that_day(branch, supervisor, teller):
     account = open_account(branch, teller, supervisor, balance=10_000_00)
-    first = today()
-    take_cash_deposit(actor=teller, account=account, amount=1_500_00, counts=Denominations(n500=3),
-                      idempotency_key=key())
-    pay_cash_withdrawal(actor=teller, account=fresh(account), amount=1_000_00, counts=Denominations(n500=2),
-                        idempotency_key=key())
+    first = a_day_of_cash_then_the_next(teller, account)
     # The next day: a remittance into the vault, and a colleague's till opened for the first time.
-    advance_business_date(actor=None, to=first + datetime.timedelta(days=1))
     fund_vault(actor=None, branch=branch, counts=Denominations(n100=10), idempotency_key=key())
     colleague = teller_with_open_till(branch, supervisor, Denominations(n200=5))
 
