@@ -2,9 +2,9 @@ from django import forms
 from django.forms import formset_factory
 
 from banking.core.errors import InvalidAmount
-from banking.core.identifiers import new_token
 from banking.core.money import Money
 from banking.ledger.models import LedgerAccount, Side
+from portals.forms import TokenForm
 
 
 class AccountChoiceField(forms.ModelChoiceField):
@@ -31,24 +31,6 @@ class AmountField(forms.CharField):
         if money.minor <= 0:
             raise forms.ValidationError("Enter an amount above zero.")
         return money.minor
-
-
-class TokenField(forms.CharField):
-    """The form's idempotency token: drawn fresh with each new form, sent back with
-    it, so the same form sent twice queues one request."""
-
-    def __init__(self, **kwargs):
-        super().__init__(widget=forms.HiddenInput, max_length=80, error_messages={
-            "required": "This form has no token; reload the page and enter it again."}, **kwargs)
-
-
-class TokenForm(forms.Form):
-    idempotency_key = TokenField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", new_token())
 
 
 class JournalHeaderForm(TokenForm):
