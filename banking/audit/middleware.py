@@ -2,14 +2,23 @@ from .context import AuditContext, RequestTrail, _current, _trail, new_request_i
 
 
 def client_ip(request):
-    # Behind the bank's own proxy the first X-Forwarded-For hop is the client; the
-    # proxy is trusted only when the deployment says so (TRUSTED_PROXY).
+    """The address of the person making the request: the one place that says it, for
+    the sign-in rate limits (banking.users.adapters) and the audit trail alike.
+
+    Behind the bank's own reverse proxy (TRUSTED_PROXY on), the proxy appends the
+    address it saw to X-Forwarded-For, so the last entry is the client; anything
+    before it was written by the client and proves nothing. Without a trusted proxy
+    the header is ignored and the socket's address is the client's."""
+    import ipaddress
+
     from django.conf import settings
 
     if getattr(settings, "TRUSTED_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR")
 
 
