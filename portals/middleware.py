@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 SESSION_AUTH_AT = "cbs_auth_at"
@@ -28,10 +29,27 @@ def login_url_for(request):
     return redirect_to_login(next_path).url
 
 
+class NoStoreWhenSignedInMiddleware:
+    """Nothing shown to a signed-in person is kept by the browser or a proxy: a
+    balance or a statement must not come back from a shared computer's history
+    or cache once they have signed out. Covers the answer that signs them out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
+
+
 class HtmxAuthRedirectMiddleware:
     """Inside an HTMX request, a redirect to the login page or a 403 would swap a
     login form or an error into a fragment. Send the whole browser to the login
-    page instead (HX-Redirect)."""
+    page instead (HX-Redirect). A refusal keeps its 403 status, so logs and
+    metrics count it as one; htmx follows HX-Redirect whatever the status."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,7 +61,10 @@ class HtmxAuthRedirectMiddleware:
         login_path = resolve_url(settings.LOGIN_URL)
         to_login = response.status_code in (301, 302) and urlparse(response.get("Location", "")).path == login_path
         if to_login or response.status_code == 403:
-            return HttpResponseClientRedirect(login_url_for(request))
+            redirect = HttpResponseClientRedirect(login_url_for(request))
+            if response.status_code == 403:
+                redirect.status_code = 403
+            return redirect
         return response
 
 

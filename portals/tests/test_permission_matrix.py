@@ -345,7 +345,7 @@ def test_home_shows_who_role_branch_and_date(client, people):
 def test_htmx_forbidden_sends_browser_to_login(client, people):
     client.force_login(people[Role.CUSTOMER])
     response = client.get("/teller/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/banking/"})
-    assert response.status_code == 200
+    assert response.status_code == 403
     assert response["HX-Redirect"].startswith(reverse("account_login"))
 
 
