@@ -21,7 +21,8 @@ Design overview
 - Recurring deposits are opened at once with their instalment, months and the
   maturity amount; the monthly instalment is debited from the source account by end
   of day (not here), so opening posts nothing.
-- Freeze (debit or total), unfreeze and close are maker-checker kinds. Closing
+- Freeze (debit or total), unfreeze and close are maker-checker kinds, checked by
+  the supervisors of the branch that holds the account, wherever the maker sits. Closing
   needs a zero balance and no holds: the maker either names another of the
   customer's accounts to pay the balance into, or the request is refused with the
   amount still held. The handler checks again under the lock.
@@ -127,6 +128,13 @@ def _require_branch(actor):
     if branch is None:
         raise NotPermitted("Accounts are opened at a branch; your profile has none.")
     return branch
+
+
+def _holding_branch(account, actor):
+    """The branch whose supervisors check a request about `account`: the branch
+    that holds it, wherever the maker sits. The maker must still be a branch's staff."""
+    _require_branch(actor)
+    return account.branch
 
 
 def _locked(account):
@@ -600,7 +608,7 @@ def request_freeze(*, actor, account, freeze, reason):
         raise ValidationFailed(f"A freeze of {account.number} is already waiting for approval.")
     reason = _require_reason(reason)
     return submit_request(
-        actor=actor, kind=FREEZE_KIND, amount=None, branch=_require_branch(actor),
+        actor=actor, kind=FREEZE_KIND, amount=None, branch=_holding_branch(account, actor),
         payload={"account_id": account.pk, "number": account.number, "freeze": freeze, "reason": reason},
         summary=f"{target.label.replace('frozen', 'freeze').capitalize()} on {account.number}: {reason}",
     )
@@ -627,7 +635,7 @@ def request_unfreeze(*, actor, account, reason):
         raise ValidationFailed(f"Lifting the freeze on {account.number} is already waiting for approval.")
     reason = _require_reason(reason)
     return submit_request(
-        actor=actor, kind=UNFREEZE_KIND, amount=None, branch=_require_branch(actor),
+        actor=actor, kind=UNFREEZE_KIND, amount=None, branch=_holding_branch(account, actor),
         payload={"account_id": account.pk, "number": account.number, "reason": reason},
         summary=f"Lift the freeze on {account.number}: {reason}",
     )
@@ -710,7 +718,7 @@ def request_closure(*, actor, account, reason, payout_to=None):
     if balance:
         summary += f" ({format_money(balance)} to {payout_to.number})"
     return submit_request(
-        actor=actor, kind=CLOSURE_KIND, amount=balance, branch=_require_branch(actor), summary=summary,
+        actor=actor, kind=CLOSURE_KIND, amount=balance, branch=_holding_branch(account, actor), summary=summary,
         payload={"account_id": account.pk, "number": account.number, "reason": reason,
                  "payout_to": payout_to.pk if payout_to else None},
     )

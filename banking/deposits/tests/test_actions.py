@@ -150,6 +150,29 @@ def test_total_freeze_refuses_credits_too(bank):
         bank.fund(account, 100_00)
 
 
+@pytest.mark.parametrize("ask", ["freeze", "unfreeze", "closure"])
+def test_requests_about_an_account_go_to_the_branch_that_holds_it(bank, ask):
+    from banking.testing import make_branch, make_user
+
+    account = bank.open_account(deposit=0)
+    elsewhere = make_branch()
+    teller_elsewhere = make_user("teller", branch=elsewhere)
+    supervisor_elsewhere = make_user("supervisor", branch=elsewhere, approval_limit=10_00_000_00)
+    if ask == "unfreeze":
+        approve_request(actor=bank.supervisor, request_id=actions.request_freeze(
+            actor=bank.teller, account=account, freeze="debit", reason="Order").pk)
+        request = actions.request_unfreeze(actor=teller_elsewhere, account=account, reason="Order withdrawn")
+    elif ask == "freeze":
+        request = actions.request_freeze(actor=teller_elsewhere, account=account, freeze="debit", reason="Order")
+    else:
+        request = actions.request_closure(actor=teller_elsewhere, account=account, reason="Moving abroad")
+
+    assert request.branch == account.branch == bank.branch
+    with pytest.raises(NotPermitted, match="another branch"):
+        approve_request(actor=supervisor_elsewhere, request_id=request.pk)
+    approve_request(actor=bank.supervisor, request_id=request.pk)
+
+
 def test_inoperative_accounts_refuse_debits_until_reactivated(bank):
     account = bank.open_account(deposit=2_000_00)
     actions.mark_inoperative(actor=bank.supervisor, account=account)
