@@ -83,6 +83,7 @@ LOCAL_APPS = [
     "banking.deposits",
     "banking.teller",
     "banking.payments",
+    "banking.notifications",
     "banking.demo",
     "portals",
 ]
@@ -299,10 +300,18 @@ STORAGES = {
 # ---------------------------------------------------------------------------
 # Email
 # ---------------------------------------------------------------------------
+# Every message goes through the outbox (banking.notifications): it is queued in the
+# sender's transaction and handed to `deliver_with` after commit; what the mail server
+# refuses is retried by `send_queued_mail`.
 MAILERS = {
     "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": env("SMTP_HOST", "localhost"), "port": int(env("SMTP_PORT", "25"))},
+        "BACKEND": "banking.notifications.backends.OutboxBackend",
+        "OPTIONS": {
+            "deliver_with": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": env("SMTP_HOST", "localhost"), "port": int(env("SMTP_PORT", "25")), "timeout": 10},
+            }
+        },
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CBS Bank <no-reply@cbsbank.example>")

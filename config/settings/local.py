@@ -4,7 +4,12 @@ from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = env_bool("DEBUG", True)
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+MAILERS = {
+    "default": {
+        "BACKEND": "banking.notifications.backends.OutboxBackend",
+        "OPTIONS": {"deliver_with": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}},
+    }
+}
 # The demo logins have no authenticator yet; set CBS_REQUIRE_STAFF_MFA=1 to try the
 # production behaviour locally.
 CBS_REQUIRE_STAFF_MFA = env_bool("CBS_REQUIRE_STAFF_MFA", False)

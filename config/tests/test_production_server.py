@@ -190,7 +190,7 @@ def server():
         )
         try:
             wait_until_serving(port, process, log)
-            yield Browser(port), log
+            yield Browser(port), log, database_url
         finally:
             process.terminate()
             try:
@@ -224,7 +224,7 @@ def explain(response, log):
 
 
 def test_a_customer_signs_in_to_internet_banking(server):
-    browser, log = server
+    browser, log, _ = server
 
     page = browser.get("/accounts/login/")
     assert page.status == 200, explain(page, log)
@@ -243,3 +243,21 @@ def test_a_customer_signs_in_to_internet_banking(server):
     assert FULL_NAME in html.unescape(banking.text)
     assert banking.getheader("Server") is None
 
+
+def test_a_password_reset_while_the_mail_server_is_down_is_queued(server):
+    browser, log, database_url = server
+    browser.cookies.clear()
+    form = browser.get("/accounts/password/reset/")
+    assert form.status == 200, explain(form, log)
+
+    sent = browser.post("/accounts/password/reset/", {"email": EMAIL})
+    assert sent.status == 302, explain(sent, log)
+    done = browser.get(urllib.parse.urlsplit(sent.getheader("Location")).path)
+    assert done.status == 200, explain(done, log)
+    assert "on its way" in html.unescape(done.text)
+    with psycopg.connect(database_url, connect_timeout=10) as connection:
+        queued = connection.execute(
+            'SELECT "to", attempts, last_error FROM notifications_outboundemail WHERE sent_at IS NULL'
+        ).fetchall()
+    assert [(to, attempts) for to, attempts, _ in queued] == [([EMAIL], 1)]
+    assert "refused" in queued[0][2].lower()
