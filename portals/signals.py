@@ -1,5 +1,7 @@
 import time
 
+from allauth.account import signals as account_signals
+from allauth.account.adapter import get_adapter
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
@@ -19,3 +21,13 @@ def start_session_clock(sender, request, user, **kwargs):
 def forget_mfa_check(sender, request, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session.pop(MFA_OK_KEY, None)
+
+
+@receiver(account_signals.email_added)
+def tell_the_current_address(sender, request, user, email_address, **kwargs):
+    """Someone asked to move the login to a new address: its current owner hears of
+    it at once, before the new address is verified, and can call the bank."""
+    current = (user.email or "").strip()
+    if current and current.lower() != email_address.email.lower():
+        get_adapter(request).send_notification_mail(
+            "account/email/email_change_requested", user, {"new_email": email_address.email}, email=current)

@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "banking.audit.middleware.AuditContextMiddleware",
     "portals.middleware.SessionTimeoutMiddleware",
     "portals.middleware.StaffMFARequiredMiddleware",
+    # The email, password and authenticator pages first ask for the password and code.
+    "portals.credentials.CredentialChangeGuardMiddleware",
 ]
 
 # ---------------------------------------------------------------------------
@@ -217,7 +219,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portals:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_ADAPTER = "banking.users.adapters.BankAccountAdapter"
-ACCOUNT_FORMS = {"login": "portals.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "portals.forms.LoginForm", "reset_password": "portals.credentials.ResetPasswordForm"}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -226,6 +228,11 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# One email address per login: a new one replaces it only once its owner clicks the
+# link sent to it, and the old address is told (with password changes and resets).
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 # Five failed sign-ins for one username within five minutes lock it out for the
 # rest of the window; the IP limit stops spraying many usernames from one place.

@@ -41,6 +41,7 @@ RECONCILIATION = "<the reconciliation of that file>"
 EXPECTED = {
     "portals:home": ({}, set(), 302, "login"),  # everyone signed in is redirected to their portal
     "portals:healthz": ({}, ALL, None, 200),
+    "portals:confirm-identity": ({}, ALL, None, "login"),
     "teller:home": ({}, TELLER_SIDE, 403, "login"),
     "supervisor:home": ({}, SUPERVISORS, 403, "login"),
     "customer:home": ({}, {Role.CUSTOMER}, 403, "login"),

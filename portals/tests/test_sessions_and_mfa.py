@@ -89,9 +89,10 @@ def test_staff_without_mfa_are_sent_to_set_it_up(client, db):
     response = client.get("/supervisor/")
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_activate_totp")
-    # MFA setup itself is reachable (after allauth asks for the password again).
+    # MFA setup itself is reachable, once the person confirms their password (a
+    # session with no sign-in on record here, so the bank asks).
     setup = client.get(reverse("mfa_activate_totp"))
-    assert setup["Location"].startswith(reverse("account_reauthenticate"))
+    assert setup["Location"].startswith(reverse("portals:confirm-identity"))
     assert client.get(setup["Location"]).status_code == 200
 
 
