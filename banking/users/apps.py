@@ -13,3 +13,5 @@ class UsersConfig(AppConfig):
 
         # Every app: the roles include permissions of apps migrated after this one.
         post_migrate.connect(sync_roles, dispatch_uid="cbs_sync_roles")
+
+        from . import signals  # noqa: F401 the guard on role combinations, the superuser sign-in audit

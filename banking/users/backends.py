@@ -2,7 +2,7 @@
 
 from django.contrib.auth.backends import ModelBackend
 
-from .roles import ROLE_PERMISSIONS
+from .roles import MONEY_PERMISSIONS, ROLE_PERMISSIONS, Role
 
 
 class RoleBackend(ModelBackend):
@@ -14,16 +14,27 @@ class RoleBackend(ModelBackend):
     `user.roles` reads those names once per request (the audit trail needs them
     anyway), in the same query as the permissions given to the user directly
     (`User._grants`); a permission check then costs no query of its own.
+
+    An administrator never holds a permission that approves or moves money
+    (roles.MONEY_PERMISSIONS), whether from a group or given directly, even if the
+    database was edited by hand past the guard on User.groups.
     """
 
     def get_user_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:
             return super().get_user_permissions(user_obj, obj)
-        return user_obj.direct_permissions
+        return _without_money_for_administrators(user_obj, user_obj.direct_permissions)
 
     def get_group_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:
             return super().get_group_permissions(user_obj, obj)
         if not hasattr(user_obj, "_group_perm_cache"):
-            user_obj._group_perm_cache = {name for role in user_obj.roles for name in ROLE_PERMISSIONS[role]}
+            names = {name for role in user_obj.roles for name in ROLE_PERMISSIONS[role]}
+            user_obj._group_perm_cache = _without_money_for_administrators(user_obj, names)
         return user_obj._group_perm_cache
+
+
+def _without_money_for_administrators(user, names):
+    if Role.ADMINISTRATOR in user.roles:
+        return set(names) - MONEY_PERMISSIONS
+    return names

@@ -60,6 +60,30 @@ ROLE_PERMISSIONS = {
     Role.CUSTOMER: ["users.access_customer_portal"],
 }
 
+# Roles that approve or move money. An administrator manages the people who hold
+# them and so may never hold one: whoever sets up staff cannot also approve a
+# payment or take cash (segregation of duties).
+MONEY_ROLES = frozenset({Role.TELLER, Role.SUPERVISOR, Role.BRANCH_MANAGER, Role.OPERATIONS})
+# What those roles grant and an administrator's own role does not.
+MONEY_PERMISSIONS = frozenset(
+    name for role in MONEY_ROLES for name in ROLE_PERMISSIONS[role]
+) - frozenset(ROLE_PERMISSIONS[Role.ADMINISTRATOR])
+
+
+def refused_combination(roles):
+    """Why a person may not hold all of `roles` together, or None when they may.
+
+    The one place that decides it: the staff-change action, the guard on
+    User.groups (signals.py) and the permission backend all ask here.
+    """
+    roles = {Role(role) for role in roles}
+    if Role.ADMINISTRATOR in roles and roles & MONEY_ROLES:
+        names = ", ".join(role.label.lower() for role in ROLE_PRECEDENCE if role in roles & MONEY_ROLES)
+        return (f"An administrator cannot also be a {names}: whoever manages staff must not approve or move "
+                "money.")
+    return None
+
+
 # Where each role lands after signing in.
 ROLE_HOME = {
     Role.TELLER: "teller:home",
