@@ -66,6 +66,7 @@ PORTALS = {
             Section("End of day", None, "bi-moon-stars"),
             Section("Compliance", None, "bi-clipboard-check"),
             Section("Audit trail", "ops:audit-list", "bi-shield-check", permission="users.view_audit_trail"),
+            Section("Staff and roles", "ops:staff", "bi-person-badge", permission="users.manage_staff"),
         ],
     },
 }

@@ -100,3 +100,8 @@ def ops_journal(view):
 def ops_payments(view):
     """Operations staff who run NEFT batches, reconciliation and the clearing simulator."""
     return requires("users.access_ops_portal", "users.operate_payments", name="ops_payments")(view)
+
+
+def staff_admin(view):
+    """Administrators managing staff: roles, branches, limits and password resets."""
+    return requires("users.access_ops_portal", "users.manage_staff", name="staff_admin")(view)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ledger_views, payment_views, views
+from . import ledger_views, payment_views, staff_views, views
 
 app_name = "ops"
 urlpatterns = [
@@ -26,4 +26,9 @@ urlpatterns = [
          name="recon-exception-resolve"),
     path("payments/simulator/", payment_views.clearing_simulator, name="clearing-simulator"),
     path("payments/ifsc/", payment_views.ifsc_directory, name="ifsc-directory"),
+    path("staff/", staff_views.staff_list, name="staff"),
+    path("staff/<int:pk>/change/", staff_views.staff_change, name="staff-change"),
+    path("staff/requests/<int:pk>/", staff_views.staff_request, name="staff-request"),
+    path("staff/requests/<int:pk>/approve/", staff_views.staff_request_approve, name="staff-request-approve"),
+    path("staff/requests/<int:pk>/reject/", staff_views.staff_request_reject, name="staff-request-reject"),
 ]

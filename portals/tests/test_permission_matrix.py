@@ -36,6 +36,8 @@ NEFT_BATCH = "<a settled NEFT cycle>"
 SETTLED_PAYMENT = "<an NEFT payment of that cycle>"
 SETTLEMENT_FILE = "<the cycle's settlement file>"
 RECONCILIATION = "<the reconciliation of that file>"
+STAFF_MEMBER = "<the people's teller>"
+STAFF_REQUEST = "<the administrator's request to make the teller a supervisor>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -149,6 +151,12 @@ EXPECTED = {
     "supervisor:branch-close": ({}, set(), 405, 405),
     "supervisor:cash-position": ({}, SUPERVISORS, 403, "login"),
     "supervisor:cash-differences": ({}, SUPERVISORS, 403, "login"),
+    # Staff and roles: administrators only; deciding is POST only.
+    "ops:staff": ({}, {Role.ADMINISTRATOR}, 403, "login"),
+    "ops:staff-change": ({"pk": STAFF_MEMBER}, {Role.ADMINISTRATOR}, 403, "login"),
+    "ops:staff-request": ({"pk": STAFF_REQUEST}, {Role.ADMINISTRATOR}, 403, "login"),
+    "ops:staff-request-approve": ({"pk": STAFF_REQUEST}, set(), 405, 405),
+    "ops:staff-request-reject": ({"pk": STAFF_REQUEST}, set(), 405, 405),
 }
 
 
@@ -183,6 +191,7 @@ def objects(people):
     customers = _customer_objects(people)
     payments = _payment_objects(deposits[ACCOUNT])
     payments.update(_neft_cycle_objects())
+    payments.update(_staff_objects(people))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -202,6 +211,15 @@ def _payment_objects(number):
     request = receive_collect_request(payer_vpa=vpa(account).address, merchant_vpa="shop@okaxis", merchant_name="Shop",
                                       amount=100_00, is_merchant=True, reference="matrix-collect")
     return {PAYEE: their_payee.pk, PAYMENT: payment.number, COLLECT: request.pk}
+
+
+def _staff_objects(people):
+    from banking.users.actions import request_staff_change
+
+    teller = people[Role.TELLER]
+    change = request_staff_change(actor=people[Role.ADMINISTRATOR], person=teller, roles=["supervisor"],
+                                  branch=teller.branch, approval_limit=0, cash_limit=2_00_000_00)
+    return {STAFF_MEMBER: teller.pk, STAFF_REQUEST: change.pk}
 
 
 def _neft_cycle_objects():
