@@ -27,6 +27,7 @@ STAFF = [
     ("compliance", "compliance", "Arvind", "Pillai", "E9101", None, 0),
     ("auditor", "auditor", "Lakshmi", "Narayan", "E9201", None, 0),
     ("admin", "administrator", "Vikram", "Singh", "E9901", None, 0),
+    ("admin2", "administrator", "Anjali", "Verma", "E9902", None, 0),
 ]
 
 CUSTOMER_LOGINS = [
