@@ -111,3 +111,26 @@ def test_other_roles_are_refused(client, people):
         client.force_login(make_user(role, branch=people["teller"].branch))
         assert client.get(reverse("ops:staff")).status_code == 403
         assert client.get(reverse("ops:staff-change", kwargs={"pk": people["teller"].pk})).status_code == 403
+
+
+def test_a_staff_password_reset_is_approved_here_and_the_link_is_mailed(client, people,
+                                                                        django_capture_on_commit_callbacks):
+    from allauth.mfa.models import Authenticator
+    from django.core import mail
+
+    from banking.users.actions import CREDENTIALS_RESET
+
+    teller = people["teller"]
+    client.force_login(people["maker"])
+    client.post(f"/admin/users/user/{teller.pk}/password/", {"idempotency_key": "r" * 32})
+    approval = ApprovalRequest.objects.get(kind=CREDENTIALS_RESET)
+    client.force_login(people["checker"])
+    page = client.get(reverse("ops:staff-request", kwargs={"pk": approval.pk})).text
+    assert teller.email in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("ops:staff-request-approve", kwargs={"pk": approval.pk}))
+    assert response.status_code == 302
+    assert not User.objects.get(pk=teller.pk).has_usable_password()
+    assert not Authenticator.objects.filter(user=teller).exists()
+    assert mail.outbox[0].to == [teller.email]
+    assert "http://testserver/accounts/password/reset/key/" in mail.outbox[0].body
