@@ -22,7 +22,7 @@ Design overview
   request decided and is refused. The handler runs once.
 - A deadlock or serialization failure inside a decision (most likely in the
   handler's postings) rolls the decision back and runs it again from the top,
-  re-reading the request under its lock (the ledger's `retrying`), so the checker
+  re-reading the request under its lock (`banking.core.db.retrying`), so the checker
   never sees it. Inside a caller's transaction the decision runs once and the
   caller, who owns the transaction, retries.
 - Rejection runs the kind's optional `on_reject` hook in the same transaction,
@@ -55,6 +55,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banking.audit.actions import record_event
+from banking.core.db import retrying
 from banking.core.errors import (
     BankingError,
     IdempotencyConflict,
@@ -65,7 +66,6 @@ from banking.core.errors import (
     ValidationFailed,
 )
 from banking.core.money import DEFAULT_CURRENCY, Money, format_money, minor_exponent
-from banking.ledger.actions import retrying
 
 from . import registry
 from .models import ApprovalRequest, Status

@@ -1,16 +1,21 @@
-"""Database helpers: the hottest statements, and jobs that must not run twice at once."""
+"""Database helpers: the hottest statements, retrying a transaction PostgreSQL gave
+up on, and jobs that must not run twice at once."""
 
+import random
+import time
 from contextlib import nullcontext
 from enum import IntEnum
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+MAX_ATTEMPTS = 8
 
 
 def execute_prepared(sql, params):
-    """Run `sql` on PostgreSQL as a prepared statement with server-side parameters,
-    so it is parsed and planned once per connection rather than on every call, and
-    return its rows (None for a statement that returns none). Elsewhere (SQLite on a
-    developer's machine) it runs through Django's cursor.
+    """Run `sql` as a prepared statement with server-side parameters, so it is
+    parsed and planned once per connection rather than on every call, and return its
+    rows (None for a statement that returns none).
 
     Django's own cursors bind parameters on the client and send a fresh statement
     each time; this goes to the psycopg connection underneath, in the same
@@ -18,11 +23,6 @@ def execute_prepared(sql, params):
     posting action, the counter): anything else reads better through the ORM."""
     # The connection looked up once: each `django.db.connection.<name>` looks it up again.
     connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else None
-
     from psycopg.pq import ExecStatus, TransactionStatus
 
     if connection.connection is None:
@@ -55,6 +55,34 @@ def _cursor(connection, raw):
     return cursor
 
 
+def retrying(operation, *, own_transaction=True, savepoint=True):
+    """Run `operation` in its own transaction, retrying deadlocks and serialization
+    failures from the top (its reads included, so it must not rely on rows read
+    before it). Inside a caller's transaction it runs once, in a savepoint unless the
+    operation raises nothing the caller could want to recover from (savepoint=False),
+    and the caller, who owns the transaction, retries the whole of it. An operation
+    that is one statement (own_transaction=False) needs no transaction of its own:
+    the statement is one."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block:
+        if not savepoint:
+            return operation()
+        with transaction.atomic():
+            return operation()
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            if not own_transaction:
+                return operation()
+            with transaction.atomic():
+                return operation()
+        except OperationalError as error:
+            sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.002, 0.02) * attempt)  # noqa: S311 jitter, not a secret
+    raise AssertionError("unreachable")
+
+
 class Job(IntEnum):
     """The jobs that run one at a time, each with its own advisory lock key."""
 
@@ -70,14 +98,12 @@ def one_at_a_time(job, name=None):
     one is given, then hold it until this transaction ends: a job that must not
     overlap itself calls this first inside its transaction, and a second run finds
     what the first one left. A PostgreSQL advisory lock (two names that hash alike
-    only wait for each other); SQLite's IMMEDIATE transactions already run one
-    writer at a time."""
+    only wait for each other)."""
     connection = connections[DEFAULT_DB_ALIAS]
     if not connection.in_atomic_block:
         raise RuntimeError("one_at_a_time() holds its lock until the transaction ends; call it inside one")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            if name is None:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(job)])
-            else:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(job), str(name)])
+    with connection.cursor() as cursor:
+        if name is None:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(job)])
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [int(job), str(name)])

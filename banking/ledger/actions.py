@@ -23,7 +23,8 @@ Design overview
   IdempotencyConflict. A unique index on the key settles races.
 - Deadlocks and serialization failures are retried inside the action (when it owns
   the transaction), never shown to the user. Inside a caller's transaction the
-  caller retries the whole of it: `retrying` is how (the approvals queue does).
+  caller retries the whole of it: `banking.core.db.retrying` is how (the approvals
+  queue does).
 - `reverse_entry` posts the mirror of an entry and links it through `reversal_of`,
   which is unique: an entry is reversed at most once, even under concurrency.
 - Holds change `held` under the same account lock. A hold past its expiry stops
@@ -38,17 +39,15 @@ AlreadyReversed, ValidationFailed.
 import datetime
 import hashlib
 import json
-import random
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from banking.audit.actions import event_fields, record_event
 from banking.audit.models import PLACEHOLDER, hashed_content
-from banking.core.db import execute_prepared
+from banking.core.db import execute_prepared, retrying
 from banking.core.errors import (
     AccountClosed,
     AccountFrozen,
@@ -75,9 +74,7 @@ from .models import (
     Side,
 )
 
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 ENTRY_KINDS = frozenset(EntryKind.values)
-MAX_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -167,32 +164,6 @@ def _existing(idempotency_key, content_hash, found=None):
             "This request was already made with different details, so it was not posted again."
         )
     return JournalEntry.objects.get(pk=found[0])
-
-
-def retrying(operation, *, own_transaction=True, savepoint=True):
-    """Run `operation` in its own transaction, retrying deadlocks and serialization
-    failures from the top (its reads included, so it must not rely on rows read
-    before it). Inside a caller's transaction it runs once, in a savepoint unless the
-    operation raises nothing the caller could want to recover from (savepoint=False).
-    An operation that is one statement (own_transaction=False) needs no transaction
-    of its own: the statement is one."""
-    if connection.in_atomic_block:
-        if not savepoint:
-            return operation()
-        with transaction.atomic():
-            return operation()
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            if not own_transaction:
-                return operation()
-            with transaction.atomic():
-                return operation()
-        except OperationalError as error:
-            sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
-            if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0.002, 0.02) * attempt)
-    raise AssertionError("unreachable")
 
 
 def _prepare(lines, kind, narration, idempotency_key, currency, reversal_of):
