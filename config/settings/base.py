@@ -94,6 +94,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ---------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A body larger than its page accepts is refused (413) before anything reads it.
+    "portals.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +117,11 @@ MIDDLEWARE = [
     # The email, password and authenticator pages first ask for the password and code.
     "portals.credentials.CredentialChangeGuardMiddleware",
 ]
+# Form fields (everything but files) of one request: 1 MB. Uploads may carry more,
+# per page, in portals.limits. Files above 1 MB are spooled to a temporary file
+# rather than held in a worker's memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # ---------------------------------------------------------------------------
 # Templates
