@@ -129,7 +129,7 @@ class StaffMFARequiredMiddleware:
             return False
         if request.session.get(MFA_OK_KEY):
             return False
-        if not user.is_bank_staff:
+        if not (user.is_bank_staff or user.is_superuser):
             return False
         if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             request.session[MFA_OK_KEY] = True

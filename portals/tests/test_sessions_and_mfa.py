@@ -195,3 +195,13 @@ def test_password_rules_follow_asvs_level_2(db):
     with pytest.raises(ValidationError):
         validate_password("x" * 129)  # over 128
     validate_password("a long passphrase with spaces")  # no composition rules
+
+
+def test_a_superuser_without_mfa_is_sent_to_set_it_up(client, db):
+    from banking.users.models import User
+
+    root = User.objects.create_superuser("root.test", "root@example.in", PASSWORD)
+    client.force_login(root)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
