@@ -18,6 +18,15 @@ Design overview
   shortage or excess to teller suspense (1902) and flagging it; the head teller's
   sign-off (`sign_off_till`) returns the till's cash to the vault. `close_branch`
   closes a branch's cash for the date once every till is signed off and empty.
+- The counter: a cash deposit or withdrawal (`take_cash_deposit`,
+  `pay_cash_withdrawal`) is one transaction: lock the teller's till, give back the
+  transaction a form's token already made, check the inputs, then within the
+  teller's cash limit count the notes into (out of) the till, post the entry
+  through `post_entry`, record the counter transaction and its audit event; above
+  the limit the transaction waits for a supervisor (`post_approved_transaction`).
+  The ledger's rules are the ledger's: this module checks what the teller should
+  hear first (the account's status, the notes, the PAN) and leaves the balance
+  rules to the posting.
 - Every refusal is a BankingError in the teller's words, raised before anything
   is written (or inside the transaction, which then leaves nothing behind).
 - Every change writes a `teller.*` audit event in the same transaction.
@@ -27,22 +36,15 @@ InsufficientFunds (a box does not hold the notes asked of it), NotPermitted, and
 whatever `post_entry` refuses.
 """
 
-import datetime
-import json
-
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from banking.approvals.actions import submit_request
 from banking.approvals.models import ApprovalRequest
-from banking.audit.actions import event_fields, record_event
-from banking.audit.context import note_event
-from banking.audit.models import PLACEHOLDER, hashed_content
-from banking.core.db import execute_prepared
+from banking.audit.actions import record_event
 from banking.core.errors import (
-    BankingError,
     IdempotencyConflict,
     InsufficientFunds,
     InvalidAmount,
@@ -53,7 +55,7 @@ from banking.core.identifiers import is_valid_pan, normalise
 from banking.core.money import format_money
 from banking.customers.models import IdentityDocument
 from banking.deposits.models import DepositAccount, DepositStatus
-from banking.ledger.actions import POST_ARGUMENTS, Line, entry_arguments, post_entry, reverse_entry
+from banking.ledger.actions import Line, post_entry, reverse_entry
 from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standard_chart, till_code, vault_code
 from banking.ledger.models import AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.users.models import Branch, StaffProfile
@@ -667,79 +669,6 @@ def _post(txn, *, checker, till):
     return txn
 
 
-# The counter's hot path: a teller takes cash at keyboard speed, so a deposit or a
-# slip withdrawal within the teller's limit is one call of cbs_counter_cash (teller
-# migration 0004), one statement and its own transaction. Whatever that function
-# does not post (the first cash a worker sees from a teller, a closed till, a reused
-# token, an amount above the limit, a refused entry) takes the step-by-step path
-# below it, which says why in the teller's words, queues the work or posts it.
-
-# {teller's user id: (till id, the till's cash GL id, branch id)}, learnt from the
-# step-by-step path. cbs_counter_cash checks all three under the till's lock, so a
-# stale entry only sends a request the step-by-step way, which learns it again.
-_TILLS = {}
-# Errors on which the one-call path gives way to the step-by-step one: a refused
-# entry (CB001), a deadlock, a serialization failure, a key taken at the same moment.
-_GIVE_WAY = {"CB001", "40P01", "40001", "23505"}
-_CASH_SQL = (
-    "SELECT outcome, txn_id, txn_entry, txn_date FROM cbs_counter_cash("  # noqa: S608 constant
-    "%s::bigint, %s::bigint, %s::bigint, %s::text, %s::bigint, %s::bigint, %s::bigint[], %s::text, %s::text,"
-    " %s::timestamptz, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text,"
-    f" %s::text, %s::text, {POST_ARGUMENTS})"
-)
-
-
-def _cash_in_one_call(txn, account):
-    """Post `txn` (an unsaved cash deposit or slip withdrawal, its inputs checked)
-    in one call of cbs_counter_cash and return it, or None for the step-by-step
-    path when this worker does not know the teller's till yet."""
-    known = _TILLS.get(txn.teller_id)
-    if known is None:
-        return None
-    txn.till_id, till_gl, txn.branch_id = known
-    now = timezone.now()
-    txn.status, txn.posted_at, txn.created_at = TransactionStatus.POSTED, now, now
-    customer_gl = account.ledger_account_id
-    lines = ([Line.debit(till_gl, txn.amount), Line.credit(customer_gl, txn.amount)] if txn.is_deposit else
-             [Line.debit(customer_gl, txn.amount), Line.credit(till_gl, txn.amount)])
-    entry = entry_arguments(actor=txn.teller, lines=lines, narration=_narration(txn),
-                            kind=EntryKind.CASH_DEPOSIT if txn.is_deposit else EntryKind.CASH_WITHDRAWAL,
-                            idempotency_key=f"counter-{txn.idempotency_key}", channel=Channel.BRANCH)
-    head, tail = f"{KIND_VERB[txn.kind]} ", f": {format_money(txn.amount)}, account {account.number}"
-    event = event_fields(
-        action=f"teller.{txn.kind}", object_type=CounterTransaction._meta.label_lower, object_id=PLACEHOLDER,
-        summary=head + PLACEHOLDER + tail, actor=txn.teller, note=False,
-        after={"amount": txn.amount, "entry": PLACEHOLDER, "counts": txn.counts.as_dict(), "checker": None},
-    )
-    row = {f.column: f.get_db_prep_save(getattr(txn, f.attname), connection)
-           for f in CounterTransaction._meta.concrete_fields if f.attname not in ("id", "business_date", "entry_id")}
-    params = [
-        txn.teller_id, txn.till_id, till_gl, txn.kind, account.pk, txn.amount,
-        "{" + ",".join(str(getattr(txn, name)) for name in FIELDS) + "}", txn.idempotency_key,
-        json.dumps(row, default=datetime.datetime.isoformat),
-        event["occurred_at"], event["actor_username"], event["role"], event["ip"], event["user_agent"],
-        event["request_id"], event["channel"], head, tail, json.dumps(event["after"], separators=(",", ":")),
-        hashed_content(event), '"summary":"' + json.dumps(head)[1:-1] + "\\u0000",
-        *entry,
-    ]
-    try:
-        outcome, txn_id, entry_id, date = execute_prepared(_CASH_SQL, params)[0]
-    except DatabaseError as error:
-        if getattr(error.__cause__, "sqlstate", None) in _GIVE_WAY:
-            return None
-        raise
-    if outcome != "posted":
-        return None
-    note_event()  # the entry's and the transaction's
-    txn.pk, txn.entry_id, txn.business_date = txn_id, entry_id, date
-    txn._state.adding, txn._state.db = False, "default"
-    return txn
-
-
-def _learn_till(till):
-    _TILLS[till.teller_id] = (till.pk, till.ledger_account_id, till.branch_id)
-
-
 def _post_or_queue(txn, actor, till):
     """Post at once within the teller's cash limit; above it, queue for a supervisor.
     `till` is the teller's locked till (`require_open_till`), None for a transfer."""
@@ -776,65 +705,47 @@ def _post_or_queue(txn, actor, till):
     return txn
 
 
-def _in_one_call(new_transaction, account):
-    """The one-call path, on PostgreSQL outside any transaction, for the transaction
-    `new_transaction()` checks and makes (None when an input is refused: the
-    step-by-step path refuses it, in its order)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return None
-    try:
-        txn = new_transaction()
-    except BankingError:
-        return None
-    return _cash_in_one_call(txn, account)
+def _locked_till_for(actor, idempotency_key):
+    """The teller's open till, locked, and its day: the first lock of every cash
+    action at the counter, taken before the form's token is looked up, so that a
+    double-pressed Enter waits here and then finds the first press's work."""
+    if not idempotency_key:
+        raise ValidationFailed("This form has no token; reload the page and enter it again.")
+    return require_open_till(actor, lock=True)
 
 
 @transaction.atomic
-def _step_by_step(new_transaction, *, actor, account, amount, kind, idempotency_key):
-    """Lock the teller's till, give back the transaction a form already made, check
-    the inputs (`new_transaction(till)` raises a refusal or makes the transaction),
-    then post within the teller's limit or queue above it."""
-    if not idempotency_key:
-        raise ValidationFailed("This form has no token; reload the page and enter it again.")
-    till, day = require_open_till(actor, lock=True)
-    _learn_till(till)
-    existing = _existing_transaction(idempotency_key, kind, account, amount)
-    if existing is not None:
-        return existing
-    txn = new_transaction(till)
-    txn.till, txn.branch_id, txn.business_date = till, till.branch_id, day.business_date
-    return _post_or_queue(txn, actor, till)
-
-
 def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, depositor_name="", depositor_mobile="",
                       pan="", narration=""):
     """Take cash into the teller's till and credit `account` (a DepositAccount).
 
     Refuses before writing anything: a closed, pending or totally frozen account
     (a debit-frozen or inoperative one takes credits), denominations that do not add
-    up, no PAN at ₹50,000 or more. Above the teller's cash limit the deposit waits
-    for a supervisor and posts when approved. Locks the teller's till, then the
-    accounts through post_entry. Idempotent by the form's token. Within the limit,
-    outside a transaction, on PostgreSQL: one statement (cbs_counter_cash)."""
+    up, no PAN at ₹50,000 or more. Within the teller's cash limit it counts the notes
+    into the till, posts the entry (`post_entry`), records the transaction and its
+    audit event, all in this transaction; above the limit the deposit waits for a
+    supervisor and posts when approved. Idempotent by the form's token.
 
-    def deposit(till=None):
-        _check_amount(amount, cash=True)
-        check_adds_up(counts, amount)
-        refuse(account, debit=False)
-        name = " ".join(str(depositor_name or "").split())[:120]
-        return CounterTransaction(
-            kind=TransactionKind.CASH_DEPOSIT, teller=actor, account=account, amount=amount, depositor_name=name,
-            depositor_mobile=check_mobile(depositor_mobile), pan=_check_pan(amount, account, name, pan),
-            narration=narration[:120], idempotency_key=idempotency_key, **counts.as_dict(),
-        )
+    Locks: the teller's till (FOR UPDATE), then the deposit account's row (its
+    activity note), then the ledger accounts through post_entry, in id order."""
+    till, day = _locked_till_for(actor, idempotency_key)
+    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_DEPOSIT, account, amount)
+    if existing is not None:
+        return existing
+    _check_amount(amount, cash=True)
+    check_adds_up(counts, amount)
+    refuse(account, debit=False)
+    name = " ".join(str(depositor_name or "").split())[:120]
+    txn = CounterTransaction(
+        kind=TransactionKind.CASH_DEPOSIT, teller=actor, till=till, branch_id=till.branch_id,
+        business_date=day.business_date, account=account, amount=amount, depositor_name=name,
+        depositor_mobile=check_mobile(depositor_mobile), pan=_check_pan(amount, account, name, pan),
+        narration=narration[:120], idempotency_key=idempotency_key, **counts.as_dict(),
+    )
+    return _post_or_queue(txn, actor, till)
 
-    # The holder's PAN on file is a query away: such a deposit goes step by step.
-    quick = isinstance(amount, int) and (amount < PAN_THRESHOLD or bool(normalise(pan)))
-    return ((quick and _in_one_call(deposit, account))
-            or _step_by_step(deposit, actor=actor, account=account, amount=amount,
-                             kind=TransactionKind.CASH_DEPOSIT, idempotency_key=idempotency_key))
 
-
+@transaction.atomic
 def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheque_number="", narration=""):
     """Pay cash out of the teller's till and debit `account`, by withdrawal slip or
     (with `cheque_number`) by one of the account's own cheques.
@@ -842,36 +753,35 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
     Refuses before writing anything: an account that cannot be debited, an amount
     over the till's cash, notes the till does not hold, a cheque that is not this
     account's or is stopped, paid or cancelled, and more than the available balance.
-    Above the teller's cash limit it waits for a supervisor. Locks the teller's till,
-    the cheque, then the accounts through post_entry. By slip, within the limit,
-    outside a transaction, on PostgreSQL: one statement (cbs_counter_cash)."""
-    by_cheque = bool(str(cheque_number or "").strip())
+    Above the teller's cash limit it waits for a supervisor. Idempotent by the form's
+    token.
 
-    def withdrawal(till=None):
-        _check_amount(amount, cash=True)
-        check_adds_up(counts, amount)
-        refuse(account, debit=True)
-        if till is not None:  # the one-call path checks the till under its lock
-            if amount > till.cash_value:
-                raise InsufficientFunds(f"Your till holds {format_money(till.cash_value)}, less than the "
-                                        f"{format_money(amount)} to pay. Ask the vault for cash first.")
-            if not till.counts.covers(counts):
-                raise InsufficientFunds(f"Your till does not hold {', '.join(till.counts.shortfall(counts))}. "
-                                        "Pay with other notes.")
-        cheque = _presented_cheque(account, cheque_number) if by_cheque else None
-        if account.available < amount:
-            raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, "
-                                    f"less than {format_money(amount)}.")
-        return CounterTransaction(
-            kind=TransactionKind.CASH_WITHDRAWAL, teller=actor, account=account, amount=amount,
-            narration=narration[:120], instrument=Instrument.CHEQUE if cheque else Instrument.SLIP, cheque=cheque,
-            idempotency_key=idempotency_key, **counts.as_dict(),
-        )
-
-    # A cheque is locked while it is paid: that takes a transaction, step by step.
-    return ((not by_cheque and _in_one_call(withdrawal, account))
-            or _step_by_step(withdrawal, actor=actor, account=account, amount=amount,
-                             kind=TransactionKind.CASH_WITHDRAWAL, idempotency_key=idempotency_key))
+    Locks: the teller's till (FOR UPDATE), the cheque, the deposit account's row,
+    then the ledger accounts through post_entry, in id order."""
+    till, day = _locked_till_for(actor, idempotency_key)
+    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_WITHDRAWAL, account, amount)
+    if existing is not None:
+        return existing
+    _check_amount(amount, cash=True)
+    check_adds_up(counts, amount)
+    refuse(account, debit=True)
+    if amount > till.cash_value:
+        raise InsufficientFunds(f"Your till holds {format_money(till.cash_value)}, less than the "
+                                f"{format_money(amount)} to pay. Ask the vault for cash first.")
+    if not till.counts.covers(counts):
+        raise InsufficientFunds(f"Your till does not hold {', '.join(till.counts.shortfall(counts))}. "
+                                "Pay with other notes.")
+    cheque = _presented_cheque(account, cheque_number) if str(cheque_number or "").strip() else None
+    if account.available < amount:
+        raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, "
+                                f"less than {format_money(amount)}.")
+    txn = CounterTransaction(
+        kind=TransactionKind.CASH_WITHDRAWAL, teller=actor, till=till, branch_id=till.branch_id,
+        business_date=day.business_date, account=account, amount=amount, narration=narration[:120],
+        instrument=Instrument.CHEQUE if cheque else Instrument.SLIP, cheque=cheque,
+        idempotency_key=idempotency_key, **counts.as_dict(),
+    )
+    return _post_or_queue(txn, actor, till)
 
 
 @transaction.atomic

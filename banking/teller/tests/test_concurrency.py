@@ -9,7 +9,7 @@ from banking.core.errors import InsufficientFunds
 from banking.testing import make_user, run_together
 from banking.users.roles import Role
 
-from ..actions import ensure_till, find_till, issue_cheque_book, pay_cash_withdrawal
+from ..actions import ensure_till, find_till, issue_cheque_book, pay_cash_withdrawal, take_cash_deposit
 from ..denominations import Denominations
 from ..models import Cheque
 from .factories import (
@@ -89,3 +89,26 @@ def test_a_tellers_first_two_requests_at_once_make_one_till():
         tills, errors = run_together(lambda: ensure_till(teller=teller), lambda: ensure_till(teller=teller))
         assert errors == []
         assert tills[0].pk == tills[1].pk == find_till(teller).pk
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_enter_pressed_twice_at_once_posts_once():
+    """Four presses of one deposit form arriving together: the first takes the
+    till's lock and posts; the others wait on it, then find its transaction."""
+    branch = funded_branch()
+    supervisor = supervisor_for(branch)
+    teller = teller_with_open_till(branch, supervisor)
+    account = open_account(branch, teller, supervisor, balance=50_000_00)
+    token = key()
+
+    def press():
+        return take_cash_deposit(actor=teller, account=fresh(account), amount=1_000_00,
+                                 counts=Denominations(n500=2), idempotency_key=token).pk
+
+    results, errors = run_together(*(press for _ in range(4)))
+    assert errors == []
+    assert len(results) == 4 and len(set(results)) == 1
+    assert fresh(account).balance == 51_000_00
+    assert find_till(teller).counts == OPENING + Denominations(n500=2)
+    assert_counts_match_books()

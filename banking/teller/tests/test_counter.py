@@ -1,9 +1,13 @@
 """Cash deposits, withdrawals, transfers, the teller's limit, reversals and cheques."""
 
+import datetime
+
 import pytest
+from django.db import connection
 
 from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest, Status
+from banking.audit.actions import seal_events, verify_trail
 from banking.audit.models import AuditEvent
 from banking.core.errors import (
     AccountClosed,
@@ -13,7 +17,7 @@ from banking.core.errors import (
     NotPermitted,
     ValidationFailed,
 )
-from banking.deposits.models import DepositStatus
+from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.models import JournalEntry
 from banking.testing import make_user
 from banking.users.roles import Role
@@ -89,6 +93,59 @@ def test_a_double_pressed_enter_posts_once(teller, account):
     assert fresh(account).balance == 21_000_00
     with pytest.raises(IdempotencyConflict):
         deposit(teller, account, 2_000_00, token=token)
+
+
+def test_the_counter_posts_through_the_ledger_alone_and_its_trail_verifies(teller, account):
+    """A deposit and a slip withdrawal are ordinary transactions: the entry is the
+    ledger's, the counter's event is record_event's, and the sealed trail verifies."""
+    name = 'Ramesh "Ram" \\u0000 कुमार, ₹ & <co>'
+    paid_in = deposit(teller, account, 2_500_00, depositor_name=name, depositor_mobile="9876543210")
+    paid_out = withdraw(teller, account, 1_200_00)
+    for txn in (paid_in, paid_out):
+        stored = CounterTransaction.objects.get(pk=txn.pk)
+        assert stored.entry.reference == stored.number
+        assert stored.entry.idempotency_key == f"counter-{stored.idempotency_key}"
+        event = AuditEvent.objects.get(action=f"teller.{txn.kind}", object_id=str(txn.pk))
+        assert event.after["entry"] == stored.entry_id and stored.number in event.summary
+    assert CounterTransaction.objects.get(pk=paid_in.pk).depositor_name == name
+    seal_events()
+    assert verify_trail() is None
+    with connection.cursor() as cursor:  # teller migration 0006
+        cursor.execute("SELECT to_regproc('cbs_counter_cash')")
+        assert cursor.fetchone()[0] is None
+
+
+def test_a_refused_entry_leaves_nothing_behind_not_even_the_activity_note(teller, account):
+    """The account's activity is noted before posting; when the ledger refuses the
+    entry (here: the balance went since the teller's look-up), the transaction
+    rolls back whole and the refusal comes in the teller's words."""
+    looked_up = fresh(account)  # shows ₹20,000 available
+    withdraw(teller, account, 19_500_00)  # another withdrawal takes most of it meanwhile
+    old = datetime.date(2020, 1, 1)
+    DepositAccount.objects.filter(pk=account.pk).update(last_customer_activity_on=old)
+    before = (entries(), CounterTransaction.objects.count(), CashMovement.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(InsufficientFunds, match="available"):
+        withdraw(teller, looked_up, 1_000_00)
+    assert (entries(), CounterTransaction.objects.count(), CashMovement.objects.count(),
+            AuditEvent.objects.count()) == before
+    assert fresh(account).last_customer_activity_on == old
+    assert_counts_match_books()
+
+
+def test_a_closed_till_takes_no_cash(teller, account):
+    deposit(teller, account, 100_00)
+    close_till(actor=teller, counted=find_till(teller).counts, idempotency_key=key())
+    with pytest.raises(ValidationFailed, match="closed"):
+        deposit(teller, account, 100_00)
+    with pytest.raises(ValidationFailed, match="closed"):
+        withdraw(teller, account, 100_00)
+
+
+def test_a_form_without_its_token_is_refused(teller, account):
+    with pytest.raises(ValidationFailed, match="no token"):
+        take_cash_deposit(actor=teller, account=account, amount=100_00, counts=Denominations(n100=1),
+                          idempotency_key="")
+    assert not CounterTransaction.objects.exists()
 
 
 def test_denominations_that_do_not_add_up_are_refused_and_nothing_moves(teller, account):
