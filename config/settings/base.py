@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
+from config import embedded_db
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -150,9 +152,11 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 # ---------------------------------------------------------------------------
 # Database
 # ---------------------------------------------------------------------------
+# PostgreSQL only. Without DATABASE_URL, the embedded server that `make run` starts
+# (config/embedded_db.py), on its Unix socket under var/postgres; production refuses it.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'cbs.sqlite3'}"),
+        env("DATABASE_URL", f"postgresql://postgres:@/{embedded_db.DEFAULT_DATABASE}?host={embedded_db.DEFAULT_DATA_DIR}"),
         conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
     )
 }
@@ -178,22 +182,7 @@ def postgresql_options(databases):
     return databases
 
 
-def sqlite_options(databases):
-    """SQLite in IMMEDIATE mode so that writers queue instead of failing with 'database is locked'."""
-    db = databases["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        db.setdefault("OPTIONS", {}).update(
-            {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            }
-        )
-        db["CONN_MAX_AGE"] = 0
-    return databases
-
-
-DATABASES = postgresql_options(sqlite_options(DATABASES))
+DATABASES = postgresql_options(DATABASES)
 
 # ---------------------------------------------------------------------------
 # Cache, sessions and background tasks

@@ -1,4 +1,7 @@
-"""A developer's machine and the demo bank: embedded SQLite under var/, console email."""
+"""A developer's machine and the demo bank: console email, demo logins without MFA.
+
+The database is DATABASE_URL, or else the embedded PostgreSQL that `make run` starts
+on a Unix socket under var/postgres (config/embedded_db.py)."""
 
 from .base import *  # noqa: F403
 from .base import env_bool

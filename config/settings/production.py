@@ -6,6 +6,8 @@ production environment; it must print no warnings.
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config import embedded_db
+
 from .base import *  # noqa: F403
 from .base import DATABASES, FIELD_ENCRYPTION_KEY, SECRET_KEY, env, env_bool
 
@@ -22,8 +24,13 @@ def refuse_unsafe():
         problems.append("DEBUG must be off")
     if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        problems.append("DATABASE_URL must point to PostgreSQL, not SQLite")
+    if not env("DATABASE_URL"):
+        problems.append("DATABASE_URL must be set to the bank's PostgreSQL")
+    elif DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must point to PostgreSQL")
+    if env(embedded_db.MARKER):
+        # The launcher of `make run` marks its command's environment (config/embedded_db.py).
+        problems.append("the embedded development PostgreSQL is not for production: set DATABASE_URL")
     if not CBS_REQUIRE_STAFF_MFA:
         problems.append("CBS_REQUIRE_STAFF_MFA cannot be relaxed in production")
     if FIELD_ENCRYPTION_KEY == DEFAULT_FIELD_KEY:

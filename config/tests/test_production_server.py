@@ -94,7 +94,7 @@ def fresh_database():
 
 def production_env(python, database_url, static_root, port, smtp_port):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "PYTEST", "VIRTUAL_ENV", "GUNICORN_"))}
+           if not k.startswith(("DJANGO_", "PYTEST", "VIRTUAL_ENV", "GUNICORN_", "CBS_EMBEDDED_DATABASE"))}
     env.update(
         PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}",
         DJANGO_SETTINGS_MODULE="config.settings.production",

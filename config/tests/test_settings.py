@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def safe_env(**overrides):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env = {k: v for k, v in os.environ.items()
+           if k != "CBS_EMBEDDED_DATABASE" and not k.startswith(("DJANGO_", "PYTEST"))}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(64),
@@ -24,7 +25,7 @@ def safe_env(**overrides):
         DEBUG="0",
     )
     env.update(overrides)
-    return env
+    return {k: v for k, v in env.items() if v is not None}
 
 
 def manage(*args, **overrides):
@@ -47,6 +48,10 @@ def test_check_deploy_is_clean():
         ({"SECRET_KEY": "insecure-local-development-key-change-me"}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"DATABASE_URL": "sqlite:///var/prod.sqlite3"}, "PostgreSQL"),
+        ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
+        # What the embedded server's launcher (config/embedded_db.py) hands its command.
+        ({"DATABASE_URL": "postgresql://postgres:@/cbs?host=/srv/cbs/var/postgres",
+          "CBS_EMBEDDED_DATABASE": "/srv/cbs/var/postgres"}, "embedded"),
         ({"CBS_REQUIRE_STAFF_MFA": "0"}, "CBS_REQUIRE_STAFF_MFA"),
         ({"FIELD_ENCRYPTION_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="}, "FIELD_ENCRYPTION_KEY"),
     ],
