@@ -98,9 +98,8 @@ def _is_plain_json(value):
 def _safe_horizon():
     """The highest event id below which every transaction has finished."""
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL lock_timeout = '10s'")
-            cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table} IN SHARE MODE")
+        cursor.execute("SET LOCAL lock_timeout = '10s'")
+        cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table} IN SHARE MODE")
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {AuditEvent._meta.db_table}")  # noqa: S608 model table
         return cursor.fetchone()[0]
 

@@ -34,7 +34,6 @@ import re
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from banking.audit.actions import record_event
@@ -157,24 +156,18 @@ def parse_lines(text, rail=Rail.NEFT):
     return good, problems
 
 
-OUR_FIELDS = ("pk", "reference", "amount", "status", "batch_id")
-
-
 def _our_side(references, batch_ids):
     """Our payments named by the file or belonging to its cycles, as tuples of
-    OUR_FIELDS: one query."""
-    if connection.vendor == "postgresql":
-        # The references go as one comma-separated text (a UTR has no comma), not as
-        # 50,000 placeholders; PostgreSQL answers with an index scan on each side of
-        # the OR (reference is unique, batch has its index).
-        table = Payment._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, reference, amount, status, batch_id FROM {table} "  # noqa: S608
-                           "WHERE reference = ANY(string_to_array(%s, ',')) OR batch_id = ANY(%s)",
-                           [",".join(references), list(batch_ids)])
-            return cursor.fetchall()
-    return list(Payment.objects.filter(Q(reference__in=references) | Q(batch_id__in=batch_ids)).values_list(
-        *OUR_FIELDS))
+    (id, reference, amount, status, batch_id): one query."""
+    # The references go as one comma-separated text (a UTR has no comma), not as
+    # 50,000 placeholders; PostgreSQL answers with an index scan on each side of
+    # the OR (reference is unique, batch has its index).
+    table = Payment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, reference, amount, status, batch_id FROM {table} "  # noqa: S608
+                       "WHERE reference = ANY(string_to_array(%s, ',')) OR batch_id = ANY(%s)",
+                       [",".join(references), list(batch_ids)])
+        return cursor.fetchall()
 
 
 @transaction.atomic

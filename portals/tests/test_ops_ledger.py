@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -303,8 +302,6 @@ def test_a_deadlock_while_approving_a_journal_is_retried_unseen(client, monkeypa
     request = ApprovalRequest.objects.get()
     client.force_login(make_user(Role.SUPERVISOR, branch=make_branch(), approval_limit=10_00_000_00))
     deadlock_once(monkeypatch, "banking.ledger.actions.execute_prepared")
-    if connection.vendor != "postgresql":
-        deadlock_once(monkeypatch, "banking.ledger.actions._lock_accounts")
 
     response = client.post(reverse("supervisor:request-approve", args=[request.pk]), follow=True)
 

@@ -37,8 +37,6 @@ def wait_until(condition, what, timeout=20):
 
 
 def test_two_supervisors_approving_at_once_run_the_work_exactly_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks are a PostgreSQL matter")
     inside = threading.Event()
     release = threading.Event()
 
@@ -94,8 +92,6 @@ def test_two_supervisors_approving_at_once_run_the_work_exactly_once():
 
 
 def test_one_form_sent_twice_at_once_queues_one_request():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent inserts are a PostgreSQL matter")
     with registered_test_kind():
         teller = make_user(Role.TELLER, branch=make_branch(), mfa=False)
         for round_ in range(5):

@@ -1,7 +1,7 @@
-"""On PostgreSQL the audit trail is append-only: UPDATE and DELETE are rejected
-by triggers, for the application's own database role as for anyone else. TRUNCATE is
-left to the table owner (test databases are emptied with it); in production the
-application's role does not own the tables."""
+"""The audit trail is append-only: UPDATE and DELETE are rejected by triggers, for
+the application's own database role as for anyone else. TRUNCATE is left to the
+table owner (test databases are emptied with it); in production the application's
+role does not own the tables."""
 
 from django.db import migrations
 
@@ -23,16 +23,12 @@ CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(FORWARD, params=None)
     for table in TABLES:
         schema_editor.execute(TRIGGERS.format(table=table), params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for table in TABLES:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
 
