@@ -167,3 +167,4 @@ def test_a_reset_for_an_unknown_address_does_not_invite_signing_up(client):
     assert "signup" not in sent.body and "sign up" not in sent.body.lower()
     assert reverse("account_signup") not in sent.body
     assert "branch" in sent.body
+    assert sent.subject.endswith("No internet-banking login uses this address")
