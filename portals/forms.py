@@ -3,7 +3,9 @@
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 
+from banking.core.errors import InvalidAmount
 from banking.core.identifiers import new_token
+from banking.core.money import Money
 
 
 class LoginForm(AllauthLoginForm):
@@ -41,3 +43,44 @@ class TokenForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_token())
+
+
+class AmountField(forms.CharField):
+    """Rupees as a person types them ("1,500.50", "1,00,000"); cleans to paise above
+    zero. What counts as a typed amount is Money.parse's rule, the bank's only one."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
+                                                           "placeholder": "0.00"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        try:
+            money = Money.parse(value)
+        except InvalidAmount as error:
+            raise forms.ValidationError(str(error)) from None
+        if money.minor <= 0:
+            raise forms.ValidationError("Enter an amount above zero.")
+        return money.minor
+
+
+def sent_form_count(data, formset_class, prefix):
+    """How many forms a formset's management form says were sent, for a view that
+    redraws the formset (a row added or removed) before judging it. The count is read
+    here and nowhere else: ASCII digits, at most the formset's absolute_max, so a
+    hostile count never builds more forms than a person could send. Blank is the
+    formset's minimum; anything else raises ValidationError in the formset's own
+    words (codes "too_many_forms" and "missing_management_form")."""
+    raw = str(data.get(f"{prefix}-TOTAL_FORMS", "") or "").strip()
+    if not raw:
+        return formset_class.min_num
+    words = formset_class(prefix=prefix).error_messages
+    if not (raw.isascii() and raw.isdigit()):
+        raise forms.ValidationError(words["missing_management_form"] % {"field_names": f"{prefix}-TOTAL_FORMS"},
+                                    code="missing_management_form")
+    if len(raw.lstrip("0")) > len(str(formset_class.absolute_max)) or int(raw) > formset_class.absolute_max:
+        raise forms.ValidationError(words["too_many_forms"] % {"num": formset_class.max_num}, code="too_many_forms")
+    return int(raw)

@@ -5,14 +5,26 @@ currency. It never holds a float, refuses to mix currencies, and parses user inp
 strictly: more decimals than the currency has is an error, not a rounding.
 """
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from .errors import CurrencyMismatch, InvalidAmount
 
 MINOR_UNITS = {"INR": 2, "USD": 2, "EUR": 2, "GBP": 2, "JPY": 0}
 SYMBOLS = {"INR": "₹", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 DEFAULT_CURRENCY = "INR"
+
+# An amount as a person types it: ASCII digits, grouped by commas in the Indian
+# (1,00,000) or the international (100,000) way or not at all, then a point and
+# decimals. Python's Decimal() would also take 1e2, 1_000, NaN, a sign and digits of
+# any script (１２３, ١٢), which a person does not mean as an amount.
+TYPED_AMOUNT = re.compile(r"""
+    (?P<whole>[0-9]+                            # 100000
+      | [0-9]{1,3}(?:,[0-9]{3})+                # 100,000
+      | [0-9]{1,2}(?:,[0-9]{2})*,[0-9]{3})      # 1,00,000
+    (?:\.(?P<decimals>[0-9]+))?
+""", re.VERBOSE)
 
 
 def minor_exponent(currency):
@@ -41,19 +53,28 @@ class Money:
     def parse(cls, value, currency=DEFAULT_CURRENCY):
         """Parse what a person typed ("1,23,456.50", "₹ 500") into Money.
 
-        Raises InvalidAmount for anything that is not a plain decimal number or
-        that has more decimals than the currency allows.
+        This is the bank's one rule for a typed amount (TYPED_AMOUNT): ASCII digits,
+        commas only where Indian or international grouping puts them, at most as
+        many decimals as the currency has, no sign (the form says which way the
+        money goes); a leading currency symbol and surrounding spaces are allowed.
+        Anything else raises InvalidAmount in the person's words.
         """
         if isinstance(value, float):
             raise TypeError("Money is never built from a float")
-        text = str(value).strip().replace(",", "").replace(SYMBOLS.get(currency, ""), "").strip()
+        text = str(value).strip()
+        symbol = SYMBOLS.get(currency, "")
+        if symbol and text.startswith(symbol):
+            text = text.removeprefix(symbol).strip()
         if not text:
             raise InvalidAmount("Enter an amount.")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise InvalidAmount("Enter the amount as a number, for example 1500.50.") from None
-        return cls.from_decimal(amount, currency)
+        typed = TYPED_AMOUNT.fullmatch(text)
+        places = minor_exponent(currency)
+        if typed is None or len(typed["decimals"] or "") > places:
+            unit = "rupees" if currency == "INR" else currency
+            example = "1,500 or 1500.50" if places else "1,500"
+            decimals = f" (at most {places} decimals)" if typed and places else ""
+            raise InvalidAmount(f"Enter the amount in {unit}, like {example}{decimals}.")
+        return cls.from_decimal(Decimal(text.replace(",", "")), currency)
 
     @classmethod
     def from_decimal(cls, amount, currency=DEFAULT_CURRENCY):

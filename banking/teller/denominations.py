@@ -31,6 +31,22 @@ SHORT_LABELS = {name: f"₹{face}" for name, face in NOTES} | {"coins": "Coins"}
 MAX_COUNT = 1_000_000
 
 
+def parse_count(raw, name):
+    """A count of notes (or rupees of coins) as a person typed it: blank is zero;
+    ASCII digits only (str.isdigit() and int() would also read １２, ١٢ and ²)."""
+    text = str(raw or "").strip().replace(",", "")
+    if not text:
+        return 0
+    label = "coins" if name == "coins" else f"{SHORT_LABELS[name]} notes"
+    if text.startswith("-"):
+        raise ValidationFailed(f"The count of {label} cannot be negative.")
+    if not (text.isascii() and text.isdigit()):
+        raise ValidationFailed(f"Enter the count of {label} as a whole number.")
+    if len(text) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:
+        raise ValidationFailed(f"Check the count of {label}: a till holds at most {MAX_COUNT:,}.")
+    return int(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Denominations:
     n500: int = 0
@@ -61,20 +77,7 @@ class Denominations:
     def parse(cls, mapping):
         """Counts as a person typed them (blank is zero). Refuses negative counts and
         anything that is not a whole number, in the teller's words."""
-        counts = {}
-        for name in FIELDS:
-            raw = str(mapping.get(name, "") or "").strip().replace(",", "")
-            if not raw:
-                counts[name] = 0
-                continue
-            label = "coins" if name == "coins" else f"{SHORT_LABELS[name]} notes"
-            if raw.startswith("-"):
-                raise ValidationFailed(f"The count of {label} cannot be negative.")
-            if not raw.isdigit():
-                raise ValidationFailed(f"Enter the count of {label} as a whole number.")
-            if int(raw) > MAX_COUNT:
-                raise ValidationFailed(f"{int(raw):,} {label} is more than a till can hold; check the count.")
-            counts[name] = int(raw)
+        counts = {name: parse_count(mapping.get(name, ""), name) for name in FIELDS}
         return cls(**counts)
 
     @classmethod

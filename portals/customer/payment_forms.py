@@ -17,7 +17,7 @@ from banking.core.money import format_money
 from banking.payments.actions import check_vpa
 from banking.payments.directory import find_branch
 from banking.payments.models import PayeeKind, Rail
-from portals.operations.ledger_forms import AmountField
+from portals.forms import AmountField
 
 EXTERNAL_RAIL_CHOICES = [
     (Rail.NEFT, "NEFT: any amount, settles in the next half-hourly batch"),

@@ -4,33 +4,12 @@ from django.forms import formset_factory
 from banking.core.errors import InvalidAmount
 from banking.core.money import Money
 from banking.ledger.models import LedgerAccount, Side
-from portals.forms import TokenForm
+from portals.forms import AmountField, TokenForm, sent_form_count
 
 
 class AccountChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.code} · {obj.name}"
-
-
-class AmountField(forms.CharField):
-    """Rupees as a person types them ("1,500.50"); cleans to paise."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
-                                                           "placeholder": "0.00"}))
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in self.empty_values:
-            return None
-        try:
-            money = Money.parse(value)
-        except InvalidAmount as error:
-            raise forms.ValidationError(str(error)) from None
-        if money.minor <= 0:
-            raise forms.ValidationError("Enter an amount above zero.")
-        return money.minor
 
 
 class JournalHeaderForm(TokenForm):
@@ -45,7 +24,16 @@ class JournalLineForm(forms.Form):
     amount = AmountField(label="Amount (₹)")
 
 
+MAX_LINES = 40
+TOO_MANY_LINES = f"A journal has at most {MAX_LINES} lines."
+
+
 class BaseJournalLineFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        "too_many_forms": TOO_MANY_LINES,
+        "missing_management_form": "The journal's lines could not be read; reload the page and enter it again.",
+    }
+
     def clean(self):
         if any(self.errors):
             return
@@ -61,8 +49,10 @@ class BaseJournalLineFormSet(forms.BaseFormSet):
             )
 
 
+# absolute_max: a bound formset never builds more lines than a journal may have,
+# whatever count the request claims.
 JournalLineFormSet = formset_factory(JournalLineForm, formset=BaseJournalLineFormSet, extra=0, min_num=2,
-                                     max_num=40, validate_max=True)
+                                     max_num=MAX_LINES, absolute_max=MAX_LINES, validate_max=True)
 
 
 class ReverseEntryForm(TokenForm):
@@ -71,14 +61,19 @@ class ReverseEntryForm(TokenForm):
                              help_text="Why the entry is being reversed; the checker and the ledger will show it.")
 
 
+def line_count(data, prefix="lines"):
+    """How many lines the form says it has; ValidationError when over MAX_LINES or unreadable."""
+    return sent_form_count(data, JournalLineFormSet, prefix)
+
+
 def running_totals(data, prefix="lines"):
     """Debits and credits of what has been typed so far, tolerating blanks and typos."""
     debits = credits = 0
     try:
-        count = int(data.get(f"{prefix}-TOTAL_FORMS", 0))
-    except ValueError:
+        count = line_count(data, prefix)
+    except forms.ValidationError:
         count = 0
-    for i in range(min(count, 40)):
+    for i in range(count):
         try:
             amount = Money.parse(data.get(f"{prefix}-{i}-amount", "")).minor
         except (InvalidAmount, TypeError):
@@ -93,16 +88,18 @@ def running_totals(data, prefix="lines"):
 
 
 def with_line_added(data, prefix="lines"):
+    """The same data with one more (blank) line; ValidationError at MAX_LINES."""
+    count = line_count(data, prefix)
+    if count >= MAX_LINES:
+        raise forms.ValidationError(TOO_MANY_LINES, code="too_many_forms")
     data = data.copy()
-    count = int(data.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
-    if count < 40:
-        data[f"{prefix}-TOTAL_FORMS"] = str(count + 1)
+    data[f"{prefix}-TOTAL_FORMS"] = str(count + 1)
     return data
 
 
 def with_line_removed(data, index, prefix="lines"):
     """The same data with line `index` taken out and the rest renumbered."""
-    count = int(data.get(f"{prefix}-TOTAL_FORMS", 0) or 0)
+    count = line_count(data, prefix)
     kept = [i for i in range(count) if i != index]
     if len(kept) < 2:
         return data

@@ -4,6 +4,7 @@ go to a second person for approval."""
 
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,9 +21,11 @@ from portals import policies
 
 from .ledger_filters import PostingFilter
 from .ledger_forms import (
+    MAX_LINES,
     JournalHeaderForm,
     JournalLineFormSet,
     ReverseEntryForm,
+    line_count,
     running_totals,
     with_line_added,
     with_line_removed,
@@ -159,23 +162,30 @@ def journal_new(request):
     data = request.POST
     if action == "recalc":
         return render(request, template + "#journal-totals-values", {"totals": running_totals(data)})
-    if action == "add":
-        data = with_line_added(data)
-    elif action.startswith("remove-"):
-        index = action.removeprefix("remove-")
-        if index.isdigit():
-            data = with_line_removed(data, int(index))
-    if action != "submit":
+    # The line count is read before anything is built: one over the cap, or one that
+    # is not a number, redraws what can be drawn with the reason, and queues nothing.
+    problem = None
+    try:
+        if action == "add":
+            data = with_line_added(data)
+        elif action.startswith("remove-"):
+            index = action.removeprefix("remove-")
+            if index.isascii() and index.isdigit() and int(index) < MAX_LINES:
+                data = with_line_removed(data, int(index))
+        count = line_count(data)
+    except forms.ValidationError as error:
+        problem = error.messages[0]
+        count = MAX_LINES if error.code == "too_many_forms" else JournalLineFormSet.min_num
+    if action != "submit" or problem:
         # Re-show what was typed, without judging it yet, with the form's own token.
         typed = {"narration": data.get("narration", "")}
         if data.get("idempotency_key"):
             typed["idempotency_key"] = data["idempotency_key"]
         header = JournalHeaderForm(initial=typed)
-        count = int(data.get("lines-TOTAL_FORMS", 2) or 2)
         initial = [{f: data.get(f"lines-{i}-{f}", "") for f in ("account", "side", "amount")} for i in range(count)]
         lines = JournalLineFormSet(prefix="lines", initial=initial)
         lines.extra = 0
-        context = {"header": header, "lines": lines, "totals": running_totals(data)}
+        context = {"header": header, "lines": lines, "totals": running_totals(data), "problem": problem}
         return render(request, template + ("#journal-form" if request.htmx else ""), context)
 
     header = JournalHeaderForm(data)

@@ -3,8 +3,7 @@ from django import forms
 
 from banking.payments.models import Rail, Resolution
 from banking.payments.reconciliation import MAX_FILE_BYTES
-
-from .ledger_forms import AmountField
+from portals.forms import AmountField
 
 
 def _helper(form_tag=False):

@@ -9,7 +9,7 @@ from django import forms
 from banking.core.identifiers import new_token
 from banking.deposits.models import DepositAccount, DepositStatus
 from banking.payments.models import Frequency, Payee, PayeeKind, Rail
-from portals.operations.ledger_forms import AmountField
+from portals.forms import AmountField
 
 EXTERNAL_RAIL_CHOICES = [(Rail.NEFT, "NEFT"), (Rail.IMPS, "IMPS"), (Rail.RTGS, "RTGS (₹2,00,000 or more)")]
 

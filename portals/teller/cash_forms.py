@@ -17,17 +17,24 @@ from banking.core.errors import BankingError
 from banking.core.identifiers import new_token
 from banking.teller.accounts import find_account, look_up
 from banking.teller.actions import CHEQUE_BOOK_SIZES
-from banking.teller.denominations import FIELDS, LABELS, RUPEES_PER_UNIT, SHORT_LABELS, Denominations, check_adds_up
-from portals.operations.ledger_forms import AmountField
+from banking.teller.denominations import (
+    FIELDS,
+    LABELS,
+    RUPEES_PER_UNIT,
+    SHORT_LABELS,
+    Denominations,
+    check_adds_up,
+    parse_count,
+)
+from portals.forms import AmountField
 
 
 class CountField(forms.CharField):
-    """A count of notes (or rupees of coins) as typed: blank is zero, never negative."""
+    """A count of notes (or rupees of coins) as typed, read by the till's one rule
+    (parse_count): blank is zero, never negative, ASCII digits only."""
 
     def __init__(self, name, **kwargs):
         self.denomination = name
-        what = "coins" if name == "coins" else f"{SHORT_LABELS[name]} notes"
-        self.what = what
         attrs = {"inputmode": "numeric", "autocomplete": "off", "placeholder": "0", "data-unit":
                  str(RUPEES_PER_UNIT[name]), "class": "form-control count-input", "aria-describedby": f"{name}-value"}
         kwargs.setdefault("required", False)
@@ -35,16 +42,10 @@ class CountField(forms.CharField):
         super().__init__(widget=forms.TextInput(attrs=attrs), **kwargs)
 
     def clean(self, value):
-        text = str(super().clean(value) or "").strip().replace(",", "")
-        if not text:
-            return 0
-        if text.startswith("-"):
-            raise forms.ValidationError(f"The count of {self.what} cannot be negative.")
-        if not text.isdigit():
-            raise forms.ValidationError(f"Enter the count of {self.what} as a whole number.")
-        if int(text) > 1_000_000:
-            raise forms.ValidationError(f"Check the count of {self.what}: {int(text):,} is more than a till holds.")
-        return int(text)
+        try:
+            return parse_count(super().clean(value), self.denomination)
+        except BankingError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class CashForm(forms.Form):

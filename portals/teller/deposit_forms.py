@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from banking.deposits.models import MaturityInstruction, ModeOfOperation, Product, ProductKind
-from portals.operations.ledger_forms import AmountField
+from portals.forms import AmountField
 
 
 class TokenField(forms.CharField):

@@ -11,7 +11,7 @@ from banking.core.errors import BankingError
 from banking.payments.actions import check_rail
 from banking.payments.models import Rail
 from banking.teller.denominations import FIELDS, check_adds_up
-from portals.operations.ledger_forms import AmountField
+from portals.forms import AmountField
 
 from .cash_forms import AccountField, CashForm, _found, wire_lookup
 

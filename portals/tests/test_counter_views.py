@@ -144,7 +144,7 @@ def test_a_double_pressed_enter_posts_once(signed_in, account):
     ({"amount": "2,000"}, "add up to ₹1,500.00, ₹500.00 less than the amount of ₹2,000.00"),
     ({"n500": "-3"}, "count of ₹500 notes cannot be negative"),
     ({"n100": "two"}, "count of ₹100 notes as a whole number"),
-    ({"amount": "abc"}, "Enter the amount as a number"),
+    ({"amount": "abc"}, "Enter the amount in rupees, like 1,500 or 1500.50"),
     ({"amount": "1500.50"}, "whole rupees"),
 ])
 def test_bad_input_at_the_counter_is_refused_in_words(signed_in, teller, account, change, message):

@@ -224,9 +224,11 @@ def test_a_resubmitted_confirmation_sends_once(signed_in, bank, account):
 
 @pytest.mark.parametrize("amount,message", [
     ("0", "Enter an amount above zero."),
-    ("-5", "Enter an amount above zero."),
-    ("1.005", "INR amounts have at most 2 decimal places."),
-    ("ten", "Enter the amount as a number"),
+    ("-5", "Enter the amount in rupees, like 1,500 or 1500.50."),
+    ("1.005", "Enter the amount in rupees, like 1,500 or 1500.50 (at most 2 decimals)."),
+    ("ten", "Enter the amount in rupees"),
+    ("1e2", "Enter the amount in rupees"),
+    ("１２３", "Enter the amount in rupees"),
 ])
 def test_bad_amounts_are_refused_and_send_nothing(signed_in, bank, account, amount, message):
     other = second_account(bank, account)

@@ -112,9 +112,10 @@ def test_journal_lines_are_added_removed_and_totalled_with_htmx(client, ops, cha
     [
         ([("1901", "D", "100"), ("3100", "C", "99.99")], "does not balance"),
         ([("1901", "D", "0"), ("3100", "C", "0")], "above zero"),
-        ([("1901", "D", "-5"), ("3100", "C", "-5")], "above zero"),
-        ([("1901", "D", "1.005"), ("3100", "C", "1.005")], "at most 2 decimal places"),
-        ([("1901", "D", "abc"), ("3100", "C", "10")], "as a number"),
+        ([("1901", "D", "-5"), ("3100", "C", "-5")], "Enter the amount in rupees"),
+        ([("1901", "D", "1.005"), ("3100", "C", "1.005")], "at most 2 decimals"),
+        ([("1901", "D", "abc"), ("3100", "C", "10")], "Enter the amount in rupees"),
+        ([("1901", "D", "1e2"), ("3100", "C", "100")], "Enter the amount in rupees"),
     ],
 )
 def test_bad_journals_are_refused_and_queue_nothing(client, ops, chart, lines, message):
@@ -367,7 +368,7 @@ def test_gl_account_ledger_says_when_an_amount_filter_is_not_an_amount(client, o
     for headers in ({}, {"HX-Request": "true"}):
         response = client.get(url, {field: "lots"}, headers=headers)
         assert response.status_code == 200
-        assert "Enter the amount as a number" in response.text
+        assert "Enter the amount in rupees" in response.text
         assert entry.number in response.text  # filters nothing out
 
 
