@@ -79,7 +79,7 @@ def retrying(operation, *, own_transaction=True, savepoint=True):
             sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
             if sqlstate not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
                 raise
-            time.sleep(random.uniform(0.002, 0.02) * attempt)  # noqa: S311 jitter, not a secret
+            time.sleep(random.uniform(0.002, 0.02) * attempt)
     raise AssertionError("unreachable")
 
 

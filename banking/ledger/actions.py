@@ -1,35 +1,38 @@
 """Ledger actions: the only way money moves.
 
 Design overview
-- `post_entry` is the one function every module calls to post money. It validates
-  the lines (two or more, amounts above zero in minor units, debits equal credits,
-  one currency), then in one transaction:
-    1. locks every ledger account it touches with SELECT ... FOR UPDATE, in id order,
-       so two entries over the same accounts queue instead of deadlocking;
-    2. checks each account's rules: not a header, not closed, not frozen (a debit
-       freeze refuses debits only), and, where the account enforces it, that the
-       available balance (balance − held + overdraft) stays at or above its minimum;
-    3. writes the entry, its postings with the balance after each, the accounts' new
-       balances and versions, and an audit event.
-  Any refusal raises a BankingError before anything is written; the transaction
-  leaves nothing behind.
-- On PostgreSQL the common case is one statement: `cbs_post_entry` (migrations
-  0005 and 0008) does steps 1-3 in the database, in one round trip, and returns 'refused'
-  without writing when any rule would refuse the entry. The entry then goes the
-  step-by-step way above, which gives the reason in words (or releases expired
-  holds and posts). The two are held to the same rules by test_post_function.py.
+- `post_entry` is the one function every module calls to post money. The ledger's
+  rules live in one place, the database function `cbs_post_entry`
+  (banking/ledger/sql/post_entry.sql), which in one statement:
+    1. locks every ledger account the entry touches, FOR UPDATE, in id order, so two
+       entries over the same accounts queue instead of deadlocking;
+    2. refuses an account that does not exist, is a header, is kept in another
+       currency, is closed or frozen (a debit freeze refuses debits only), or, where
+       the account enforces it, whose available balance (balance − held +
+       overdraft) a debit would take below its minimum;
+    3. refuses an entry whose debits differ from its credits;
+    4. writes the entry, its postings with the balance after each, the accounts'
+       new balances and versions, and the entry's audit event.
+  A refusal writes nothing and comes back as a code; `post_entry` turns it into the
+  BankingError with the words for the teller or customer, and decides nothing
+  itself. Before the call it only reads its arguments: lines of a debit or credit
+  of a whole number of paise above zero, in the entry's currency, a known kind, a
+  narration and a key.
 - Idempotency: every entry carries a key. The same key with the same content returns
-  the first entry (a double-click posts once); the same key with other content raises
-  IdempotencyConflict. A unique index on the key settles races.
+  the first entry (a double-click posts once), even when the money has gone since;
+  the same key with other content raises IdempotencyConflict. The function decides
+  both; a unique index on the key settles races.
 - Deadlocks and serialization failures are retried inside the action (when it owns
   the transaction), never shown to the user. Inside a caller's transaction the
   caller retries the whole of it: `banking.core.db.retrying` is how (the approvals
   queue does).
-- `reverse_entry` posts the mirror of an entry and links it through `reversal_of`,
-  which is unique: an entry is reversed at most once, even under concurrency.
+- `reverse_entry` posts the mirror of an entry through `post_entry` and links it
+  through `reversal_of`, which is unique: an entry is reversed at most once, even
+  under concurrency.
 - Holds change `held` under the same account lock. A hold past its expiry stops
-  counting when it is released, by `release_expired_holds` at end of day or at once
-  when it is all that stands in the way of a debit.
+  counting when it is released, by `release_expired_holds` at end of day, or at once
+  when the function finds expired holds all that stand in the way of a debit: the
+  action releases them (each release audited) and posts.
 
 Errors: UnbalancedEntry, InvalidAmount, CurrencyMismatch, AccountNotPostable,
 AccountClosed, AccountFrozen, InsufficientFunds, IdempotencyConflict,
@@ -39,10 +42,9 @@ AlreadyReversed, ValidationFailed.
 import datetime
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banking.audit.actions import event_fields, record_event
@@ -70,7 +72,6 @@ from .models import (
     Hold,
     JournalEntry,
     LedgerAccount,
-    Posting,
     Side,
 )
 
@@ -109,8 +110,8 @@ def _minor(amount, currency):
 
 
 def _normalise(lines, currency):
-    if len(lines) < 2:
-        raise UnbalancedEntry("An entry needs at least one debit and one credit.")
+    """The lines as (account id, side, paise), and the entry's total (its debits).
+    Whether they balance is the posting function's to decide."""
     normalised = []
     for line in lines:
         if line.side not in (Side.DEBIT, Side.CREDIT):
@@ -123,14 +124,7 @@ def _normalise(lines, currency):
             normalised.append(line)  # already an id and paise: kept, not copied
         else:
             normalised.append(Line(account, line.side, amount))
-    debits = sum(line.amount for line in normalised if line.side == Side.DEBIT)
-    credits = sum(line.amount for line in normalised if line.side == Side.CREDIT)
-    if debits != credits:
-        raise UnbalancedEntry(
-            f"Debits ({format_money(debits, currency)}) and credits ({format_money(credits, currency)}) "
-            f"differ by {format_money(abs(debits - credits), currency)}."
-        )
-    return normalised, debits
+    return normalised, sum(line.amount for line in normalised if line.side == Side.DEBIT)
 
 
 def _content_hash(lines, kind, currency, reversal_of_id):
@@ -146,29 +140,10 @@ def _content_hash(lines, kind, currency, reversal_of_id):
 _SORTED_JSON = json.JSONEncoder(sort_keys=True)  # json.dumps(..., sort_keys=True), without a new encoder per call
 
 
-def _existing(idempotency_key, content_hash, found=None):
-    """The entry already posted under this key, if any; refuses a key reused for other content.
-
-    `found` is (id, content_hash) when the caller has already looked the key up."""
-    if found is None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, content_hash FROM {JournalEntry._meta.db_table} WHERE idempotency_key = %s",  # noqa: S608
-                [idempotency_key],
-            )
-            found = cursor.fetchone()
-    if found is None or found[0] is None:
-        return None
-    if found[1] != content_hash:
-        raise IdempotencyConflict(
-            "This request was already made with different details, so it was not posted again."
-        )
-    return JournalEntry.objects.get(pk=found[0])
-
-
 def _prepare(lines, kind, narration, idempotency_key, currency, reversal_of):
-    """An entry's lines checked and normalised, its total, narration and content hash,
-    or the refusal of an entry no account state could make postable."""
+    """An entry's lines read as paise, its total, narration and content hash, or the
+    refusal of arguments that do not make an entry (an unknown kind or side, an
+    amount that is not whole paise above zero, no narration or no key)."""
     if kind not in ENTRY_KINDS:
         raise ValidationFailed(f"Unknown entry kind {kind!r}.")
     if not idempotency_key:
@@ -196,117 +171,83 @@ def post_entry(
 ):
     """Post one balanced journal entry and return it.
 
-    Locks: every LedgerAccount in `lines`, FOR UPDATE, in ascending id order.
-    `actor` is the maker (None only for the bank's own scheduled jobs). Outside a
-    transaction on PostgreSQL the entry is one statement, its own transaction.
+    Locks: every LedgerAccount in `lines`, FOR UPDATE, in ascending id order (in
+    `cbs_post_entry`). `actor` is the maker (None only for the bank's own scheduled
+    jobs). Outside a transaction the entry is one statement, its own transaction.
     """
     lines, total, narration, content_hash = _prepare(lines, kind, narration, idempotency_key, currency, reversal_of)
-
-    def operation():
-        accounts, business_date = _lock_accounts({line.account for line in lines})
-        existing = _existing(idempotency_key, content_hash)
-        if existing is not None:
-            return existing
-        _check_rules(accounts, lines, currency, actor)
-        return _write(accounts, lines, total, business_date=business_date, actor=actor, kind=kind,
-                      narration=narration, channel=channel, currency=currency, checker=checker,
-                      reference=reference, reversal_of=reversal_of, idempotency_key=idempotency_key,
-                      content_hash=content_hash)
-
-    def in_one_call():
-        return _post_in_one_call(lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
-                                 currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,
-                                 idempotency_key=idempotency_key, content_hash=content_hash)
-
-    try:
-        if connection.vendor == "postgresql":
-            # cbs_post_entry settles a duplicate key itself; only a reversal's
-            # uniqueness can raise, and AlreadyReversed is reported from a savepoint.
-            entry = retrying(in_one_call, own_transaction=False, savepoint=reversal_of is not None)
-            if entry is not None:
-                return entry
-            # Refused: the step-by-step path says why (or releases expired holds and posts).
-        return retrying(operation)
-    except IntegrityError:
-        existing = _existing(idempotency_key, content_hash)
-        if existing is not None:
-            return existing
-        if reversal_of is not None and JournalEntry.objects.filter(reversal_of=reversal_of).exists():
-            raise AlreadyReversed(f"Entry {reversal_of.number} has already been reversed.") from None
-        raise
-
-
-def _lock_accounts(ids):
-    """Lock the accounts in id order (FOR UPDATE; SQLite's IMMEDIATE transactions
-    lock the whole database instead) and return ({id: LedgerAccount}, the business
-    date)."""
-    locked = LedgerAccount.objects.filter(pk__in=ids).order_by("pk")
-    if connection.features.has_select_for_update:
-        locked = locked.select_for_update()
-    accounts = {account.pk: account for account in locked}
-    missing = set(ids) - accounts.keys()
-    if missing:
-        raise AccountNotPostable(f"There is no ledger account with id {min(missing)}.")
-    return accounts, BusinessDate.objects.current()
-
-
-def _check_rules(accounts, lines, currency, actor):
-    delta = defaultdict(int)
-    debited = set()
-    for line in lines:
-        account = accounts[line.account]
-        delta[account.pk] += account.signed(line.side, line.amount)
-        if line.side == Side.DEBIT:
-            debited.add(account.pk)
-    for account in accounts.values():
-        if account.is_header:
-            raise AccountNotPostable(f"{account} is a header account; post to one of its detail accounts.")
-        if account.currency != currency:
-            raise CurrencyMismatch(f"{account} is kept in {account.currency}, not {currency}.")
-        if account.status == AccountStatus.CLOSED:
-            raise AccountClosed(f"{account.name} ({account.code}) is closed.")
-        if account.status == AccountStatus.FROZEN:
-            raise AccountFrozen(f"{account.name} ({account.code}) is frozen: no debits or credits.")
-        if account.status == AccountStatus.DEBIT_FROZEN and account.pk in debited:
-            raise AccountFrozen(f"{account.name} ({account.code}) has a debit freeze: only credits are allowed.")
-        change = delta[account.pk]
-        if account.enforce_balance and change < 0 and account.available + change < account.min_balance:
-            if _release_expired(account, actor) and account.available + change >= account.min_balance:
-                continue
-            raise InsufficientFunds(
-                f"{account.name} ({account.code}) has {format_money(account.available, currency)} available; "
-                f"{format_money(-change, currency)} would take it below its "
-                f"{'minimum balance' if account.min_balance else 'limit'}."
+    booked_at = timezone.now()
+    params = _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
+                        currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,
+                        idempotency_key=idempotency_key, content_hash=content_hash, booked_at=booked_at)
+    # Expired holds released, each pass, on at most one account per account the entry names.
+    for _ in range(len({line.account for line in lines}) + 1):
+        try:
+            # Only a reversal's uniqueness can raise; AlreadyReversed is reported from a savepoint.
+            outcome, entry_id, business_date, _hash, account_id, available, change = retrying(
+                lambda: execute_prepared(_POST_SQL, params)[0], own_transaction=False,
+                savepoint=reversal_of is not None)
+        except IntegrityError:
+            if reversal_of is not None and JournalEntry.objects.filter(reversal_of=reversal_of).exists():
+                raise AlreadyReversed(f"Entry {reversal_of.number} has already been reversed.") from None
+            raise
+        if outcome == "posted":
+            return JournalEntry(
+                id=entry_id, business_date=business_date, booked_at=booked_at, kind=kind, narration=narration[:200],
+                channel=channel, reference=reference[:40], maker=actor, checker=checker,
+                idempotency_key=idempotency_key, content_hash=content_hash, reversal_of=reversal_of, total=total,
+                currency=currency,
             )
+        if outcome == "exists":
+            return JournalEntry.objects.get(pk=entry_id)
+        if outcome != "held_expired":
+            raise _refusal(outcome, account_id=account_id, available=available, change=change, lines=lines,
+                           currency=currency)
+        with transaction.atomic():
+            account = LedgerAccount.objects.select_for_update().get(pk=account_id)
+            _release_expired(account, actor)
+    raise AssertionError("expired holds released on every account, and still refused for them")
 
 
-def _write(accounts, lines, total, *, business_date, actor, kind, narration, channel, currency, checker,
-           reference, reversal_of, idempotency_key, content_hash):
-    """The entry, its postings, the balances and the audit event, statement by
-    statement: the path of SQLite, and of PostgreSQL when cbs_post_entry refused."""
-    entry = JournalEntry.objects.create(
-        business_date=business_date, booked_at=timezone.now(), kind=kind, narration=narration[:200],
-        channel=channel, reference=reference[:40], maker=actor, checker=checker, idempotency_key=idempotency_key,
-        content_hash=content_hash, reversal_of=reversal_of, total=total, currency=currency,
-    )
-    postings = []
-    for line in lines:
-        account = accounts[line.account]
-        account.balance += account.signed(line.side, line.amount)
-        postings.append(Posting(entry=entry, account_id=account.pk, side=line.side, amount=line.amount,
-                                balance_after=account.balance, business_date=business_date))
-    Posting.objects.bulk_create(postings)
-    for account in accounts.values():
-        account.version += 1
-    LedgerAccount.objects.bulk_update(accounts.values(), ["balance", "version"])
-    record_event(**_entry_event(str(entry.pk), lines, total, actor=actor, kind=kind, narration=narration,
-                                currency=currency, checker=checker, reversal_of=reversal_of))
-    return entry
+def _refusal(outcome, *, account_id, available, change, lines, currency):
+    """The BankingError, in words, for a refusal code of cbs_post_entry."""
+    if outcome == "key_reused":
+        return IdempotencyConflict("This request was already made with different details, so it was not posted again.")
+    if outcome == "unbalanced":
+        debits = sum(line.amount for line in lines if line.side == Side.DEBIT)
+        credits = sum(line.amount for line in lines if line.side == Side.CREDIT)
+        if not debits or not credits:
+            return UnbalancedEntry("An entry needs at least one debit and one credit.")
+        return UnbalancedEntry(
+            f"Debits ({format_money(debits, currency)}) and credits ({format_money(credits, currency)}) "
+            f"differ by {format_money(abs(debits - credits), currency)}."
+        )
+    if outcome == "no_account":
+        return AccountNotPostable(f"There is no ledger account with id {account_id}.")
+    account = LedgerAccount.objects.get(pk=account_id)
+    named = f"{account.name} ({account.code})"
+    if outcome == "header":
+        return AccountNotPostable(f"{account} is a header account; post to one of its detail accounts.")
+    if outcome == "currency":
+        return CurrencyMismatch(f"{account} is kept in {account.currency}, not {currency}.")
+    if outcome == "closed":
+        return AccountClosed(f"{named} is closed.")
+    if outcome == "frozen":
+        return AccountFrozen(f"{named} is frozen: no debits or credits.")
+    if outcome == "debit_frozen":
+        return AccountFrozen(f"{named} has a debit freeze: only credits are allowed.")
+    if outcome == "insufficient":
+        return InsufficientFunds(
+            f"{named} has {format_money(available, currency)} available; "
+            f"{format_money(-change, currency)} would take it below its "
+            f"{'minimum balance' if account.min_balance else 'limit'}."
+        )
+    raise AssertionError(f"cbs_post_entry answered {outcome!r}")
 
 
 def _entry_event(entry_id, lines, total, *, actor, kind, narration, currency, checker, reversal_of):
-    """The audit event of a posted entry, as the arguments of record_event (or
-    event_fields, when the database writes it)."""
+    """The audit event of a posted entry, as the arguments of event_fields: the
+    posting function writes it, with the entry's id, in the entry's statement."""
     return {
         "action": "ledger.entry_posted",
         "object_type": "ledger.journalentry",
@@ -330,36 +271,18 @@ POST_ARGUMENTS = (
     " %s::timestamptz, %s::bigint, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text, %s::text,"
     " %s::text, %s::text"
 )
-_POST_SQL = f"SELECT outcome, entry_id, entry_date, detail FROM cbs_post_entry({POST_ARGUMENTS})"  # noqa: S608 constant
-
-
-def _post_in_one_call(lines, total, *, actor, kind, narration, channel, currency, checker, reference,
-                      reversal_of, idempotency_key, content_hash):
-    """PostgreSQL: lock, check, write and audit in one call of `cbs_post_entry`
-    (migrations 0005 and 0008), which is one statement and one round trip. Returns
-    the entry, or None when a rule refused it; nothing is written then."""
-    booked_at = timezone.now()
-    params = _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
-                        currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,
-                        idempotency_key=idempotency_key, content_hash=content_hash, booked_at=booked_at)
-    outcome, entry_id, business_date, detail = execute_prepared(_POST_SQL, params)[0]
-    if outcome == "exists":
-        return _existing(idempotency_key, content_hash, (entry_id, detail))
-    if outcome == "refused":
-        return None
-    return JournalEntry(
-        id=entry_id, business_date=business_date, booked_at=booked_at, kind=kind, narration=narration[:200],
-        channel=channel, reference=reference[:40], maker=actor, checker=checker, idempotency_key=idempotency_key,
-        content_hash=content_hash, reversal_of=reversal_of, total=total, currency=currency,
-    )
+_POST_SQL = (
+    "SELECT outcome, entry_id, entry_date, detail, account_id, available, change"  # noqa: S608 constant
+    f" FROM cbs_post_entry({POST_ARGUMENTS})"
+)
 
 
 def _arguments(lines, total, *, actor, kind, narration, channel, currency, checker, reference, reversal_of,
-               idempotency_key, content_hash, booked_at, note=True):
+               idempotency_key, content_hash, booked_at):
     """cbs_post_entry's arguments, in its order (POST_ARGUMENTS)."""
     event = event_fields(**_entry_event(PLACEHOLDER, lines, total, actor=actor, kind=kind,
                                         narration=narration, currency=currency, checker=checker,
-                                        reversal_of=reversal_of), note=note)
+                                        reversal_of=reversal_of))
     return [
         idempotency_key, content_hash, kind, narration[:200], channel, reference[:40],
         actor.pk if actor is not None else None, checker.pk if checker is not None else None,
@@ -371,17 +294,6 @@ def _arguments(lines, total, *, actor, kind, narration, channel, currency, check
         event["user_agent"], event["request_id"], event["channel"], event["summary"], json.dumps(event["after"]),
         hashed_content(event),
     ]
-
-
-def entry_arguments(*, actor, lines, kind, narration, idempotency_key, channel):
-    """cbs_post_entry's arguments for an entry in rupees, checked and normalised as
-    post_entry does, for a database function that posts the entry inside its own
-    statement (the counter's cbs_counter_cash). Its reference is that function's to
-    fill in; its audit event is that function's to note (`note_event`) once written."""
-    lines, total, narration, content_hash = _prepare(lines, kind, narration, idempotency_key, "INR", None)
-    return _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel, currency="INR",
-                      checker=None, reference="", reversal_of=None, idempotency_key=idempotency_key,
-                      content_hash=content_hash, booked_at=timezone.now(), note=False)
 
 
 def _array(values):

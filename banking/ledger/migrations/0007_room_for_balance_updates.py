@@ -4,7 +4,7 @@ Every posting rewrites its accounts' rows (balance, version). PostgreSQL can kee
 the new version on the same page and skip the indexes (a HOT update) only when the
 page has room; a table filled to the brim sends each update to another page and
 through all six of the table's indexes. With 20% of each page kept free, balance
-updates stay HOT. PostgreSQL only: the setting applies to pages filled from now on
+updates stay HOT. The setting applies to pages filled from now on
 (a restored or reloaded table gets it everywhere).
 """
 
@@ -12,13 +12,11 @@ from django.db import migrations
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE ledger_ledgeraccount SET (fillfactor = 80)", params=None)
+    schema_editor.execute("ALTER TABLE ledger_ledgeraccount SET (fillfactor = 80)", params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE ledger_ledgeraccount RESET (fillfactor)", params=None)
+    schema_editor.execute("ALTER TABLE ledger_ledgeraccount RESET (fillfactor)", params=None)
 
 
 class Migration(migrations.Migration):

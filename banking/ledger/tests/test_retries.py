@@ -6,10 +6,9 @@ Transactional tests: a test wrapped in a transaction would put the action inside
 a caller's transaction, where it runs once and leaves retrying to the caller."""
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 
 from banking.audit.models import AuditEvent
-from banking.ledger import actions
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.models import JournalEntry, Posting
 
@@ -33,9 +32,8 @@ def assert_posted_once(entry, a, b):
     assert (a.version, b.version) == (2, 1)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="cbs_post_entry is PostgreSQL's")
 @pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
-def test_a_deadlocked_one_statement_posting_is_retried_and_posts_once(monkeypatch, sqlstate):
+def test_a_deadlocked_posting_is_retried_and_posts_once(monkeypatch, sqlstate):
     a, b = customer_account(10_000), customer_account(0)
     calls = deadlock_once(monkeypatch, "banking.ledger.actions.execute_prepared", sqlstate)
 
@@ -45,23 +43,9 @@ def test_a_deadlocked_one_statement_posting_is_retried_and_posts_once(monkeypatc
     assert_posted_once(entry, a, b)
 
 
-@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
-def test_a_deadlocked_step_by_step_posting_is_retried_from_the_top_and_posts_once(monkeypatch, sqlstate):
-    a, b = customer_account(10_000), customer_account(0)
-    # The way of SQLite, and of PostgreSQL when cbs_post_entry refuses.
-    monkeypatch.setattr(actions, "_post_in_one_call", lambda *args, **kwargs: None)
-    calls = deadlock_once(monkeypatch, "banking.ledger.actions._lock_accounts", sqlstate)
-
-    entry = post(a, b, 4_000, key())
-
-    assert len(calls) == 2
-    assert_posted_once(entry, a, b)
-
-
 def test_other_database_errors_are_not_retried(monkeypatch):
     a, b = customer_account(10_000), customer_account(0)
-    monkeypatch.setattr(actions, "_post_in_one_call", lambda *args, **kwargs: None)
-    calls = deadlock_once(monkeypatch, "banking.ledger.actions._lock_accounts", "57014")  # query cancelled
+    calls = deadlock_once(monkeypatch, "banking.ledger.actions.execute_prepared", "57014")  # query cancelled
 
     with pytest.raises(OperationalError):
         post(a, b, 4_000, key())
@@ -72,8 +56,7 @@ def test_other_database_errors_are_not_retried(monkeypatch):
 
 def test_inside_a_callers_transaction_the_caller_retries(monkeypatch):
     a, b = customer_account(10_000), customer_account(0)
-    monkeypatch.setattr(actions, "_post_in_one_call", lambda *args, **kwargs: None)
-    calls = deadlock_once(monkeypatch, "banking.ledger.actions._lock_accounts")
+    calls = deadlock_once(monkeypatch, "banking.ledger.actions.execute_prepared")
 
     with pytest.raises(OperationalError), transaction.atomic():
         post(a, b, 4_000, key())
