@@ -11,14 +11,17 @@ Design overview
 - available = balance − held + overdraft_limit. Where `enforce_balance` is set, a
   posting that lowers the balance must leave available ≥ min_balance.
 - `JournalEntry` and `Posting` are immutable: a mistake is corrected by a reversing
-  entry (`reversal_of`, unique, so an entry is reversed at most once). On PostgreSQL
-  triggers reject UPDATE and DELETE on both, and a deferred constraint trigger
-  rejects any entry whose debits differ from its credits at commit.
+  entry (`reversal_of`, unique, so an entry is reversed at most once). Triggers
+  reject UPDATE and DELETE on both (the audit trail's `cbs_reject_change`), and a
+  deferred constraint trigger rejects any entry whose debits differ from its credits
+  at commit, whatever code wrote it.
 - Each posting stores the account's balance after it and the business date, so a
   balance as of any date and a statement's running balance are one index lookup,
   never a re-summing.
-- Only `actions.post_entry` creates entries and postings; it locks the accounts it
-  touches in id order (see actions.py).
+- Only `actions.post_entry` creates entries and postings, through the database
+  function `cbs_post_entry` (sql/post_entry.sql), where the posting rules are written
+  once: it locks the accounts it touches in id order, applies the rules above and
+  writes the balance after each posting (see actions.py).
 """
 
 from django.conf import settings

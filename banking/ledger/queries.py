@@ -56,18 +56,14 @@ def statement(account, start, end, *, after_id=None, limit=None):
 def latest_postings(account_ids, count):
     """The latest `count` postings of each ledger account in `account_ids`, newest
     first, with their entries: {account id: [Posting]}. A screen listing several
-    accounts asks two queries however many accounts it shows (on PostgreSQL: one
-    UNION ALL of each account's own newest rows, each read backwards along the
-    (account, business_date, id) index however long its history, then the entries).
-    SQLite cannot order and limit inside a UNION: there, one query per account."""
+    accounts asks two queries however many accounts it shows: one UNION ALL of each
+    account's own newest rows, each read backwards along the (account,
+    business_date, id) index however long its history, then the entries."""
     ids = list(dict.fromkeys(i for i in account_ids if i))
     newest = [Posting.objects.filter(account_id=i).order_by("-business_date", "-id")[:count] for i in ids]
     if not newest:
         return {}
-    if connection.features.supports_slicing_ordering_in_compound and len(newest) > 1:
-        postings = list(newest[0].union(*newest[1:], all=True))
-    else:
-        postings = [posting for rows in newest for posting in rows]
+    postings = list(newest[0].union(*newest[1:], all=True) if len(newest) > 1 else newest[0])
     prefetch_related_objects(postings, "entry")
     latest = {i: [] for i in ids}
     for posting in sorted(postings, key=lambda p: (p.business_date, p.pk), reverse=True):
