@@ -3,11 +3,25 @@
 Design overview
 - `record_event` INSERTs one event inside the caller's transaction. It reads the
   actor, address and request id from the audit context unless given them.
-- `seal_events` chains committed events in id order. On PostgreSQL it finds a safe
-  horizon by taking `LOCK TABLE ... IN SHARE MODE` for an instant: that waits for
-  every in-flight inserter to commit or roll back, so no event below the horizon can
-  appear later. Sealers exclude each other with an advisory lock. Writers never wait
-  on each other, only (for an instant) on a running sealer.
+- `seal_events` chains committed events in the order (writer_xid, id), taking no
+  lock that a writer waits on. Every event records the id of the transaction that
+  wrote it (`writer_xid`, a column default of `pg_current_xact_id()`). Transaction
+  ids only grow, so once every transaction of this database older than some id H
+  has ended, no event with a writer_xid below H can ever appear again: those events
+  are final, and the sealer chains them. H, the horizon, is the oldest transaction
+  of this database still running (`pg_stat_activity`, `pg_prepared_xacts`), or,
+  when none is, the first id not yet finished when the sealer began
+  (`pg_current_snapshot()`). A writer that stalls holds the horizon back: its event
+  and every later one wait for a later run, and nobody's posting waits for anything.
+  Why not the alternatives: a table lock (`LOCK ... IN SHARE MODE`, as before)
+  queues behind any open writer, and every later writer queues behind it, so one
+  paused client stopped all posting. An advisory lock shared by writers has the
+  same queue. Sealing by id alone is unsafe, because ids are handed out before a
+  transaction commits: a stalled event with a lower id could commit after a higher
+  one was sealed. A horizon from the whole server's oldest transaction would be
+  correct too, but a long transaction in another database (a report, another
+  application) would hold back this bank's seal for nothing.
+  Sealers take an advisory lock, so they run one at a time.
 - `verify_trail` reports the first problem: an edited event, a removed event, an
   event slipped in below the sealed horizon, or a broken chain.
 """
@@ -96,38 +110,76 @@ def _is_plain_json(value):
 
 
 def _safe_horizon():
-    """The highest event id below which every transaction has finished."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL lock_timeout = '10s'")
-        cursor.execute(f"LOCK TABLE {AuditEvent._meta.db_table} IN SHARE MODE")
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {AuditEvent._meta.db_table}")  # noqa: S608 model table
-        return cursor.fetchone()[0]
+    """The lowest transaction id (xid8, as a bigint) that may still write an event
+    in this database: every event with a lower writer_xid is committed or gone.
+
+    First `first_unfinished`, the snapshot's xmax: every transaction below it had
+    ended, or was running, when the snapshot was taken. Then, in a later statement,
+    the transactions of this database still running. The oldest of those is the
+    horizon; failing any, `first_unfinished`. A transaction below the horizon that
+    was running at the snapshot is not running now (it would have been listed), so
+    any later statement sees what it wrote; one from another database never writes
+    here. This session's own transaction (a caller's, in tests) is not counted: its
+    events commit with their seals or not at all, so they are final to it.
+
+    The events must then be read with a snapshot taken after this: in READ COMMITTED
+    (Django's default), any later statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint,"
+            " pg_current_xact_id_if_assigned()::text::bigint"
+        )
+        first_unfinished, own = cursor.fetchone()
+        if own is not None:
+            first_unfinished = max(first_unfinished, own + 1)
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # pg_stat_activity is read once per transaction
+        cursor.execute(
+            "SELECT backend_xid::text::bigint FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+            " UNION ALL SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database = current_database()"
+        )
+        running = [_widen(xid, near=first_unfinished) for (xid,) in cursor.fetchall()]
+    return min(running, default=first_unfinished)
+
+
+def _widen(xid, *, near):
+    """The 64-bit id (epoch and xid) of the 32-bit `xid`, which a running
+    transaction's is: within 2**31 of `near`, as PostgreSQL keeps every live xid."""
+    wide = (near & ~0xFFFF_FFFF) | xid
+    if wide > near + 2**31:
+        wide -= 2**32
+    elif wide < near - 2**31:
+        wide += 2**32
+    return wide
 
 
 def seal_events():
-    """Chain every committed, unsealed event. Returns how many were sealed."""
+    """Chain every final, unsealed event (see the design overview). Returns how
+    many were sealed. Call it outside a transaction, or in a READ COMMITTED one."""
     horizon = _safe_horizon()
     sealed = 0
     with transaction.atomic():
         one_at_a_time(Job.AUDIT_SEALER)
-        last = AuditSeal.objects.order_by("-event_id").first()
+        last = AuditSeal.objects.order_by("-event_xid", "-event_id").first()
         previous = last.chain_hash if last else GENESIS
-        after_id = last.event_id if last else 0
+        after = (last.event_xid, last.event_id) if last else (0, 0)
         while True:
             events = list(
-                AuditEvent.objects.filter(id__gt=after_id, id__lte=horizon)
-                .order_by("id")
-                .values_list("id", "content_hash")[:BATCH]
+                AuditEvent.objects.filter(writer_xid__gte=after[0], writer_xid__lt=horizon)
+                .exclude(writer_xid=after[0], id__lte=after[1])
+                .order_by("writer_xid", "id")
+                .values_list("writer_xid", "id", "content_hash")[:BATCH]
             )
             if not events:
                 break
             seals = []
-            for event_id, content_hash in events:
+            for writer_xid, event_id, content_hash in events:
                 previous = AuditSeal.link(previous, event_id, content_hash)
-                seals.append(AuditSeal(event_id=event_id, content_hash=content_hash, chain_hash=previous))
+                seals.append(AuditSeal(event_id=event_id, event_xid=writer_xid, content_hash=content_hash,
+                                       chain_hash=previous))
             AuditSeal.objects.bulk_create(seals)
             sealed += len(seals)
-            after_id = events[-1][0]
+            after = events[-1][:2]
     return sealed
 
 
@@ -141,22 +193,25 @@ class Finding:
 
 
 def verify_trail():
-    """Walk events and seals in id order; return the first Finding, or None."""
-    events = AuditEvent.objects.order_by("id").iterator(chunk_size=BATCH)
-    seals = AuditSeal.objects.order_by("event_id").values_list("event_id", "content_hash", "chain_hash").iterator(
-        chunk_size=BATCH
+    """Walk events and seals in chain order, (writer_xid, id); return the first
+    Finding, or None."""
+    events = AuditEvent.objects.order_by("writer_xid", "id").iterator(chunk_size=BATCH)
+    seals = (
+        AuditSeal.objects.order_by("event_xid", "event_id")
+        .values_list("event_xid", "event_id", "content_hash", "chain_hash")
+        .iterator(chunk_size=BATCH)
     )
     previous = GENESIS
     event = next(events, None)
     seal = next(seals, None)
     while seal is not None:
-        seal_id, sealed_hash, chain_hash = seal
+        seal_xid, seal_id, sealed_hash, chain_hash = seal
         if AuditSeal.link(previous, seal_id, sealed_hash) != chain_hash:
             return Finding(seal_id, "the seal chain is broken here (a seal was edited, removed or reordered)")
         previous = chain_hash
-        if event is None or event.id > seal_id:
+        if event is None or (event.writer_xid, event.id) > (seal_xid, seal_id):
             return Finding(seal_id, "removed: the event was sealed but is no longer in the trail")
-        if event.id < seal_id:
+        if (event.writer_xid, event.id) < (seal_xid, seal_id):
             return Finding(event.id, "inserted below the sealed horizon without a seal")
         if event.compute_hash() != sealed_hash or event.content_hash != sealed_hash:
             return Finding(event.id, "altered: its content no longer matches its seal")

@@ -6,10 +6,13 @@ Design overview
   adds nothing that serialises the posting path.
 - Each event carries `content_hash`, a SHA-256 over its own content, computed when
   it is written.
+- Each event also records `writer_xid`, the id of the transaction that wrote it
+  (a database default, so every writer, SQL functions included, fills it in).
 - A sealer (`actions.seal_events`, run by `manage.py seal_audit`, by
-  `verify_audit` and by end of day) later chains the committed events in id order:
-  one `AuditSeal` per event, with `chain_hash = H(previous chain_hash, id,
-  content_hash)`. Only the sealer takes a lock, briefly and off the request path.
+  `verify_audit` and by end of day) later chains the committed events in the order
+  (writer_xid, id): one `AuditSeal` per event, with `chain_hash = H(previous
+  chain_hash, id, content_hash)`. It takes no lock a writer waits on; sealers wait
+  only for each other.
 - `verify_audit` recomputes both: an edited event no longer matches its
   content hash, a deleted event leaves a seal without an event, and an edited or
   reordered seal breaks the chain.
@@ -23,6 +26,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 GENESIS = "0" * 64
+
+
+class CurrentTransactionId(models.Func):
+    """The writing transaction's id (PostgreSQL's 64-bit xid8, which never wraps
+    around), as a bigint."""
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
 
 
 class AuditEvent(models.Model):
@@ -44,6 +55,8 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     content_hash = models.CharField(max_length=64)
+    # Not hashed: where the event stands in the chain, which the seals protect.
+    writer_xid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
     HASHED_FIELDS = (
         "occurred_at", "actor_id", "actor_username", "role", "ip", "user_agent", "request_id",
@@ -58,6 +71,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["action"], name="audit_event_action"),
             models.Index(fields=["request_id"], name="audit_event_request_id"),
+            # The sealer's walk; both keys only grow, so inserts land on the index's last page.
+            models.Index(fields=["writer_xid", "id"], name="audit_event_seal_order"),
         ]
 
     def __str__(self):
@@ -92,12 +107,14 @@ class AuditSeal(models.Model):
     """One link of the hash chain, written by the sealer for one event."""
 
     event_id = models.BigIntegerField(primary_key=True)
+    event_xid = models.BigIntegerField()  # the event's writer_xid: the chain runs in (event_xid, event_id) order
     content_hash = models.CharField(max_length=64)
     chain_hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["event_id"]
+        ordering = ["event_xid", "event_id"]
+        indexes = [models.Index(fields=["event_xid", "event_id"], name="audit_seal_chain_order")]
 
     def __str__(self):
         return f"seal of event #{self.event_id}"
