@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "portals.views.error_400"
 handler403 = "portals.views.error_403"
 handler404 = "portals.views.error_404"
 handler500 = "portals.views.error_500"

@@ -32,6 +32,16 @@ def csrf_failure(request, reason=""):
     return render(request, "403_csrf.html", status=403)
 
 
+def error_400(request, exception=None):
+    """A request the bank could not read (a NUL character, a garbled form): nothing
+    was changed. Drawn without context processors, like the 500 page: it may answer
+    before the session or the user is known."""
+    from django.http import HttpResponseBadRequest
+    from django.template import loader
+
+    return HttpResponseBadRequest(loader.get_template("400.html").render({"bank_name": "CBS Bank"}))
+
+
 def error_403(request, exception=None):
     return render(request, "403.html", status=403)
 

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A body larger than its page accepts is refused (413) before anything reads it.
     "portals.limits.RequestSizeLimitMiddleware",
+    # A NUL in the path, query, form or headers is a 400 before any view runs.
+    "portals.hostile.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

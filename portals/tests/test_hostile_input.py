@@ -10,6 +10,7 @@ line.
 """
 
 import re
+import time
 import traceback
 
 from django.urls import reverse
@@ -31,6 +32,7 @@ HOSTILE = [
     "' OR 1=1 --",
     "<script>alert(1)</script>",
     "\x00",
+    "abc\x00def",
     "a\u202eb",
     "𝟘" * 3,
     "x" * 5000,
@@ -89,3 +91,84 @@ def test_no_input_gives_a_server_error(client, people, objects):  # noqa: F811 -
                 if not isinstance(status, int) or status >= 500:
                     failures.append(f"{method.upper()} {url_name} as {role} with {value[:20]!r}: {status}")
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:60])
+
+
+# A path parameter replaced, as typed into the address bar: a NUL, invalid UTF-8, too
+# many digits, a sign.
+HOSTILE_IN_PATH = ["abc%00def", "abc%FFdef", "%FF%FE", "9" * 40, "-1"]
+# A formset's management form, which a browser sends back untouched.
+MANAGEMENT_FIELDS = ["TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"]
+ACTION = re.compile(r'name="action"[^>]*\bvalue="([^"]+)"')
+
+
+def answer_raw(client, method, url, body):
+    """The status of one request whose body is raw bytes (not valid UTF-8), or the exception."""
+    try:
+        return client.generic(method.upper(), url, body, content_type="application/x-www-form-urlencoded").status_code
+    except Exception as error:  # noqa: BLE001 - every failure is reported at the end
+        return traceback.format_exception(error)[-1].strip()
+
+
+def with_path_value(url, value, hostile):
+    """`url` with the path segment `value` replaced by `hostile`."""
+    return url.replace(f"/{value}/", f"/{hostile}/", 1)
+
+
+def test_no_path_encoding_or_formset_count_gives_a_server_error(client, people, objects):  # noqa: F811 - the fixtures
+    """Every URL with its path parameters replaced by hostile values (a NUL is a 400
+    before any view runs), invalid UTF-8 in the query string and the body, and every
+    formset's management fields given a count no person sends, answered quickly."""
+    failures = []
+    for url_name in sorted(EXPECTED):
+        kwargs = {key: objects.get(value, value) for key, value in EXPECTED[url_name][0].items()}
+        url = reverse(url_name, kwargs=kwargs)
+        role = role_for(client, people, url_name, url)
+        if role is None:
+            continue
+        client.force_login(people[role])
+        for value in kwargs.values():
+            for hostile in HOSTILE_IN_PATH:
+                for method in ("get", "post"):
+                    status = answer(client, method, with_path_value(url, value, hostile), {})
+                    if not isinstance(status, int) or status >= 500 or ("%00" in hostile and status != 400):
+                        failures.append(f"{method.upper()} {url_name} as {role} with {hostile!r} in the path: {status}")
+        page = client.get(url)
+        drawn = page.status_code == 200 and not page.streaming
+        html = page.content.decode(errors="replace") if drawn else ""
+        names = field_names(html) or COMMON_FIELDS
+        garbled = b"&".join(name.encode() + b"=\xff\xfe%FF" for name in names)
+        for method, status in [("get", answer(client, "get", url + "?" + "&".join(f"{n}=%FF%FE" for n in names), {})),
+                               ("post", answer_raw(client, "post", url, garbled))]:
+            if not isinstance(status, int) or status >= 500:
+                failures.append(f"{method.upper()} {url_name} as {role} with invalid UTF-8: {status}")
+        prefixes = [name.removesuffix("-TOTAL_FORMS") for name in names if name.endswith("-TOTAL_FORMS")]
+        actions = set(ACTION.findall(html)) | {"add", "remove-2", "recalc", "submit"} if prefixes else set()
+        for prefix in prefixes:
+            for field in MANAGEMENT_FIELDS:
+                for count in (str(10**20), "x"):
+                    for action in sorted(actions):
+                        data = {**dict.fromkeys(names, ""), f"{prefix}-{field}": count, "action": action}
+                        started = time.monotonic()
+                        status = answer(client, "post", url, data)
+                        took = time.monotonic() - started
+                        if not isinstance(status, int) or status >= 500 or took > 10:
+                            failures.append(f"POST {url_name} {action} with {prefix}-{field}={count[:20]}: "
+                                            f"{status} in {took:.1f} s")
+    assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:60])
+
+
+def test_a_nul_anywhere_is_a_bad_request_before_any_view(client, people):  # noqa: F811 - the fixture
+    client.force_login(people[Role.OPERATIONS])
+    url = reverse("ops:trial-balance")
+    for response in [
+        client.get("/ops/gl/abc%00def/"),
+        client.get("/banking/accounts/abc%00def/"),
+        client.get("/banking/payments/abc%00def/"),
+        client.get(url, {"as_of": "2026\x00-01-01"}),
+        client.get(url, {"as\x00of": "1"}),
+        client.post(reverse("ops:journal-new"), {"narration": "abc\x00def", "action": "add"}),
+        client.get(url, headers={"X-Anything": "abc\x00def"}),
+    ]:
+        assert response.status_code == 400
+        assert "could not be read" in response.content.decode()
+    assert client.get(url).status_code == 200
