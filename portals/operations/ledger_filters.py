@@ -1,30 +1,8 @@
 import django_filters
 from django import forms
 
-from banking.core.errors import InvalidAmount
-from banking.core.money import Money
 from banking.ledger.models import EntryKind, Posting
-
-
-class RupeeField(forms.CharField):
-    """Rupees as a person types them ("1,500.50"), cleaned to paise; anything else
-    is a message on the field."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return Money.parse(value).minor
-        except InvalidAmount as error:
-            raise forms.ValidationError(str(error)) from None
-
-
-class RupeeFilter(django_filters.CharFilter):
-    """Rupees typed by a person, compared in paise. Bad input filters nothing out
-    and shows a message on the field."""
-
-    field_class = RupeeField
+from portals.filters import RupeeFilter
 
 
 class PostingFilter(django_filters.FilterSet):

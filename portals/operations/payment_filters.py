@@ -10,8 +10,7 @@ from banking.payments.models import (
     Rail,
     ReconciliationException,
 )
-
-from .ledger_filters import RupeeFilter
+from portals.filters import RupeeFilter
 
 
 class PaymentFilter(django_filters.FilterSet):

@@ -1,10 +1,9 @@
 import django_filters
-from django import forms
 
 from banking.approvals import registry
 from banking.approvals.models import ApprovalRequest
-from banking.core.money import Money
 from banking.users.models import Branch
+from portals.filters import RupeeFilter
 
 
 def _branches(request):
@@ -20,14 +19,8 @@ class ApprovalQueueFilter(django_filters.FilterSet):
     branch = django_filters.ModelChoiceFilter(
         label="Branch", queryset=_branches, empty_label="All branches", null_label="Head office"
     )
-    amount_min = django_filters.NumberFilter(
-        label="Amount from (₹)", method="filter_amount", min_value=0, max_digits=15, decimal_places=2,
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": "0"}),
-    )
-    amount_max = django_filters.NumberFilter(
-        label="Amount up to (₹)", method="filter_amount", min_value=0, max_digits=15, decimal_places=2,
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01", "min": "0"}),
-    )
+    amount_min = RupeeFilter(field_name="amount", lookup_expr="gte", label="Amount from (₹)")
+    amount_max = RupeeFilter(field_name="amount", lookup_expr="lte", label="Amount up to (₹)")
 
     class Meta:
         model = ApprovalRequest
@@ -38,10 +31,3 @@ class ApprovalQueueFilter(django_filters.FilterSet):
         user = self.request.user if self.request else None
         names = set(registry.kinds_checkable_by(user)) if user else set()
         self.filters["kind"].extra["choices"] = [(k.name, k.label) for k in registry.kinds() if k.name in names]
-
-    def filter_amount(self, queryset, name, value):
-        if value is None:
-            return queryset
-        paise = Money.from_decimal(value).minor
-        lookup = "amount__gte" if name == "amount_min" else "amount__lte"
-        return queryset.filter(**{lookup: paise})
