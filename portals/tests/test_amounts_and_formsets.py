@@ -186,3 +186,15 @@ def test_the_approval_queue_reads_its_amount_filter_by_the_one_rule(client, db):
         assert large.summary in grouped and small.summary not in grouped
         refused = client.get(url, {"amount_min": "1e2"}).content.decode()
         assert IN_WORDS in refused
+
+
+@pytest.mark.parametrize("typed", ["1e2", "NaN", "１２３", "-5", "0"])
+def test_the_inbound_simulator_reads_its_amount_by_the_one_rule(db, typed):
+    from django.core.management import CommandError, call_command
+
+    from banking.payments.models import Payment
+
+    with pytest.raises(CommandError) as caught:
+        call_command("simulate_inbound", "--rail", "IMPS", "--amount", typed, "--account", "99999999999")
+    assert "Enter the amount in rupees" in str(caught.value) or "above zero" in str(caught.value)
+    assert not Payment.objects.exists()

@@ -1,22 +1,21 @@
-from decimal import Decimal, InvalidOperation
-
 from django.core.management.base import BaseCommand, CommandError
 
 from banking.audit.context import audit_context
-from banking.core.errors import BankingError
-from banking.core.money import format_money
+from banking.core.errors import BankingError, InvalidAmount
+from banking.core.money import Money, format_money
 from banking.payments.clearing import simulate_inbound_payment
 from banking.payments.models import Rail
 
 
 def paise(text):
+    """Rupees as typed on the command line, read by the bank's one rule (Money.parse)."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise CommandError(f"{text!r} is not an amount in rupees, as 1500.50.") from None
-    if amount != amount.quantize(Decimal("0.01")) or amount <= 0:
-        raise CommandError("The amount is rupees above zero with at most two decimals.")
-    return int(amount * 100)
+        amount = Money.parse(text).minor
+    except InvalidAmount as error:
+        raise CommandError(str(error)) from None
+    if amount <= 0:
+        raise CommandError("Enter an amount above zero.")
+    return amount
 
 
 class Command(BaseCommand):
