@@ -1,8 +1,9 @@
-"""Database-level guarantees on PostgreSQL, whatever code talks to the database:
+"""Database-level guarantees, whatever code talks to the database:
 
 - a deferred constraint trigger checks, at commit, that each entry touched has
   debits equal to credits (and at least two postings);
-- journal entries and postings reject UPDATE and DELETE. (TRUNCATE is left to the
+- journal entries and postings reject UPDATE and DELETE, through the audit trail's
+  append-only function `cbs_reject_change`. (TRUNCATE is left to the
   database owner: it is how test databases are emptied between tests, and the
   application's role in production should not own the tables.)
 """
@@ -50,13 +51,8 @@ CREATE CONSTRAINT TRIGGER ledger_entry_has_postings
     FOR EACH ROW EXECUTE FUNCTION cbs_check_entry_has_postings();
 """
 
+# The audit trail's function (banking/audit/sql/reject_change.sql, there since audit 0002).
 IMMUTABLE = """
-CREATE OR REPLACE FUNCTION cbs_reject_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the table % is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
 CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
     FOR EACH ROW EXECUTE FUNCTION cbs_reject_change();
 """
@@ -65,16 +61,12 @@ TABLES = ["ledger_journalentry", "ledger_posting"]
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(BALANCE_CHECK, params=None)
     for table in TABLES:
         schema_editor.execute(IMMUTABLE.format(table=table), params=None)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute("DROP TRIGGER IF EXISTS ledger_posting_balanced ON ledger_posting;", params=None)
     schema_editor.execute("DROP TRIGGER IF EXISTS ledger_entry_has_postings ON ledger_journalentry;", params=None)
     for table in TABLES:
