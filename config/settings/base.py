@@ -158,7 +158,7 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 # (config/embedded_db.py), on its Unix socket under var/postgres; production refuses it.
 DATABASES = {
     "default": dj_database_url.parse(
-        env("DATABASE_URL", f"postgresql://postgres:@/{embedded_db.DEFAULT_DATABASE}?host={embedded_db.DEFAULT_DATA_DIR}"),
+        env("DATABASE_URL", embedded_db.database_url(embedded_db.DEFAULT_DATA_DIR, embedded_db.DEFAULT_DATABASE)),
         conn_max_age=int(env("DB_CONN_MAX_AGE", "60")),
     )
 }

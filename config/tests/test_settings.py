@@ -50,7 +50,7 @@ def test_check_deploy_is_clean():
         ({"DATABASE_URL": "sqlite:///var/prod.sqlite3"}, "PostgreSQL"),
         ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
         # What the embedded server's launcher (config/embedded_db.py) hands its command.
-        ({"DATABASE_URL": "postgresql://postgres:@/cbs?host=/srv/cbs/var/postgres",
+        ({"DATABASE_URL": "postgresql://postgres@%2Fsrv%2Fcbs%2Fvar%2Fpostgres/cbs",
           "CBS_EMBEDDED_DATABASE": "/srv/cbs/var/postgres"}, "embedded"),
         ({"CBS_REQUIRE_STAFF_MFA": "0"}, "CBS_REQUIRE_STAFF_MFA"),
         ({"FIELD_ENCRYPTION_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="}, "FIELD_ENCRYPTION_KEY"),
