@@ -6,6 +6,7 @@ Anything that differs between machines comes from an environment variable; the
 
 import datetime
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -120,6 +121,8 @@ MIDDLEWARE = [
     "portals.middleware.StaffMFARequiredMiddleware",
     # The email, password and authenticator pages first ask for the password and code.
     "portals.credentials.CredentialChangeGuardMiddleware",
+    # A request the database gave up on (a lock or statement limit) is asked to try again.
+    "portals.busy.BankBusyMiddleware",
 ]
 # Form fields (everything but files) of one request: 1 MB. Uploads may carry more,
 # per page, in portals.limits. Files above 1 MB are spooled to a temporary file
@@ -177,11 +180,32 @@ def postgresql_options(databases):
     lookup is by key), so the generic plan is the right one. Only server-bound
     statements have a plan to reuse, so this touches no query of the ORM's."""
     db = databases["default"]
-    if db["ENGINE"] == "django.db.backends.postgresql" and env("DB_PREPARED_STATEMENTS", "1") == "1":
-        options = db.setdefault("OPTIONS", {})
+    options = db.setdefault("OPTIONS", {})
+    if env("DB_PREPARED_STATEMENTS", "1") == "1":
         options.setdefault("prepare_threshold", 5)
         options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+    limits = " ".join(f"-c {name}={value}" for name, value in DATABASE_LIMITS[DATABASE_LIMITS_FOR].items())
+    options["options"] = f"{options.get('options', '')} {limits}".strip()
     return databases
+
+
+# How long the database waits on a client (banking.core.timeouts): short where a
+# person waits for a web page, longer for management commands and background work.
+# Processes that serve requests say so (config/wsgi.py, config/asgi.py; runserver
+# here); DB_LIMITS=web or batch chooses for any process.
+DATABASE_LIMITS = {
+    "web": {
+        "lock_timeout": env("DB_LOCK_TIMEOUT", "5s"),
+        "statement_timeout": env("DB_STATEMENT_TIMEOUT", "30s"),
+        "idle_in_transaction_session_timeout": env("DB_IDLE_IN_TRANSACTION_TIMEOUT", "30s"),
+    },
+    "batch": {
+        "lock_timeout": env("DB_BATCH_LOCK_TIMEOUT", "1min"),
+        "statement_timeout": env("DB_BATCH_STATEMENT_TIMEOUT", "30min"),
+        "idle_in_transaction_session_timeout": env("DB_BATCH_IDLE_IN_TRANSACTION_TIMEOUT", "10min"),
+    },
+}
+DATABASE_LIMITS_FOR = env("DB_LIMITS") or ("web" if sys.argv[1:2] == ["runserver"] else "batch")
 
 
 DATABASES = postgresql_options(DATABASES)

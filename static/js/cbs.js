@@ -41,7 +41,10 @@
     var detail = event.detail || {};
     toast(detail.value || detail.text || "", detail.level || "info");
   });
-  document.body.addEventListener("htmx:responseError", function () {
+  document.body.addEventListener("htmx:responseError", function (event) {
+    // An answer that carries its own message (HX-Trigger showMessage: "the bank is busy") says it instead.
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.getResponseHeader("HX-Trigger")) return;
     toast("The bank's systems could not answer just now. Nothing was saved twice; please try again.", "danger");
   });
   document.body.addEventListener("htmx:sendError", function () {
