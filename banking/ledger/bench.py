@@ -120,25 +120,19 @@ def transfers_per_second(ids, workers):
 
 
 def pgbench(clients):
-    env = dict(os.environ)
-    parsed = urlparse(ADMIN_URL)
-    args = ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432), "-U", parsed.username or "postgres"]
+    # The database as a URI, which libpq takes in place of a name: the embedded
+    # server is reached through a socket directory given as `?host=`, not a host and port.
     out = subprocess.run(
-        ["pgbench", *args, "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(SECONDS),
-         "-n", PGBENCH_DB],
-        capture_output=True, text=True, env=env, check=True,
+        ["pgbench", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(SECONDS),
+         "-n", db_url(PGBENCH_DB)],
+        capture_output=True, text=True, check=True,
     ).stdout
     return float(re.search(r"tps = ([0-9.]+)", out).group(1))
 
 
 def pgbench_init():
-    parsed = urlparse(ADMIN_URL)
     recreate(PGBENCH_DB)
-    subprocess.run(
-        ["pgbench", "-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432),
-         "-U", parsed.username or "postgres", "-i", "-q", "-s", str(WORKERS), PGBENCH_DB],
-        capture_output=True, check=True,
-    )
+    subprocess.run(["pgbench", "-i", "-q", "-s", str(WORKERS), db_url(PGBENCH_DB)], capture_output=True, check=True)
 
 
 def load_postings(account_id, count):
