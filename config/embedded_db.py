@@ -30,6 +30,7 @@ Only the standard library is imported at the top: the settings take their defaul
 DATABASE_URL from here (`database_url`).
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -99,7 +100,9 @@ def ensure_database(server, name):
     socket_dir = server.get_postmaster_info().socket_dir
     with psycopg.connect(database_url(socket_dir, "postgres"), autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            # Another launcher may create it at the same moment.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return admin.execute("SHOW server_version").fetchone()[0]
 
 
