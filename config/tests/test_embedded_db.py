@@ -105,3 +105,19 @@ def test_stopping_the_launcher_stops_the_command_then_the_server(data_dir, signu
     while not server_is_gone(data_dir):
         assert time.monotonic() < deadline, "the embedded server outlived its launcher"
         time.sleep(0.1)
+
+
+def test_commands_started_together_share_one_server_and_one_database(data_dir):
+    """`make run` and `make test` started at the same moment on a fresh database: each
+    finds the database (one creates it), and the last to finish stops the server."""
+    show = "import os; print(os.environ['DATABASE_URL'])"
+    command = [*launcher(data_dir, sys.executable, "-c", show)]
+    command[command.index("cbs_launch")] = "cbs_together"
+    launches = [subprocess.Popen(command, cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, text=True) for _ in range(3)]
+    outputs = [launch.communicate(timeout=60) for launch in launches]
+
+    assert [launch.returncode for launch in launches] == [0, 0, 0], outputs
+    socket = str(data_dir).replace("/", "%2F")
+    assert {out.strip() for out, _ in outputs} == {f"postgresql://postgres@{socket}/cbs_together"}
+    assert server_is_gone(data_dir)
