@@ -1,5 +1,6 @@
-"""Journey: a teller opens a savings account with an initial cash deposit for a
-KYC-verified customer and a supervisor approves it; the teller enables internet
+"""Journey: a teller opens a savings account with an initial cash deposit, its notes
+counted on the opening form, for a KYC-verified customer and a supervisor approves
+it, which counts the notes into the teller's till; the teller enables internet
 banking; the customer activates from the emailed link (password, then an
 authenticator app), signs in on a phone, sees the balance and downloads a PDF
 statement. And the refusal: a customer whose KYC is not verified gets no account."""
@@ -11,8 +12,12 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from banking.approvals.actions import approve_request
 from banking.deposits.models import DepositAccount
 from banking.deposits.tests.factories import Bank, make_customer
+from banking.teller.actions import find_till, fund_vault, open_till, request_cash_from_vault
+from banking.teller.denominations import Denominations
+from banking.teller.tests.factories import VAULT_CASH
 from banking.testing import PASSWORD
 
 from .helpers import VIEWPORTS, enter_code, enter_password, fresh_totp, named, screenshot, sign_in, sign_out
@@ -20,6 +25,7 @@ from .helpers import VIEWPORTS, enter_code, enter_password, fresh_totp, named, s
 pytestmark = pytest.mark.e2e
 
 CUSTOMER_PASSWORD = "monsoon-ledger-harbour-27"
+ISSUED = Denominations(n500=20, n100=50)
 
 
 @pytest.fixture
@@ -29,6 +35,11 @@ def bank(transactional_db):
     named(bank.supervisor, "Sunil", "Deshmukh")
     bank.customer.first_name, bank.customer.last_name = "Meera", "Iyer"
     bank.customer.save(update_fields=["first_name", "last_name"])
+    # The teller's till is open: an opening deposit in cash is counted into it.
+    fund_vault(actor=None, branch=bank.branch, counts=VAULT_CASH, idempotency_key="e2e-vault")
+    approve_request(actor=bank.supervisor,
+                    request_id=request_cash_from_vault(actor=bank.teller, counts=ISSUED).pk)
+    open_till(actor=bank.teller, counted=ISSUED)
     return bank
 
 
@@ -44,6 +55,9 @@ def test_savings_account_opened_approved_and_seen_online(page, browser, browser_
     page.get_by_role("link", name="Open an account").click()
     page.get_by_label("Product").select_option(label="Savings account")
     page.get_by_label("Initial cash deposit (₹)").fill("25,000")
+    page.get_by_label("₹500", exact=True).fill("40")
+    page.get_by_label("₹100", exact=True).fill("50")
+    expect(page.get_by_text("matches the amount")).to_be_visible()
     page.get_by_label("Nominee's name").fill("Arjun Iyer")
     page.get_by_label("Relationship").fill("Spouse")
     screenshot(page, "account-open-1280")
@@ -69,6 +83,7 @@ def test_savings_account_opened_approved_and_seen_online(page, browser, browser_
     card = page.get_by_test_id(f"account-{account.number}")
     expect(card.get_by_test_id("balance")).to_have_text("₹25,000.00")
     expect(card.get_by_test_id("account-status")).to_have_text("Active")
+    assert find_till(bank.teller).counts == ISSUED + Denominations(n500=40, n100=50)
     screenshot(page, "customer-accounts-1280")
     page.get_by_role("button", name="Enable internet banking").click()
     expect(page.get_by_text(re.compile("Activation link sent to"))).to_be_visible()

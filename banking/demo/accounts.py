@@ -9,6 +9,12 @@ The history needs past business dates, so on the first run (and only then) the
 seed sets the bank's date back HISTORY_DAYS, opens the accounts, walks the date
 forward day by day while posting, and ends on the date it started from. Nothing
 else may be running: it is a demo loader, not an end-of-day job.
+
+Each account opens with cash, as at a real counter: on the first day each branch's
+first teller opens an empty till, counts every opening deposit into it, and at the
+end of the day closes it; the head teller's sign-off takes the cash into the vault
+and the branch closes its cash for the day. So the vault, the tills and their GLs
+agree, and no cash sits in a GL that no till or vault counts.
 """
 
 import datetime
@@ -20,6 +26,9 @@ from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT
 from banking.ledger.models import BusinessDate, Channel, EntryKind, LedgerAccount
+from banking.teller import actions as teller_actions
+from banking.teller.denominations import Denominations
+from banking.teller.models import BranchDay, TillDay
 from banking.users.models import User
 
 HISTORY_DAYS = 45
@@ -35,7 +44,9 @@ def seed_accounts():
     from banking.customers.models import Customer
 
     customers = list(Customer.objects.verified().select_related("home_branch").order_by("cif"))
-    todo = [c for c in customers if not DepositAccount.objects.filter(opening_key=f"demo-sb-{c.cif}").exists()]
+    # "demo-sb-…" is the key of a database seeded before the counter took opening cash.
+    todo = [c for c in customers if not DepositAccount.objects.filter(
+        opening_key__in=[f"demo-sb-{c.cif}", f"open-demo-sb-{c.cif}"]).exists()]
     if not todo:
         return 0
     row = BusinessDate.objects.get(pk=1)
@@ -45,11 +56,16 @@ def seed_accounts():
     opened = 0
     try:
         plans = []
+        branches = {customer.home_branch for customer in todo}
+        for branch in branches:
+            _open_till_for_the_day(branch)
         for index, customer in enumerate(todo):
             plan = _open(customer, index)
             if plan:
                 plans.append(plan)
                 opened += len(plan["accounts"])
+        for branch in branches:
+            _close_the_day(branch)
         day = start
         while day < today:
             day += datetime.timedelta(days=1)
@@ -61,6 +77,33 @@ def seed_accounts():
     return opened
 
 
+def _open_till_for_the_day(branch):
+    """The branch's first teller opens their till, empty, for the opening deposits."""
+    teller = _staff(branch, "teller")
+    if teller is None or _staff(branch, "supervisor") is None:
+        return
+    till = teller_actions.ensure_till(teller=teller)
+    if not TillDay.objects.filter(till=till, business_date=teller_actions.today()).exists():
+        teller_actions.open_till(actor=teller, counted=till.counts)
+
+
+def _close_the_day(branch):
+    """The teller counts the till, the head teller signs it off (the cash goes to the
+    vault) and the branch closes its cash for the day."""
+    teller, supervisor = _staff(branch, "teller"), _staff(branch, "supervisor")
+    if teller is None or supervisor is None:
+        return
+    date = teller_actions.today()
+    till = teller_actions.find_till(teller)
+    day = TillDay.objects.filter(till=till, business_date=date).first()
+    if day is not None and day.is_open:
+        day = teller_actions.close_till(actor=teller, counted=till.counts,
+                                        idempotency_key=f"demo-close-{branch.code}-{date.isoformat()}")
+        approve_request(actor=supervisor, request_id=day.close_request_id)
+    if not BranchDay.objects.filter(branch=branch, business_date=date).exists():
+        teller_actions.close_branch(actor=supervisor, branch=branch)
+
+
 def _open(customer, index):
     teller = _staff(customer.home_branch, "teller")
     supervisor = _staff(customer.home_branch, "supervisor")
@@ -70,8 +113,10 @@ def _open(customer, index):
     accounts = []
 
     def opened(product, key, deposit, **extra):
-        account = actions.request_account_opening(actor=teller, customer=customer, product=product,
-                                                  initial_deposit=deposit, idempotency_key=key, **extra)
+        # The customer brings the opening deposit in cash, counted into the teller's till.
+        account = teller_actions.request_opening_with_cash(
+            actor=teller, customer=customer, product=product, counts=Denominations.largest_first(deposit),
+            idempotency_key=key, **extra)
         if account.status == DepositStatus.PENDING:
             approve_request(actor=supervisor, request_id=account.opening_request_id)
             account.refresh_from_db()

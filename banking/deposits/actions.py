@@ -7,10 +7,11 @@ Design overview
   of operation fits the holders, the nominee is complete), writes the account as
   *pending* with its number, and queues the request. On approval
   (`approval_kinds.py`) `open_approved_account` creates the ledger sub-ledger under
-  the product's control GL, activates the account and posts any initial cash
-  deposit from the branch's till-cash-in-transit GL (the teller's own till takes
-  over when the teller module arrives). The approval's id is the posting's
-  idempotency key, so a retried approval posts once.
+  the product's control GL and activates the account. An initial deposit in cash
+  is the teller's: `banking.teller.actions.request_opening_with_cash` counts the
+  notes on the opening form and passes `initial_deposit`, and the teller module's
+  handler for this kind posts it into the till that counted it once the account
+  is open, like any approved cash deposit.
 - Fixed deposits are opened at once from the customer's own savings or current
   account: the rate comes from the product's slab for the term, the maturity date
   and amount are computed by `quote_fixed_deposit` (quarterly compounding, see
@@ -63,7 +64,6 @@ from banking.core.identifiers import with_check_digit
 from banking.core.money import format_money
 from banking.customers.models import Customer
 from banking.ledger import actions as ledger
-from banking.ledger.chart import till_code
 from banking.ledger.models import AccountStatus, AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
 
 from . import interest
@@ -218,9 +218,11 @@ def request_account_opening(*, actor, customer, product, joint_holders=(), mode_
                             nominee=None, initial_deposit=0, overdraft_limit=0, idempotency_key=None):
     """Write a pending savings or current account and queue its opening for a checker.
 
-    `initial_deposit` is cash in paise taken at the counter, posted only when the
-    checker approves. Locks the branch's number series. Returns the pending
-    DepositAccount, whose `opening_request` is the ApprovalRequest.
+    `initial_deposit` is cash in paise counted into the teller's till, which only the
+    teller's `request_opening_with_cash` passes: it shows on the request, and the
+    teller's handler posts it when the checker approves. Locks the customer's row,
+    then the branch's number series. Returns the pending DepositAccount, whose
+    `opening_request` is the ApprovalRequest.
     """
     branch = _require_branch(actor)
     product = find_product(product, ProductKind.SAVINGS, ProductKind.ZERO_BALANCE, ProductKind.CURRENT)
@@ -279,10 +281,9 @@ def request_account_opening(*, actor, customer, product, joint_holders=(), mode_
 
 
 def open_approved_account(approval, checker):
-    """The account_opening handler: runs inside the approval's transaction.
-
-    Locks the DepositAccount, then (posting) the till GL and the new sub-ledger.
-    """
+    """Open an approved account: runs inside the approval's transaction, called by
+    the handler of the account_opening kind (the teller module's, which then posts
+    any initial cash deposit into its till). Locks the DepositAccount."""
     account = DepositAccount.objects.filter(pk=approval.payload.get("account_id")).first()
     if account is None:
         raise ValidationFailed("The account to open no longer exists.")
@@ -297,20 +298,10 @@ def open_approved_account(approval, checker):
     account.status = DepositStatus.ACTIVE
     account.opened_on = today
     deposit = int(approval.payload.get("initial_deposit") or 0)
-    entry = None
-    if deposit:
-        till = LedgerAccount.objects.get(code=till_code(account.branch.code))
-        entry = ledger.post_entry(
-            actor=approval.maker, checker=checker, kind=EntryKind.CASH_DEPOSIT, channel=Channel.BRANCH,
-            lines=[ledger.Line.debit(till, deposit), ledger.Line.credit(account.ledger_account, deposit)],
-            narration=f"Initial cash deposit, account {account.number}", idempotency_key=f"approval-{approval.pk}",
-            reference=f"AR{approval.pk}",
-        )
-        account.last_customer_activity_on = today
-    account.save(update_fields=["ledger_account", "status", "opened_on", "last_customer_activity_on"])
+    account.save(update_fields=["ledger_account", "status", "opened_on"])
     _audit("deposits.account_opened", account, checker, f"Opened {account.product.name} {account.number}",
            before={"status": DepositStatus.PENDING}, after={"status": account.status, "initial_deposit": deposit})
-    return {"account_id": account.pk, "number": account.number, "entry_id": entry.pk if entry else None}
+    return {"account_id": account.pk, "number": account.number, "entry_id": None}
 
 
 # -- fixed deposits -----------------------------------------------------------------

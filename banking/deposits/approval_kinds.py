@@ -1,6 +1,9 @@
 """The deposit module's maker-checker work, registered by the approvals app's
 autodiscovery. Each handler runs inside the approval's transaction; a BankingError
-it raises marks the request failed and rolls its work back.
+it raises marks the request failed and rolls its work back. Account opening is
+registered by the teller module (banking/teller/approval_kinds.py), whose handler
+opens the account with `open_approved_account` and then posts any initial cash into
+the till that counted it; its description is `describe_opening`, here.
 
 - deposits.account_opening  {"account_id", "number", "initial_deposit", "overdraft_limit"}
 - deposits.freeze           {"account_id", "number", "freeze": "debit" | "total", "reason"}
@@ -13,11 +16,9 @@ from banking.core.money import format_money
 from .actions import (
     CLOSURE_KIND,
     FREEZE_KIND,
-    OPENING_KIND,
     UNFREEZE_KIND,
     close_approved_account,
     freeze_approved_account,
-    open_approved_account,
     unfreeze_approved_account,
 )
 from .models import DepositAccount
@@ -90,7 +91,6 @@ def describe_closure(payload):
 
 
 KINDS = [
-    {"kind": OPENING_KIND, "label": "Account opening", "handler": open_approved_account, "describe": describe_opening},
     {"kind": FREEZE_KIND, "label": "Account freeze", "handler": freeze_approved_account, "describe": describe_freeze},
     {"kind": UNFREEZE_KIND, "label": "Lifting a freeze", "handler": unfreeze_approved_account,
      "describe": describe_unfreeze},

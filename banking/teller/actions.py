@@ -37,7 +37,7 @@ whatever `post_entry` refuses.
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Subquery, Value
+from django.db.models import Max, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -54,6 +54,8 @@ from banking.core.errors import (
 from banking.core.identifiers import is_valid_pan, normalise
 from banking.core.money import format_money
 from banking.customers.models import IdentityDocument
+from banking.deposits import actions as deposits
+from banking.deposits.actions import OPENING_KIND
 from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry, reverse_entry
 from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standard_chart, till_code, vault_code
@@ -222,8 +224,16 @@ def fund_vault(*, actor, branch, counts, idempotency_key, narration=None, source
 # -- vault <-> till, maker-checker ------------------------------------------------------
 
 
+def _waiting_cash(**where):
+    """Approval requests still pending whose cash waits beside a till: the till's own
+    kinds, and account openings whose initial deposit was counted at the counter."""
+    openings = CounterTransaction.objects.filter(status=TransactionStatus.PENDING, approval__kind=OPENING_KIND,
+                                                 **where).values("approval_id")
+    return ApprovalRequest.objects.pending().filter(Q(kind__in=TILL_KINDS) | Q(pk__in=openings))
+
+
 def _pending_for_till(till):
-    return ApprovalRequest.objects.pending().filter(kind__in=TILL_KINDS, payload__till_id=till.pk)
+    return _waiting_cash(till=till).filter(Q(payload__till_id=till.pk) | Q(kind=OPENING_KIND))
 
 
 @transaction.atomic
@@ -505,7 +515,7 @@ def branch_close_problems(branch, date=None):
             # it again (the sign-off) is what brings the cash back to the vault.
             problems.append(f"{till.name} still holds {format_money(till.cash_value)}; its teller opens and closes "
                             "the till to return it to the vault.")
-    waiting = ApprovalRequest.objects.pending().filter(kind__in=TILL_KINDS, branch=branch).count()
+    waiting = _waiting_cash(branch=branch).filter(branch=branch).count()
     if waiting:
         problems.append(f"{waiting} cash request{'s are' if waiting > 1 else ' is'} still waiting for approval.")
     return problems
@@ -782,6 +792,74 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
         idempotency_key=idempotency_key, **counts.as_dict(),
     )
     return _post_or_queue(txn, actor, till)
+
+
+# -- account opening with cash ----------------------------------------------------------------
+
+
+@transaction.atomic
+def request_opening_with_cash(*, actor, customer, product, counts, idempotency_key, **opening):
+    """Queue the opening of a savings or current account (the deposits module's
+    `request_account_opening`, with its other arguments in `opening`) whose initial
+    deposit is cash, counted on the opening form like any cash deposit.
+
+    The cash waits beside the teller's till as a counter transaction pending on the
+    opening's approval, as cash above a teller's limit waits: when the checker
+    approves, the account opens and the notes are counted into the till that took
+    them (`open_approved_account_at_counter`); until then neither the till nor the
+    branch can close. From ₹50,000 the customer's PAN must be on file (income-tax
+    rule 114B). Idempotent by the form's token.
+
+    Locks: the teller's till (FOR UPDATE), then what `request_account_opening` locks."""
+    till, day = _locked_till_for(actor, idempotency_key)
+    key = f"open-{idempotency_key}"
+    taken = (CounterTransaction.objects.select_related("account")
+             .filter(idempotency_key=key, approval__kind=OPENING_KIND).first())
+    if taken is not None:
+        return taken.account
+    amount = counts.value
+    if counts.is_zero():
+        raise ValidationFailed("Count the notes and coins of the initial deposit.")
+    _check_amount(amount, cash=True)
+    if amount >= PAN_THRESHOLD and not _holder_pan_on_file(customer):
+        raise ValidationFailed(f"An initial cash deposit of {format_money(PAN_THRESHOLD)} or more needs the "
+                               "customer's PAN on file. Add it to the customer's documents, or take less cash.")
+    account = deposits.request_account_opening(actor=actor, customer=customer, product=product,
+                                               initial_deposit=amount, idempotency_key=key, **opening)
+    CounterTransaction.objects.create(
+        kind=TransactionKind.CASH_DEPOSIT, teller=actor, till=till, branch_id=till.branch_id,
+        business_date=day.business_date, account=account, amount=amount, approval=account.opening_request,
+        narration=f"Initial cash deposit, account {account.number}", idempotency_key=key, **counts.as_dict(),
+    )
+    return account
+
+
+def open_approved_account_at_counter(approval, checker):
+    """The approval handler for account opening (deposits.account_opening): opens the
+    account, then posts its initial cash deposit into the till that counted it, as
+    an approved cash deposit. Locks the till, then what the opening and the posting
+    lock. An initial deposit that no till counted (a request made before the counter
+    took them) is refused, and the opening with it."""
+    txn = (CounterTransaction.objects.filter(approval=approval, status=TransactionStatus.PENDING)
+           .values_list("pk", "till_id").first())
+    deposit = int(approval.payload.get("initial_deposit") or 0)
+    if txn is None:
+        if deposit:
+            raise ValidationFailed("This request's initial deposit was not counted into a till. Reject it and open "
+                                   "the account again at the counter, with the cash counted.")
+        return deposits.open_approved_account(approval, checker)
+    txn_id, till_id = txn
+    (till,) = _lock_boxes(till_id)
+    day = current_day(till)
+    if day is None or not day.is_open:
+        raise ValidationFailed(f"{till.name} is not open for {_when(today())}; the notes of the initial deposit "
+                               "go into an open till, so the teller opens the account again.")
+    result = deposits.open_approved_account(approval, checker)
+    txn = _locked_transaction(txn_id)
+    if txn.amount != deposit:
+        raise ValidationFailed("The counted cash no longer matches the initial deposit of the request.")
+    _post(txn, checker=checker, till=till)
+    return {**result, "entry_id": txn.entry_id, "transaction_id": txn.pk}
 
 
 @transaction.atomic

@@ -10,6 +10,9 @@
   the customer is waiting at the counter. Payload: {"transaction_id", "till_id"}.
 - `teller.reversal`: the reversal of a teller's posted transaction of today, which
   puts the till's notes back as well. Payload: {"transaction_id", "till_id", "reason"}.
+- `deposits.account_opening`: the deposits module's kind (its payload and its
+  description), handled here because an initial deposit in cash goes into the till
+  that counted it (`actions.open_approved_account_at_counter`).
 
 Handlers post with the approval's id in the idempotency key and name the checker.
 """
@@ -17,6 +20,8 @@ Handlers post with the approval's id in the idempotency key and name the checker
 import datetime
 
 from banking.core.money import format_money
+from banking.deposits.actions import OPENING_KIND
+from banking.deposits.approval_kinds import describe_opening
 
 from . import actions
 from .denominations import Denominations
@@ -120,7 +125,20 @@ def describe_reversal(payload):
     return rows
 
 
+def describe_opening_with_cash(payload):
+    rows = describe_opening(payload)
+    txn = (CounterTransaction.objects.select_related("till__teller", "till__branch")
+           .filter(account_id=payload.get("account_id"), approval__kind=OPENING_KIND).first())
+    if txn is not None:
+        rows.append(("Counted into", txn.till.name))
+        rows += [(label, format_money(value) if name == "coins" else f"{count} ({format_money(value)})")
+                 for name, label, count, value in txn.counts.rows() if count]
+    return rows
+
+
 KINDS = [
+    {"kind": OPENING_KIND, "label": "Account opening", "handler": actions.open_approved_account_at_counter,
+     "describe": describe_opening_with_cash},
     {"kind": actions.VAULT_ISSUE, "label": "Cash from the vault to a till",
      "handler": actions.carry_out_vault_transfer,
      "describe": describe_vault_issue},

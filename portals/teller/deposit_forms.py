@@ -7,8 +7,11 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from banking.core.errors import BankingError
 from banking.deposits.models import MaturityInstruction, ModeOfOperation, Product, ProductKind
+from banking.teller.denominations import FIELDS, Denominations, check_adds_up
 from portals.forms import AmountField
+from portals.teller.cash_forms import CountField
 
 
 class TokenField(forms.CharField):
@@ -39,7 +42,8 @@ class AccountOpenForm(forms.Form):
     )
     mode_of_operation = forms.ChoiceField(choices=ModeOfOperation.choices, initial=ModeOfOperation.SELF)
     initial_deposit = AmountField(required=False, label="Initial cash deposit (₹)",
-                                  help_text="Cash taken at the counter; it is credited when a supervisor approves.")
+                                  help_text="Cash counted into your till below; it is credited when a supervisor "
+                                            "approves.")
     overdraft_limit = AmountField(required=False, label="Overdraft limit (₹)",
                                   help_text="Current accounts only; the supervisor approves it with the account.")
     nominee_name = forms.CharField(required=False, max_length=160, label="Nominee's name")
@@ -48,10 +52,39 @@ class AccountOpenForm(forms.Form):
                                             widget=forms.DateInput(attrs={"type": "date"}))
     nominee_guardian_name = forms.CharField(required=False, max_length=160, label="Guardian of a minor nominee")
     token = TokenField()
+    # The initial deposit's notes and coins, counted as at any cash deposit.
+    n500 = CountField("n500")
+    n200 = CountField("n200")
+    n100 = CountField("n100")
+    n50 = CountField("n50")
+    n20 = CountField("n20")
+    n10 = CountField("n10")
+    coins = CountField("coins")
 
     def __init__(self, *args, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
+        self.fields["initial_deposit"].widget.attrs["data-cbs-amount"] = ""
+
+    @property
+    def denomination_fields(self):
+        return [self[name] for name in FIELDS]
+
+    @property
+    def counts(self):
+        return Denominations(**{name: self.cleaned_data.get(name) or 0 for name in FIELDS})
+
+    def clean(self):
+        cleaned = super().clean()
+        amount = cleaned.get("initial_deposit") or 0
+        if amount and not any(self.errors.get(name) for name in FIELDS):
+            try:
+                check_adds_up(self.counts, amount)
+            except BankingError as error:
+                self.add_error(None, str(error))
+        elif not amount and any(cleaned.get(name) for name in FIELDS):
+            self.add_error("initial_deposit", "Enter the initial deposit the notes and coins add up to.")
+        return cleaned
 
     def clean_joint_holders(self):
         from banking.customers.models import Customer

@@ -25,6 +25,7 @@ from banking.deposits import internet_banking as ib
 from banking.deposits.models import AccountHolder, DepositAccount, DepositStatus
 from banking.ledger.models import Hold
 from banking.ledger.queries import latest_postings
+from banking.teller import actions as teller_actions
 from portals import policies
 from portals.shared import statements
 
@@ -118,18 +119,23 @@ def account_open(request, pk):
             nominee = actions.Nominee(name=data["nominee_name"], relationship=data["nominee_relationship"],
                                       date_of_birth=data["nominee_date_of_birth"],
                                       guardian_name=data["nominee_guardian_name"])
+        opening = {"actor": request.user, "customer": customer, "product": data["product"],
+                   "joint_holders": data["joint_holders"], "mode_of_operation": data["mode_of_operation"],
+                   "nominee": nominee, "overdraft_limit": data["overdraft_limit"] or 0}
         try:
-            account = actions.request_account_opening(
-                actor=request.user, customer=customer, product=data["product"], joint_holders=data["joint_holders"],
-                mode_of_operation=data["mode_of_operation"], nominee=nominee,
-                initial_deposit=data["initial_deposit"] or 0, overdraft_limit=data["overdraft_limit"] or 0,
-                idempotency_key=f"open-{data['token']}",
-            )
+            if data["initial_deposit"]:
+                # The notes go into the teller's own till, like any cash deposit.
+                account = teller_actions.request_opening_with_cash(counts=form.counts,
+                                                                   idempotency_key=data["token"], **opening)
+            else:
+                account = actions.request_account_opening(idempotency_key=f"open-{data['token']}", **opening)
         except BankingError as error:
             form.add_error(None, str(error))
         else:
             return _done(request, customer, f"Account {account.number} is waiting for a supervisor's approval. "
-                                            "Nothing is credited until then.")
+                                            "Nothing is credited until then"
+                                            + (", and the counted cash waits beside your till." if
+                                               data["initial_deposit"] else "."))
     return render(request, "portals/teller/account_new.html", {"customer": customer, "form": form,
                                                                 "customer_url": customer_url(customer)})
 

@@ -9,6 +9,7 @@ from django.core import mail
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
+from banking.approvals.actions import approve_request
 from banking.approvals.models import ApprovalRequest
 from banking.deposits import internet_banking as ib
 from banking.deposits.models import DepositAccount, DepositStatus
@@ -46,7 +47,7 @@ def test_accounts_fragment_lists_balances_holds_and_actions(client, bank):
     html = response.text
     assert "<html" not in html and 'id="customer-accounts"' in html
     assert account.number in html and "₹12,345.00" in html and "₹12,000.00" in html
-    assert "Disputed credit" in html and "Initial cash deposit" in html
+    assert "Disputed credit" in html and "Transfer in" in html
     assert reverse("teller:account-freeze", args=[account.number]) in html
     assert reverse("teller:statement", args=[account.number]) in html
     assert response["Vary"] and "HX-Request" in response["Vary"]
@@ -112,12 +113,40 @@ def test_teller_requests_an_account_opening(client, bank):
     client.force_login(bank.teller)
     url = reverse("teller:account-open", kwargs={"pk": bank.customer.pk})
     assert client.get(url).status_code == 200
-    response = client.post(url, {"product": "SB", "mode_of_operation": "self", "initial_deposit": "5,000",
-                                 "nominee_name": "Rohit Sharma", "nominee_relationship": "Spouse", "token": "t1"})
+    response = client.post(url, {"product": "SB", "mode_of_operation": "self", "nominee_name": "Rohit Sharma",
+                                 "nominee_relationship": "Spouse", "token": "t1"})
     assert response.status_code == 302
     account = DepositAccount.objects.get(customer=bank.customer)
     assert account.status == DepositStatus.PENDING and account.nominee_name == "Rohit Sharma"
+    assert account.opening_request.amount == 0
+
+
+def test_an_opening_with_cash_counts_the_notes_into_the_tellers_till(client, bank):
+    from banking.teller.actions import find_till, fund_vault
+    from banking.teller.denominations import Denominations
+    from banking.teller.models import CounterTransaction
+    from banking.teller.tests.factories import OPENING, VAULT_CASH, key, teller_with_open_till
+
+    fund_vault(actor=None, branch=bank.branch, counts=VAULT_CASH, idempotency_key=key())
+    teller = teller_with_open_till(bank.branch, bank.supervisor, mfa=True)
+    client.force_login(teller)
+    url = reverse("teller:account-open", kwargs={"pk": bank.customer.pk})
+    page = client.get(url).text
+    assert "Notes and coins of the initial deposit" in page and 'name="n500"' in page
+    form = {"product": "SB", "mode_of_operation": "self", "initial_deposit": "5,000", "token": "t9"}
+    refused = client.post(url, {**form, "n500": "9"})
+    assert refused.status_code == 200 and "₹500.00 less than the amount of ₹5,000.00" in refused.text
+    no_amount = client.post(url, {**form, "initial_deposit": "", "n500": "10"})
+    assert "Enter the initial deposit the notes and coins add up to" in no_amount.text
+    assert not DepositAccount.objects.filter(customer=bank.customer).exists()
+
+    assert client.post(url, {**form, "n500": "10"}).status_code == 302
+    account = DepositAccount.objects.get(customer=bank.customer)
     assert account.opening_request.amount == 5_000_00
+    txn = CounterTransaction.objects.get(account=account)
+    assert txn.till == find_till(teller) and txn.counts == Denominations(n500=10)
+    approve_request(actor=bank.supervisor, request_id=account.opening_request_id)
+    assert find_till(teller).counts == OPENING + Denominations(n500=10)
 
 
 def test_an_unverified_customer_is_refused_on_the_form(client, bank):

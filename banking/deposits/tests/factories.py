@@ -61,13 +61,16 @@ class Bank:
         self.customer = make_customer(branch=self.branch, created_by=self.teller)
 
     def open_account(self, product="SB", customer=None, deposit=0, **options):
-        """A savings (or other) account, opened and approved, with `deposit` cash paid in."""
+        """A savings (or other) account, opened and approved, with `deposit` paise paid
+        in by transfer (cash at opening goes through a teller's till: teller tests)."""
         from banking.deposits.actions import request_account_opening
 
         account = request_account_opening(actor=self.teller, customer=customer or self.customer, product=product,
-                                          initial_deposit=deposit, **options)
+                                          **options)
         approve_request(actor=self.supervisor, request_id=account.opening_request_id)
         account.refresh_from_db()
+        if deposit:
+            self.fund(account, deposit)
         return account
 
     def fund(self, account, amount):

@@ -10,7 +10,6 @@ from banking.core.errors import AccountFrozen, BankingError, NotPermitted, Valid
 from banking.core.identifiers import is_valid_account_number
 from banking.deposits import actions
 from banking.deposits.models import DepositAccount, DepositStatus, ModeOfOperation
-from banking.ledger.chart import till_code
 from banking.ledger.models import AccountStatus, BusinessDate, LedgerAccount
 
 from .factories import make_customer
@@ -27,13 +26,13 @@ def set_business_date(day):
 
 def test_opening_is_pending_until_a_checker_approves(bank):
     account = actions.request_account_opening(actor=bank.teller, customer=bank.customer, product="SB",
-                                              initial_deposit=5_000_00)
+                                              overdraft_limit=0)
     assert account.status == DepositStatus.PENDING
     assert account.ledger_account is None
     assert is_valid_account_number(account.number)
     assert account.number.startswith(bank.branch.code + "10")
     request = account.opening_request
-    assert request.kind == "deposits.account_opening" and request.amount == 5_000_00
+    assert request.kind == "deposits.account_opening" and request.amount == 0
     assert request.branch == bank.branch
 
     approve_request(actor=bank.supervisor, request_id=request.pk)
@@ -41,9 +40,7 @@ def test_opening_is_pending_until_a_checker_approves(bank):
     assert account.status == DepositStatus.ACTIVE
     ledger = account.ledger_account
     assert ledger.parent.code == "2110" and ledger.is_subledger
-    assert ledger.balance == 5_000_00
-    till = LedgerAccount.objects.get(code=till_code(bank.branch.code))
-    assert till.balance == 5_000_00
+    assert ledger.balance == 0
     assert AuditEvent.objects.filter(action="deposits.account_opened", object_id=str(account.pk)).exists()
 
 
@@ -62,8 +59,7 @@ def test_unknown_product_is_refused(bank):
 
 
 def test_a_customer_whose_kyc_lapsed_before_approval_is_not_opened(bank):
-    account = actions.request_account_opening(actor=bank.teller, customer=bank.customer, product="SB",
-                                              initial_deposit=100_00)
+    account = actions.request_account_opening(actor=bank.teller, customer=bank.customer, product="SB")
     bank.customer.kyc_status = "rejected"
     bank.customer.save()
     with pytest.raises(NotPermitted):
