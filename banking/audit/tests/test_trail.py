@@ -1,4 +1,5 @@
 import datetime
+import time
 from decimal import Decimal
 
 import pytest
@@ -167,6 +168,8 @@ def test_wrong_totp_is_audited(client, teller):
 
 def test_password_change_is_audited(client, teller):
     client.force_login(teller)
+    # Changing a credential first asks for the password and the authenticator code.
+    client.post(reverse("portals:confirm-identity"), {"password": PASSWORD, "code": totp_code(teller.totp_secret)})
     response = client.post(
         reverse("account_change_password"),
         {"oldpassword": PASSWORD, "password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
@@ -175,8 +178,13 @@ def test_password_change_is_audited(client, teller):
     assert AuditEvent.objects.filter(action="auth.password_changed", actor_id=teller.id).exists()
 
 
-def test_mfa_added_and_removed_are_audited(client, db, django_capture_on_commit_callbacks):
+def test_mfa_added_and_removed_are_audited(client, db, django_capture_on_commit_callbacks, settings):
     from allauth.mfa.models import Authenticator
+
+    # The captured on-commit callbacks run here after the request has ended, where
+    # allauth's notification mail has no request to build its links from; in a
+    # server they run inside the request.
+    settings.ACCOUNT_EMAIL_NOTIFICATIONS = False
 
     user = make_user(Role.OPERATIONS, mfa=False)
     client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
@@ -191,6 +199,9 @@ def test_mfa_added_and_removed_are_audited(client, db, django_capture_on_commit_
     assert Authenticator.objects.filter(user=user, type="totp").exists()
     assert AuditEvent.objects.filter(action="mfa.added", actor_id=user.id).exists()
 
+    # Removing it asks for the password and a code from the authenticator itself.
+    client.post(reverse("portals:confirm-identity"),
+                {"password": PASSWORD, "code": totp_code(secret, at=time.time() + 30)})
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("mfa_deactivate_totp"))
     assert AuditEvent.objects.filter(action="mfa.removed", actor_id=user.id).exists()
