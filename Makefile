@@ -104,7 +104,7 @@ bench-ledger: install-test
 # own, gunicorn on 127.0.0.1, 8 concurrent clients against the account look-up, posting
 # a cash deposit and a trivial view. Last line: bench-teller ratio=<...> target=3
 bench-teller: install-test
-	$(BENCH_DB) $(PY) -m banking.teller.bench
+	$(BENCH_DB) $(PY) -m bench.teller
 
 # A NEFT cycle of 50,000 outward payments settled, and its 50,000-line settlement file
 # reconciled, each against a plain set-based SQL pass over the same rows in the same run.

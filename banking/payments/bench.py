@@ -64,7 +64,7 @@ def load(count):
     from banking.ledger.actions import Line, post_entry
     from banking.ledger.chart import CLEARING, SHARE_CAPITAL, ensure_standard_chart
     from banking.ledger.models import BusinessDate, EntryKind, LedgerAccount
-    from banking.teller.bench import insert_series
+    from bench.teller import insert_series
 
     from .models import Payment
 

@@ -59,7 +59,7 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SLICES = int(os.environ.get("BENCH_SLICES", "5"))
 TRIVIAL = "trivial view (/healthz)"
 WARMUP = 0.5  # seconds of each slice whose samples are dropped
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BRANCH_CODE = "000777"
 
 
