@@ -38,6 +38,7 @@ whatever `post_entry` refuses.
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -377,12 +378,15 @@ def _business_date_sql():
     return Coalesce(Subquery(BusinessDate.objects.filter(pk=1).values("date")[:1]), Value(timezone.localdate()))
 
 
-def require_open_till(user, *, lock=False):
+def require_open_till(user, *, lock=False, token=None):
     """The user's till (locked when asked) and its open day, or a refusal saying what
     to do first. The till carries the teller's cash limit (`teller_cash_limit`).
 
     Two queries, as this is on every cash posting: the till with its branch and the
-    teller's profile read in one, then the day of the current business date."""
+    teller's profile read in one, then the day of the current business date. Given a
+    form's `token`, the day also carries the id of the counter transaction already
+    made under it (`taken`, or None) and a fresh id for a new one (`next_id`): read
+    after the till's lock, so a second press of the same form sees the first's work."""
     profile = StaffProfile.objects.filter(user=user)
     tills = (CashBox.objects.tills().select_related("branch")
              .filter(teller=user, branch_id=Subquery(profile.values("branch_id")[:1]))
@@ -393,7 +397,13 @@ def require_open_till(user, *, lock=False):
     if till is None:
         raise ValidationFailed("You have no cash in a till yet: ask the vault for cash and open your till first.")
     till.teller = user
-    day = TillDay.objects.filter(till=till, business_date=_business_date_sql()).first()
+    days = TillDay.objects.filter(till=till, business_date=_business_date_sql())
+    if token is not None:
+        days = days.annotate(
+            taken=Subquery(CounterTransaction.objects.filter(idempotency_key=token).values("pk")[:1]),
+            next_id=RawSQL("nextval(pg_get_serial_sequence('teller_countertransaction', 'id'))", ()),
+        )
+    day = days.first()
     if day is None:
         raise ValidationFailed("Your till is not open. Open it with your counted cash before taking cash.")
     if not day.is_open:
@@ -581,12 +591,17 @@ def _check_pan(amount, account, depositor_name, pan):
     return pan
 
 
-def _existing_transaction(key, kind, account, amount):
+def _existing_transaction(key, kind, account, amount, *, taken=False):
     """The transaction already taken under this form token; refuses the token reused
-    for something else."""
+    for something else. `taken`: its id when the caller has looked it up (None when
+    there is none)."""
     if not key:
         raise ValidationFailed("This form has no token; reload the page and enter it again.")
-    found = CounterTransaction.objects.filter(idempotency_key=key).first()
+    if taken is None:
+        return None
+    found = CounterTransaction.objects.filter(pk=taken) if taken else CounterTransaction.objects.filter(
+        idempotency_key=key)
+    found = found.first()
     if found is None:
         return None
     if (found.kind, found.account_id, found.amount) != (kind, account.pk, amount):
@@ -671,7 +686,10 @@ def _post(txn, *, checker, till):
         Cheque.objects.filter(pk=txn.cheque_id).update(status=ChequeStatus.PAID, changed_by=txn.teller,
                                                        changed_at=timezone.now())
     txn.status, txn.entry, txn.posted_at = TransactionStatus.POSTED, entry, timezone.now()
-    txn.save(update_fields=["status", "entry", "posted_at"])
+    if txn._state.adding:  # written once, posted (its id was reserved for the entry's reference)
+        txn.save(force_insert=True)
+    else:
+        txn.save(update_fields=["status", "entry", "posted_at"])
     record_event(action=f"teller.{txn.kind}", obj=txn, actor=checker or txn.teller,
                  summary=f"{KIND_VERB[txn.kind]} {txn.number}: {format_money(amount)}, account {txn.account.number}",
                  after={"amount": amount, "entry": entry.pk, "counts": txn.counts.as_dict() if txn.is_cash else None,
@@ -682,9 +700,13 @@ def _post(txn, *, checker, till):
 def _post_or_queue(txn, actor, till):
     """Post at once within the teller's cash limit; above it, queue for a supervisor.
     `till` is the teller's locked till (`require_open_till`), None for a transfer."""
+    limit = getattr(till, "teller_cash_limit", None)
     if till is not None:
         # The locked till serialises its teller's requests: the same form's second
-        # press found the first one's transaction before it got here.
+        # press found the first one's transaction before it got here. Within the
+        # limit the transaction, its id reserved, is written once, posted.
+        if txn.pk is not None and limit is not None and txn.amount <= limit:
+            return _post(txn, checker=None, till=till)
         txn.save(force_insert=True)
     else:
         with transaction.atomic():
@@ -694,7 +716,6 @@ def _post_or_queue(txn, actor, till):
                 txn = None
         if txn is None:  # the same form, posted a moment ago by a second press of Enter
             raise ValidationFailed("This form was just submitted; see the transaction in the branch feed.")
-    limit = getattr(till, "teller_cash_limit", None)
     if limit is None:
         profile = getattr(actor, "staff_profile", None)
         limit = profile.cash_limit if profile else 0
@@ -721,7 +742,7 @@ def _locked_till_for(actor, idempotency_key):
     double-pressed Enter waits here and then finds the first press's work."""
     if not idempotency_key:
         raise ValidationFailed("This form has no token; reload the page and enter it again.")
-    return require_open_till(actor, lock=True)
+    return require_open_till(actor, lock=True, token=idempotency_key)
 
 
 @transaction.atomic
@@ -739,7 +760,7 @@ def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, deposi
     Locks: the teller's till (FOR UPDATE), then the deposit account's row (its
     activity note), then the ledger accounts through post_entry, in id order."""
     till, day = _locked_till_for(actor, idempotency_key)
-    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_DEPOSIT, account, amount)
+    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_DEPOSIT, account, amount, taken=day.taken)
     if existing is not None:
         return existing
     _check_amount(amount, cash=True)
@@ -747,7 +768,7 @@ def take_cash_deposit(*, actor, account, amount, counts, idempotency_key, deposi
     refuse(account, debit=False)
     name = " ".join(str(depositor_name or "").split())[:120]
     txn = CounterTransaction(
-        kind=TransactionKind.CASH_DEPOSIT, teller=actor, till=till, branch_id=till.branch_id,
+        pk=day.next_id, kind=TransactionKind.CASH_DEPOSIT, teller=actor, till=till, branch_id=till.branch_id,
         business_date=day.business_date, account=account, amount=amount, depositor_name=name,
         depositor_mobile=check_mobile(depositor_mobile), pan=_check_pan(amount, account, name, pan),
         narration=narration[:120], idempotency_key=idempotency_key, **counts.as_dict(),
@@ -769,7 +790,7 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
     Locks: the teller's till (FOR UPDATE), the cheque, the deposit account's row,
     then the ledger accounts through post_entry, in id order."""
     till, day = _locked_till_for(actor, idempotency_key)
-    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_WITHDRAWAL, account, amount)
+    existing = _existing_transaction(idempotency_key, TransactionKind.CASH_WITHDRAWAL, account, amount, taken=day.taken)
     if existing is not None:
         return existing
     _check_amount(amount, cash=True)
@@ -786,7 +807,7 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
         raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, "
                                 f"less than {format_money(amount)}.")
     txn = CounterTransaction(
-        kind=TransactionKind.CASH_WITHDRAWAL, teller=actor, till=till, branch_id=till.branch_id,
+        pk=day.next_id, kind=TransactionKind.CASH_WITHDRAWAL, teller=actor, till=till, branch_id=till.branch_id,
         business_date=day.business_date, account=account, amount=amount, narration=narration[:120],
         instrument=Instrument.CHEQUE if cheque else Instrument.SLIP, cheque=cheque,
         idempotency_key=idempotency_key, **counts.as_dict(),
@@ -811,7 +832,9 @@ def request_opening_with_cash(*, actor, customer, product, counts, idempotency_k
     rule 114B). Idempotent by the form's token.
 
     Locks: the teller's till (FOR UPDATE), then what `request_account_opening` locks."""
-    till, day = _locked_till_for(actor, idempotency_key)
+    if not idempotency_key:
+        raise ValidationFailed("This form has no token; reload the page and enter it again.")
+    till, day = require_open_till(actor, lock=True)
     key = f"open-{idempotency_key}"
     taken = (CounterTransaction.objects.select_related("account")
              .filter(idempotency_key=key, approval__kind=OPENING_KIND).first())

@@ -115,6 +115,21 @@ def test_the_counter_posts_through_the_ledger_alone_and_its_trail_verifies(telle
         assert cursor.fetchone()[0] is None
 
 
+def test_a_deposit_writes_its_transaction_once_and_reads_its_token_with_the_tills_day(teller, account):
+    """The counter's round trips: the form's token is looked up in the same query as
+    the till's day, and a transaction within the limit is inserted once, posted,
+    its id reserved for the entry's reference."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        txn = deposit(teller, account, 1_000_00)
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert sum(s.startswith('INSERT INTO "teller_countertransaction"') for s in sql) == 1
+    assert not any(s.startswith('UPDATE "teller_countertransaction"') for s in sql)
+    assert sum('"teller_countertransaction"' in s and s.startswith("SELECT") for s in sql) == 1
+    assert CounterTransaction.objects.get(pk=txn.pk).entry.reference == txn.number
+
+
 def test_a_refused_entry_leaves_nothing_behind_not_even_the_activity_note(teller, account):
     """The account's activity is noted before posting; when the ledger refuses the
     entry (here: the balance went since the teller's look-up), the transaction
