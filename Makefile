@@ -98,7 +98,7 @@ BENCH_DB = $(WITH_DB) sh -c 'BENCH_ADMIN_URL="$${BENCH_ADMIN_URL:-$$DATABASE_URL
 # Ledger throughput against pgbench on the same PostgreSQL, and read latency with
 # 1,000,000 postings. Last line: bench-ledger ratio=<...> target=0.5
 bench-ledger: install-test
-	$(BENCH_DB) $(PY) -m banking.ledger.bench
+	$(BENCH_DB) $(PY) -m bench.ledger
 
 # The counter under load: 100,000 accounts and 1,000,000 postings in a database of its
 # own, gunicorn on 127.0.0.1, 8 concurrent clients against the account look-up, posting
@@ -110,7 +110,7 @@ bench-teller: install-test
 # reconciled, each against a plain set-based SQL pass over the same rows in the same run.
 # Last line: bench-payments ratio=<worst of the two> target=5
 bench-payments: install-test
-	$(BENCH_DB) $(PY) -m banking.payments.bench
+	$(BENCH_DB) $(PY) -m bench.payments
 
 # Back to a fresh clone, the demo bank's database included (not while it runs).
 clean:

@@ -64,9 +64,8 @@ def load(count):
     from banking.ledger.actions import Line, post_entry
     from banking.ledger.chart import CLEARING, SHARE_CAPITAL, ensure_standard_chart
     from banking.ledger.models import BusinessDate, EntryKind, LedgerAccount
+    from banking.payments.models import Payment
     from bench.teller import insert_series
-
-    from .models import Payment
 
     call_command("migrate", verbosity=0)
     ensure_standard_chart()
@@ -101,7 +100,7 @@ def plain_settle():
     """The plain pass of (a): returns its time; its work is undone untimed."""
     from django.db import connection, transaction
 
-    from .models import Payment, PaymentEvent
+    from banking.payments.models import Payment, PaymentEvent
 
     payments, events = Payment._meta.db_table, PaymentEvent._meta.db_table
     started = time.perf_counter()
@@ -121,7 +120,7 @@ def plain_settle():
 
 
 def real_settle():
-    from .batches import settle_neft_batch
+    from banking.payments.batches import settle_neft_batch
 
     started = time.perf_counter()
     batch = settle_neft_batch(actor=None)
@@ -132,7 +131,7 @@ def plain_reconcile(batch):
     """The plain pass of (b): COPY the file into a temporary table, one FULL OUTER JOIN."""
     from django.db import connection, transaction
 
-    from .models import Payment
+    from banking.payments.models import Payment
 
     payments = Payment._meta.db_table
     content = batch.settlement_file.content
@@ -155,7 +154,7 @@ def plain_reconcile(batch):
 
 
 def real_reconcile(batch):
-    from .reconciliation import reconcile_file
+    from banking.payments.reconciliation import reconcile_file
 
     started = time.perf_counter()
     reconciliation = reconcile_file(actor=None, settlement_file=batch.settlement_file)
