@@ -15,9 +15,10 @@ Design overview
        checker's branch or of head office;
     4. it has not expired (if it has, it is marked expired on the spot);
     5. approving only: the checker's approval limit (StaffProfile.approval_limit,
-       in paise) covers the amount. Limits are in rupees, so a request in another
-       currency cannot be approved until the bank sets limits for it. Rejecting
-       needs no limit: turning work down moves no money.
+       in paise) covers the amount (`ApprovalRequest.exceeds_limit_of`, the rule
+       the supervisor's screens ask too). Limits are in rupees, so a request in
+       another currency cannot be approved until the bank sets limits for it.
+       Rejecting needs no limit: turning work down moves no money.
   Two checkers at the same moment: the second waits on the row lock, then finds the
   request decided and is refused. The handler runs once.
 - A deadlock or serialization failure inside a decision (most likely in the
@@ -68,11 +69,10 @@ from banking.core.errors import (
 from banking.core.money import DEFAULT_CURRENCY, Money, format_money, minor_exponent
 
 from . import registry
-from .models import ApprovalRequest, Status
+from .models import LIMIT_CURRENCY, ApprovalRequest, Status, approval_limit_of
 
 SUMMARY_MAX = ApprovalRequest._meta.get_field("summary").max_length
 REASON_MAX = 1000
-LIMIT_CURRENCY = "INR"
 
 
 @transaction.atomic
@@ -182,11 +182,7 @@ def reject_request(*, actor, request_id, reason):
         except BankingError as refusal:
             _record_refusal(approval, actor, "reject", refusal)
             return approval, refusal
-        approval.status = Status.REJECTED
-        approval.checker = actor
-        approval.decided_at = timezone.now()
-        approval.decision_reason = reason
-        approval.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
+        approval.reject(checker=actor, reason=reason)
         record_event(
             action="approvals.request_rejected", obj=approval, actor=actor,
             summary=f"Rejected {kind.label}: {approval.summary}",
@@ -269,19 +265,16 @@ def _check_not_expired(approval, actor):
 
 
 def _check_limit(approval, actor):
-    if approval.amount is None:
+    if not approval.exceeds_limit_of(actor):
         return
     if approval.currency != LIMIT_CURRENCY:
         raise LimitExceeded(
             f"Approval limits are set in rupees, so a request in {approval.currency} cannot be approved here."
         )
-    profile = getattr(actor, "staff_profile", None)
-    limit = profile.approval_limit if profile else 0
-    if approval.amount > limit:
-        raise LimitExceeded(
-            f"This request is for {format_money(approval.amount, approval.currency)}, above your approval limit "
-            f"of {format_money(limit, LIMIT_CURRENCY)}. A checker with a higher limit must approve it."
-        )
+    raise LimitExceeded(
+        f"This request is for {format_money(approval.amount, approval.currency)}, above your approval limit "
+        f"of {format_money(approval_limit_of(actor), LIMIT_CURRENCY)}. A checker with a higher limit must approve it."
+    )
 
 
 def _carry_out(approval, actor, kind):
@@ -292,23 +285,14 @@ def _carry_out(approval, actor, kind):
         with transaction.atomic():
             result = kind.handler(approval, actor)
             result = json.loads(json.dumps(result if result is not None else {}, cls=DjangoJSONEncoder))
-            approval.status = Status.APPROVED
-            approval.checker = actor
-            approval.decided_at = now
-            approval.result = result
-            approval.save(update_fields=["status", "checker", "decided_at", "result"])
+            approval.approve(checker=actor, result=result, at=now)
             record_event(
                 action="approvals.request_approved", obj=approval, actor=actor,
                 summary=f"Approved {kind.label}: {approval.summary}",
                 before={"status": Status.PENDING}, after={"status": Status.APPROVED, "result": result},
             )
     except BankingError as refusal:
-        approval.status = Status.FAILED
-        approval.checker = actor
-        approval.decided_at = now
-        approval.decision_reason = str(refusal)
-        approval.result = None
-        approval.save(update_fields=["status", "checker", "decided_at", "decision_reason", "result"])
+        approval.fail(checker=actor, reason=str(refusal), at=now)
         record_event(
             action="approvals.request_failed", obj=approval, actor=actor,
             summary=f"Approved {kind.label} but it could not be carried out: {refusal}",
@@ -321,9 +305,7 @@ def _carry_out(approval, actor, kind):
 
 
 def _expire(approval, now, *, actor):
-    approval.status = Status.EXPIRED
-    approval.decided_at = now
-    approval.save(update_fields=["status", "decided_at"])
+    approval.expire(at=now)
     record_event(
         action="approvals.request_expired", obj=approval, actor=actor,
         summary=f"Expired unchecked: {approval.summary}",

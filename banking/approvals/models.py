@@ -6,8 +6,12 @@ Design overview
   payload the kind's handler needs, a summary, an amount in minor units, the branch
   it belongs to (None: head office) and an expiry.
 - Status moves once, from pending to approved, rejected, failed (the handler
-  refused when the checker approved) or expired. actions.py is the only writer; it
-  locks the row first, so a request is decided once.
+  refused when the checker approved) or expired: `ApprovalRequest.pipeline` is the
+  table, and the transition methods (`approve`, `reject`, `fail`, `expire`) raise
+  StaleRequest for any other move. actions.py is their only caller; it locks the
+  row first, so a request is decided once.
+- Whether a checker's approval limit covers a request is one rule,
+  `exceeds_limit_of`, which the decision and the supervisor's screens both ask.
 - A request sent from a form carries the form's idempotency key, unique among
   requests: the same form sent twice queues one request (`submit_request`).
 - The database holds the rules that do not need the registry: the checker is never
@@ -23,6 +27,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from banking.core.errors import BankingError, StaleRequest
 from banking.core.money import DEFAULT_CURRENCY, Money
 
 from . import registry
@@ -38,6 +43,15 @@ class Status(models.TextChoices):
 
 
 CHECKED = [Status.APPROVED, Status.REJECTED, Status.FAILED]
+
+# Approval limits (StaffProfile.approval_limit) are set in rupees.
+LIMIT_CURRENCY = "INR"
+
+
+def approval_limit_of(user):
+    """`user`'s approval limit in paise; nothing without a staff profile."""
+    profile = getattr(user, "staff_profile", None)
+    return profile.approval_limit if profile else 0
 
 
 class ApprovalRequestQuerySet(models.QuerySet):
@@ -112,6 +126,16 @@ class ApprovalRequest(models.Model):
     # form was sent again, and nothing new was queued.
     repeated = False
 
+    # Which status may follow which (django-oscar's Order.pipeline): a request is
+    # decided once, and nothing goes back to pending.
+    pipeline = {
+        Status.PENDING: (Status.APPROVED, Status.REJECTED, Status.FAILED, Status.EXPIRED),
+        Status.APPROVED: (),
+        Status.REJECTED: (),
+        Status.FAILED: (),
+        Status.EXPIRED: (),
+    }
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -169,11 +193,54 @@ class ApprovalRequest(models.Model):
         before expire_requests has marked it."""
         return Status.EXPIRED if self.is_overdue else Status(self.status)
 
+    def exceeds_limit_of(self, user):
+        """Whether `user`'s approval limit does not cover this request. A request
+        that moves no money exceeds no limit; one in another currency exceeds every
+        limit until the bank sets limits in that currency."""
+        if self.amount is None:
+            return False
+        return self.currency != LIMIT_CURRENCY or self.amount > approval_limit_of(user)
+
+    # -- transitions: the row is locked by the caller (actions.py) -------------
+
+    def approve(self, *, checker, result, at=None):
+        """The checker approved and the work was carried out; `result` is what it returned."""
+        self._move_to(Status.APPROVED, checker=checker, decided_at=at or timezone.now(), result=result)
+
+    approve.alters_data = True
+
+    def reject(self, *, checker, reason, at=None):
+        self._move_to(Status.REJECTED, checker=checker, decided_at=at or timezone.now(), decision_reason=reason)
+
+    reject.alters_data = True
+
+    def fail(self, *, checker, reason, at=None):
+        """The checker approved, but the work was refused with `reason`."""
+        self._move_to(Status.FAILED, checker=checker, decided_at=at or timezone.now(), decision_reason=reason,
+                      result=None)
+
+    fail.alters_data = True
+
+    def expire(self, *, at=None):
+        self._move_to(Status.EXPIRED, decided_at=at or timezone.now())
+
+    expire.alters_data = True
+
+    def _move_to(self, status, **fields):
+        if status not in self.pipeline[self.status]:
+            current = Status(self.status).label.lower()
+            raise StaleRequest(f"This request is already {current}, so it cannot be {Status(status).label.lower()} "
+                               "now.")
+        self.status = status
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", *fields])
+
+    _move_to.alters_data = True
+
     def description(self):
         """The payload in words, from the kind's describe(). A describe() that
         refuses (the account it names is gone) says so in its own words."""
-        from banking.core.errors import BankingError
-
         kind = registry.find(self.kind)
         if kind is None:
             return registry.describe_plainly(self.payload)

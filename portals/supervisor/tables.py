@@ -25,9 +25,9 @@ class ApprovalQueueTable(tables.Table):
         empty_text = "Nothing is waiting for you. New requests appear here as they arrive."
         attrs = {"class": "table table-hover align-middle mb-0", "id": "approval-queue"}
 
-    def __init__(self, *args, approval_limit=0, **kwargs):
+    def __init__(self, *args, checker, **kwargs):
         super().__init__(*args, **kwargs)
-        self.approval_limit = approval_limit
+        self.checker = checker
 
     def render_created_at(self, value):
         return age(value)
@@ -48,7 +48,7 @@ class ApprovalQueueTable(tables.Table):
         if record.amount is None:
             return "—"
         text = format_money(record.amount, record.currency)
-        if record.currency == "INR" and record.amount <= self.approval_limit:
+        if not record.exceeds_limit_of(self.checker):
             return text
         return format_html('{}<div class="small text-danger">above your limit</div>', text)
 

@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_tables2 import RequestConfig
 
 from banking.approvals.actions import approve_request, reject_request
-from banking.approvals.models import ApprovalRequest, Status
+from banking.approvals.models import ApprovalRequest, Status, approval_limit_of
 from banking.core.errors import BankingError
 from banking.core.money import format_money
 from portals import policies
@@ -32,11 +32,6 @@ def home(request):
 # another branch, or of a kind the supervisor may not check, is a 404.
 
 
-def _approval_limit(user):
-    profile = getattr(user, "staff_profile", None)
-    return profile.approval_limit if profile else 0
-
-
 @require_GET
 @policies.supervisor
 @vary_on_headers("HX-Request")
@@ -47,7 +42,7 @@ def queue(request):
         ApprovalRequest.objects.for_checker(request.user).pending().select_related("maker", "branch").newest_first()
     )
     filters = ApprovalQueueFilter(request.GET, queryset=pending, request=request)
-    table = ApprovalQueueTable(filters.qs, approval_limit=_approval_limit(request.user))
+    table = ApprovalQueueTable(filters.qs, checker=request.user)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     template = "portals/supervisor/request_queue.html"
     if request.htmx:
@@ -74,7 +69,8 @@ def _needs_reauthentication(approval, user):
         approval.is_pending
         and approval.maker_id != user.pk
         and approval.amount is not None
-        and settings.CBS_REAUTH_APPROVAL_ABOVE < approval.amount <= _approval_limit(user)
+        and approval.amount > settings.CBS_REAUTH_APPROVAL_ABOVE
+        and not approval.exceeds_limit_of(user)
     )
 
 
@@ -92,17 +88,15 @@ def _kind_panel(approval):
 
 def _render_detail(request, approval, reject_form=None):
     user = request.user
-    limit = _approval_limit(user)
     own = approval.maker_id == user.pk
-    over_limit = approval.amount is not None and (approval.currency != "INR" or approval.amount > limit)
     context = {
         "approval": approval,
         "rows": approval.description(),
         "kind_panel": _kind_panel(approval),
         "own": own,
         "can_decide": approval.is_pending and not own,
-        "over_limit": over_limit,
-        "approval_limit": limit,
+        "over_limit": approval.exceeds_limit_of(user),
+        "approval_limit": approval_limit_of(user),
         "needs_reauthentication": _needs_reauthentication(approval, user),
         "reauth_above": settings.CBS_REAUTH_APPROVAL_ABOVE,
         "reject_form": reject_form

@@ -227,6 +227,18 @@ def test_detail_over_the_limit_offers_only_reject(client, branch, teller):
     assert detail_url(approval, "reject") in text
 
 
+def test_queue_and_detail_ask_the_one_limit_rule(client, supervisor, teller, monkeypatch):
+    """The screens and the decision share ApprovalRequest.exceeds_limit_of: a
+    request it calls over the limit is marked so everywhere, whatever the amount."""
+    approval = make_request(teller, amount=1_00)
+    monkeypatch.setattr(ApprovalRequest, "exceeds_limit_of", lambda self, user: True)
+    client.force_login(supervisor)
+    assert "above your limit" in client.get(reverse("supervisor:queue")).text
+    text = client.get(detail_url(approval)).text
+    assert "above your approval limit" in text
+    assert detail_url(approval, "approve") not in text
+
+
 # -- approving and rejecting ---------------------------------------------------------
 
 
