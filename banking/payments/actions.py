@@ -367,17 +367,9 @@ def check_limits(customer, account, destination, amount, date):
 
 
 def _step(payment, status, note="", *, actor=None, at=None, fields=()):
-    """Move `payment` (locked) to `status`, stamping, saving and auditing it."""
-    at = at or timezone.now()
-    before = payment.status
-    payment.status, payment.updated_at = status, at
-    stamp = {PaymentStatus.DEBITED: "debited_at", PaymentStatus.SENT: "sent_at",
-             PaymentStatus.SETTLED: "settled_at", PaymentStatus.RETURNED: "returned_at",
-             PaymentStatus.FAILED: "failed_at", PaymentStatus.REVERSED: "reversed_at"}.get(status)
-    if stamp:
-        setattr(payment, stamp, at)
-    payment.save(update_fields=["status", "updated_at", *([stamp] if stamp else []), *fields])
-    PaymentEvent.objects.create(payment=payment, status=status, at=at, note=note[:200])
+    """Move `payment` (locked) to `status` (Payment.move_to: stamped, saved, in its
+    timeline) and audit the step."""
+    before = payment.move_to(status, note=note, at=at, fields=fields)
     record_event(action=f"payments.{status}", obj=payment, actor=actor,
                  summary=f"Payment {payment.number} ({payment.rail} {format_money(payment.amount)}): "
                          f"{PaymentStatus(status).label.lower()}" + (f", {note}" if note else ""),

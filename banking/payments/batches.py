@@ -75,7 +75,8 @@ def settle_neft_batch(*, actor=None, now=None):
     for payment, answer in returned:
         record_return(payment=Payment(pk=payment.pk), code=answer.code, reason=answer.reason, actor=actor)
 
-    settled = Payment.objects.filter(batch=batch, status=PaymentStatus.SENT)
+    # One UPDATE for the cycle, from the statuses Payment.pipeline lets settle.
+    settled = Payment.objects.filter(batch=batch, status__in=Payment.sources_of(PaymentStatus.SETTLED))
     settled.update(status=PaymentStatus.SETTLED, settled_at=now, updated_at=now, settle_entry=batch.settle_entry)
     _stamp_settled(batch, now)
 

@@ -7,7 +7,10 @@ Design overview
   inward (credited to one of our customers by the network) or internal (between two
   accounts of this bank). Its status only moves forward along
   initiated → awaiting approval → debited → sent → settled | returned | failed → reversed,
-  each step stamped on the row and in `PaymentEvent`, and audited.
+  each step stamped on the row and in `PaymentEvent`, and audited. `Payment.pipeline`
+  is the table of allowed moves; `move_to` refuses any other (ValidationFailed), and
+  a set-based change of many payments takes its from-statuses from the same table
+  (`Payment.sources_of`).
 - Money moves only through the ledger's posting action (see actions.py); the
   payment keeps the entries it caused (`debit_entry`, `settle_entry`,
   `return_entry`), so a return can be matched to the debit it undoes, exactly once.
@@ -22,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from banking.core.crypto import EncryptedTextField
+from banking.core.errors import ValidationFailed
 from banking.core.money import format_money
 
 
@@ -300,6 +304,27 @@ class Payment(models.Model):
 
     objects = PaymentQuerySet.as_manager()
 
+    # Which status may follow which (django-oscar's Order.pipeline).
+    pipeline = {
+        # Within the bank, and an inbound payment credited, settle at once; an
+        # inbound payment that cannot be credited goes straight back to the sender.
+        PaymentStatus.INITIATED: (PaymentStatus.AWAITING_APPROVAL, PaymentStatus.DEBITED, PaymentStatus.SETTLED,
+                                  PaymentStatus.RETURNED),
+        PaymentStatus.AWAITING_APPROVAL: (PaymentStatus.DEBITED, PaymentStatus.REJECTED),
+        PaymentStatus.DEBITED: (PaymentStatus.SENT,),
+        PaymentStatus.SENT: (PaymentStatus.SETTLED, PaymentStatus.RETURNED, PaymentStatus.FAILED),
+        # The beneficiary bank may still return a payment after settlement.
+        PaymentStatus.SETTLED: (PaymentStatus.RETURNED,),
+        PaymentStatus.RETURNED: (PaymentStatus.REVERSED,),
+        PaymentStatus.FAILED: (PaymentStatus.REVERSED,),
+        PaymentStatus.REVERSED: (),
+        PaymentStatus.REJECTED: (),
+    }
+    # The field that keeps the moment a payment reached each status.
+    stamps = {PaymentStatus.DEBITED: "debited_at", PaymentStatus.SENT: "sent_at",
+              PaymentStatus.SETTLED: "settled_at", PaymentStatus.RETURNED: "returned_at",
+              PaymentStatus.FAILED: "failed_at", PaymentStatus.REVERSED: "reversed_at"}
+
     class Meta:
         ordering = ["-initiated_at", "-id"]
         indexes = [
@@ -322,6 +347,30 @@ class Payment(models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
+
+    @classmethod
+    def sources_of(cls, status):
+        """The statuses from which a payment may move to `status`."""
+        return tuple(source for source, targets in cls.pipeline.items() if status in targets)
+
+    def move_to(self, status, *, note="", at=None, fields=()):
+        """Move this payment (locked by the caller) to `status`: stamp the moment on
+        the row, save it with `fields`, and add the step to its timeline. Returns the
+        status it left; refuses a move the pipeline does not allow. The caller
+        writes the audit event."""
+        if status not in self.pipeline[self.status]:
+            raise ValidationFailed(f"Payment {self.number} is {self.get_status_display().lower()}; it cannot become "
+                                   f"{PaymentStatus(status).label.lower()}.")
+        at = at or timezone.now()
+        before, self.status, self.updated_at = self.status, status, at
+        stamp = self.stamps.get(status)
+        if stamp:
+            setattr(self, stamp, at)
+        self.save(update_fields=["status", "updated_at", *([stamp] if stamp else []), *fields])
+        PaymentEvent.objects.create(payment=self, status=status, at=at, note=note[:200])
+        return before
+
+    move_to.alters_data = True
 
     @property
     def counterparty(self):
