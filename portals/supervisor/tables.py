@@ -25,7 +25,7 @@ class ApprovalQueueTable(tables.Table):
         empty_text = "Nothing is waiting for you. New requests appear here as they arrive."
         attrs = {"class": "table table-hover align-middle mb-0", "id": "approval-queue"}
 
-    def __init__(self, *args, checker, **kwargs):
+    def __init__(self, *args, checker=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.checker = checker
 
