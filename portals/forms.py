@@ -5,7 +5,7 @@ from django import forms
 
 from banking.core.errors import InvalidAmount
 from banking.core.identifiers import new_token
-from banking.core.money import Money
+from banking.core.money import Money, format_money
 
 
 class LoginForm(AllauthLoginForm):
@@ -47,9 +47,11 @@ class TokenForm(forms.Form):
 
 class AmountField(forms.CharField):
     """Rupees as a person types them ("1,500.50", "1,00,000"); cleans to paise above
-    zero. What counts as a typed amount is Money.parse's rule, the bank's only one."""
+    zero (or zero too, with allow_zero: a limit may be nil) and at most `max_minor`
+    when given. What counts as a typed amount is Money.parse's rule, the bank's only one."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, allow_zero=False, max_minor=None, **kwargs):
+        self.allow_zero, self.max_minor = allow_zero, max_minor
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
                                                            "placeholder": "0.00"}))
         super().__init__(**kwargs)
@@ -62,8 +64,10 @@ class AmountField(forms.CharField):
             money = Money.parse(value)
         except InvalidAmount as error:
             raise forms.ValidationError(str(error)) from None
-        if money.minor <= 0:
+        if money.minor < 0 or (money.minor == 0 and not self.allow_zero):
             raise forms.ValidationError("Enter an amount above zero.")
+        if self.max_minor is not None and money.minor > self.max_minor:
+            raise forms.ValidationError(f"Enter at most {format_money(self.max_minor, money.currency)}.")
         return money.minor
 
 
