@@ -673,8 +673,8 @@ def reactivate_account(*, actor, account, reason):
 def _closure_refusal(account, payout_to):
     """Why `account` cannot be closed as asked, or None."""
     ledger_account = account.ledger_account
-    if ledger_account.held:
-        return (f"Account {account.number} has {format_money(ledger_account.held)} on hold. "
+    if ledger_account.on_hold:
+        return (f"Account {account.number} has {format_money(ledger_account.on_hold)} on hold. "
                 "Release the holds before closing it.")
     if ledger_account.balance < 0:
         return (f"Account {account.number} is overdrawn by {format_money(-ledger_account.balance)}; "

@@ -43,8 +43,8 @@ def _account_rows(account, payload):
     ]
     if account.ledger_account_id:
         rows.append(("Balance now", format_money(account.ledger_account.balance)))
-        if account.ledger_account.held:
-            rows.append(("On hold", format_money(account.ledger_account.held)))
+        if account.ledger_account.on_hold:
+            rows.append(("On hold", format_money(account.ledger_account.on_hold)))
         rows.append(("Status now", account.get_status_display()))
     return rows
 

@@ -291,7 +291,8 @@ class DepositAccount(models.Model):
 
     @property
     def held(self):
-        return self.ledger_account.held if self.ledger_account_id else 0
+        """What holds keep from being spent now (a hold past its expiry no longer counts)."""
+        return self.ledger_account.on_hold if self.ledger_account_id else 0
 
     @property
     def available(self):

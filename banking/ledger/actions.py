@@ -29,10 +29,12 @@ Design overview
 - `reverse_entry` posts the mirror of an entry through `post_entry` and links it
   through `reversal_of`, which is unique: an entry is reversed at most once, even
   under concurrency.
-- Holds change `held` under the same account lock. A hold past its expiry stops
-  counting when it is released, by `release_expired_holds` at end of day, or at once
-  when the function finds expired holds all that stand in the way of a debit: the
-  action releases them (each release audited) and posts.
+- Holds change `held` under the same account lock. A hold past its expiry no longer
+  counts in the available balance as soon as it expires (LedgerAccount.available),
+  but stays in `held` until it is released: by `release_expired_holds` at end of
+  day, by closing the account, or at once when the function finds expired holds all
+  that stand in the way of a debit: the action releases them (each release audited)
+  and posts, so a debit may take exactly the available balance shown.
 
 Errors: UnbalancedEntry, InvalidAmount, CurrencyMismatch, AccountNotPostable,
 AccountClosed, AccountFrozen, InsufficientFunds, IdempotencyConflict,
@@ -402,10 +404,12 @@ def release_expired_holds(*, actor, now=None):
 @transaction.atomic
 def set_account_status(*, actor, account, status, reason):
     """Freeze, unfreeze or close a ledger account. Locks the account. Closing needs a
-    zero balance and no holds."""
+    zero balance and no hold standing: holds past their expiry are released first."""
     locked = LedgerAccount.objects.select_for_update().get(pk=_account_id(account))
     if status not in AccountStatus.values:
         raise ValidationFailed(f"Unknown status {status!r}.")
+    if status == AccountStatus.CLOSED and locked.held and locked.status != AccountStatus.CLOSED:
+        _release_expired(locked, actor)
     if status == AccountStatus.CLOSED and (locked.balance != 0 or locked.held != 0):
         raise ValidationFailed(
             f"{locked.name} still holds {format_money(locked.balance, locked.currency)}"

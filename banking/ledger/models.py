@@ -8,8 +8,17 @@ Design overview
   its normal side: a credit-normal account (liabilities, equity, income) grows with
   credits, a debit-normal one (assets, expenses) with debits. So the trial balance
   nets to zero when debit-normal balances equal credit-normal balances.
-- available = balance − held + overdraft_limit. Where `enforce_balance` is set, a
-  posting that lowers the balance must leave available ≥ min_balance.
+- `held` is the sum of the holds (liens) not yet released. A hold is an amount, not
+  a block: it keeps that much of the balance from being spent until it is released
+  or its expiry passes. An expired hold stays in `held` until something releases it
+  (a debit that needs the money, or end of day), but it no longer counts: the amount
+  on hold now (`on_hold`) is `held` less the expired holds (`expired_held`).
+- available = balance − on_hold + overdraft_limit (`LedgerAccount.available`, the one
+  place Python reads it; every screen and check goes through it). Where
+  `enforce_balance` is set, a posting that lowers the balance must leave
+  available ≥ min_balance. The posting engine applies the same definition: it
+  compares with `held` and, where only expired holds stand in the way, has them
+  released and posts, so a debit may take exactly the available balance shown.
 - `JournalEntry` and `Posting` are immutable: a mistake is corrected by a reversing
   entry (`reversal_of`, unique, so an entry is reversed at most once). Triggers
   reject UPDATE and DELETE on both (the audit trail's `cbs_reject_change`), and a
@@ -26,8 +35,9 @@ Design overview
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from banking.core.money import Money
 
@@ -146,9 +156,27 @@ class LedgerAccount(models.Model):
             self.normal_side = NORMAL_SIDE[AccountType(self.type)]
         super().save(*args, **kwargs)
 
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("expired_held", None)
+
+    @cached_property
+    def expired_held(self):
+        """The part of `held` whose holds have expired but are not yet released:
+        read once per instance, and only when something is held."""
+        if not self.held:
+            return 0
+        expired = Hold.objects.expired_unreleased().filter(account_id=self.pk).aggregate(total=Sum("amount"))
+        return expired["total"] or 0
+
+    @property
+    def on_hold(self):
+        """What holds keep from being spent now: `held` less the expired holds."""
+        return self.held - self.expired_held
+
     @property
     def available(self):
-        return self.balance - self.held + self.overdraft_limit
+        return self.balance - self.on_hold + self.overdraft_limit
 
     @property
     def balance_money(self):
