@@ -328,8 +328,10 @@ def reverse_entry(*, actor, entry, idempotency_key, narration="", checker=None, 
 
 @transaction.atomic
 def place_hold(*, actor, account, amount, reason, expires_at=None, reference=""):
-    """Mark a lien on `account`. Locks the account. A lien may exceed what is
-    available (a court order does); it then blocks every debit until released."""
+    """Mark a lien of `amount` on `account`. Locks the account. A lien is an amount,
+    not a block: it lowers the available balance by `amount` until it is released or
+    expires. It may exceed what is available (a court order's may); the account then
+    takes credits, and a debit passes once they leave available money above the lien."""
     amount = _minor(amount, "INR" if not isinstance(amount, Money) else amount.currency)
     if amount <= 0:
         raise InvalidAmount("A hold must be above zero.")

@@ -321,7 +321,11 @@ class HoldQuerySet(models.QuerySet):
 
 
 class Hold(models.Model):
-    """A lien: money that stays in the account but cannot be spent."""
+    """A lien: an amount that stays in the account but cannot be spent while the hold
+    stands, that is until it is released or its expiry passes. It lowers the
+    available balance by `amount` (DESIGN §5: holds and liens reduce the available
+    balance); it blocks no debit as such. It may exceed what is available (a court
+    order's may): the account still takes credits, and is debited only down to it."""
 
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="holds")
     amount = models.BigIntegerField()

@@ -13,7 +13,7 @@ from banking.ledger.actions import place_hold
 from banking.ledger.models import Hold, LedgerAccount
 from banking.testing import make_user
 
-from .helpers import customer_account, snapshot, transfer
+from .helpers import customer_account, fund, snapshot, transfer
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +78,22 @@ def test_the_available_balance_shown_is_what_a_debit_may_take(more):
         assert AuditEvent.objects.filter(action="ledger.hold_released", object_id=str(
             Hold.objects.get(account=account, release_reason="Expired").pk)).exists()
 
+
+def test_a_lien_is_an_amount_it_does_not_block_every_debit():
+    """A lien larger than the balance (a court order's) takes the available balance
+    below zero, so debits wait; credits still arrive, and once they cover the lien
+    the account may be debited down to it, never into it."""
+    account, other = customer_account(10_000), customer_account(0)
+    held_for(account, 15_000, expires_in=None, reason="Attachment order")
+    account.refresh_from_db()
+    assert account.available == -5_000
+    with pytest.raises(InsufficientFunds):
+        transfer(account, other, 1)
+    fund(account, 20_000)
+    account.refresh_from_db()
+    assert account.available == 15_000
+    transfer(account, other, 15_000)
+    with pytest.raises(InsufficientFunds):
+        transfer(account, other, 1)
+    account.refresh_from_db()
+    assert (account.balance, account.held, account.available) == (15_000, 15_000, 0)
