@@ -102,9 +102,9 @@ def test_savings_account_opened_approved_and_seen_online(page, browser, browser_
     mobile.locator("#id_new_password1").fill(CUSTOMER_PASSWORD)
     mobile.locator("#id_new_password2").fill(CUSTOMER_PASSWORD)
     mobile.get_by_role("button", name="Set my password").click()
-    # allauth confirms the password before an authenticator is added.
-    expect(mobile.get_by_role("heading", name="Confirm Access")).to_be_visible()
-    mobile.get_by_label("Password").fill(CUSTOMER_PASSWORD)
+    # The bank confirms the password before an authenticator is added.
+    expect(mobile.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    mobile.get_by_label("Your password").fill(CUSTOMER_PASSWORD)
     mobile.get_by_role("button", name="Confirm").click()
     expect(mobile.get_by_role("heading", name="Activate Authenticator App")).to_be_visible()
     secret = mobile.get_by_label("Authenticator secret").input_value()
