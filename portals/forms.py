@@ -71,6 +71,20 @@ class AmountField(forms.CharField):
         return money.minor
 
 
+class WholeNumberField(forms.IntegerField):
+    """A count or a number of months as a person types it: ASCII digits only.
+    Django's IntegerField reads whatever int() does, full-width １２ and Arabic-Indic
+    ١٢ included, which a teller never means to type."""
+
+    default_error_messages = {"invalid": "Enter a whole number in plain digits, like 12."}
+
+    def to_python(self, value):
+        text = str(value).strip() if value is not None else ""
+        if text and not (text.isascii() and text.lstrip("-").isdigit()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(text)
+
+
 def sent_form_count(data, formset_class, prefix):
     """How many forms a formset's management form says were sent, for a view that
     redraws the formset (a row added or removed) before judging it. The count is read

@@ -10,7 +10,7 @@ from django.utils import timezone
 from banking.core.errors import BankingError
 from banking.deposits.models import MaturityInstruction, ModeOfOperation, Product, ProductKind
 from banking.teller.denominations import FIELDS, Denominations, check_adds_up
-from portals.forms import AmountField
+from portals.forms import AmountField, WholeNumberField
 from portals.teller.cash_forms import CountField
 
 
@@ -104,8 +104,8 @@ class TermDepositForm(forms.Form):
     source = AccountChoiceField(queryset=None, empty_label="Choose the account to fund it from",
                                 label="Fund from")
     principal = AmountField(label="Amount (₹)")
-    months = forms.IntegerField(min_value=0, max_value=120, initial=12, label="Term: months")
-    days = forms.IntegerField(min_value=0, max_value=365, initial=0, required=False, label="and days")
+    months = WholeNumberField(min_value=0, max_value=120, initial=12, label="Term: months")
+    days = WholeNumberField(min_value=0, max_value=365, initial=0, required=False, label="and days")
     maturity_instruction = forms.ChoiceField(choices=MaturityInstruction.choices, initial=MaturityInstruction.PAY_OUT,
                                              label="At maturity")
     token = TokenField()
@@ -119,7 +119,7 @@ class RecurringDepositForm(forms.Form):
     source = AccountChoiceField(queryset=None, empty_label="Choose the account to debit each month",
                                 label="Instalments from")
     instalment = AmountField(label="Monthly instalment (₹)")
-    months = forms.IntegerField(min_value=1, max_value=240, initial=12, label="Number of months")
+    months = WholeNumberField(min_value=1, max_value=240, initial=12, label="Number of months")
     token = TokenField()
 
     def __init__(self, *args, sources=None, **kwargs):

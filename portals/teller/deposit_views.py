@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from banking.core.errors import BankingError
+from banking.core.errors import BankingError, ValidationFailed
 from banking.core.identifiers import new_token
 from banking.core.money import format_money
 from banking.customers.models import Customer
@@ -209,11 +209,14 @@ def fd_close(request, number):
         messages.error(request, str(error))
         return redirect(customer_url(account.customer))
     if request.method == "POST":
+        payout = str(request.POST.get("payout", "") or "0")
         try:
+            if not (payout.isascii() and payout.isdigit()):
+                raise ValidationFailed("The closing figures could not be read; look at them again and confirm.")
             actions.close_fixed_deposit_early(actor=request.user, account=account,
                                               idempotency_key=request.POST.get("token") or new_token(),
-                                              expected_payout=int(request.POST.get("payout", "0") or 0))
-        except (BankingError, ValueError) as error:
+                                              expected_payout=int(payout))
+        except BankingError as error:
             messages.error(request, str(error))
             return redirect("teller:fd-close", number=number)
         return _done(request, account.customer, f"Fixed deposit {account.number} closed; "

@@ -190,6 +190,17 @@ def test_fixed_deposit_term_outside_the_range_is_shown(client, bank):
     assert "outside that range" in response.text
 
 
+@pytest.mark.parametrize("months", ["１２", "١٢", "1e1", "12.0"])
+def test_a_term_in_other_digits_is_refused_in_words(client, bank, months):
+    savings = bank.open_account(deposit=50_000_00)
+    client.force_login(bank.teller)
+    response = client.post(reverse("teller:fd-open", kwargs={"pk": bank.customer.pk}),
+                           {"source": savings.pk, "principal": "10000", "months": months, "days": "0",
+                            "maturity_instruction": "pay_out", "token": "fd-digits", "action": "confirm"})
+    assert response.status_code == 200 and "plain digits" in response.text
+    assert not DepositAccount.objects.filter(product__code="FD").exists()
+
+
 def test_recurring_deposit_says_instalments_come_at_end_of_day(client, bank):
     savings = bank.open_account(deposit=5_000_00)
     client.force_login(bank.teller)
@@ -213,6 +224,20 @@ def test_premature_closure_shows_then_pays(client, bank):
     assert response.status_code == 302
     fd.refresh_from_db()
     assert fd.is_closed
+
+
+@pytest.mark.parametrize("payout", ["abc", "１０", "1e6", "-5"])
+def test_a_tampered_payout_figure_is_refused_in_words(client, bank, payout):
+    from banking.deposits.actions import open_fixed_deposit
+
+    savings = bank.open_account(deposit=10_000_00)
+    fd = open_fixed_deposit(actor=bank.teller, source=savings, principal=10_000_00, months=12, idempotency_key="k2")
+    client.force_login(bank.teller)
+    response = client.post(reverse("teller:fd-close", args=[fd.number]), {"token": "close-2", "payout": payout},
+                           follow=True)
+    assert "could not be read" in response.text and "invalid literal" not in response.text
+    fd.refresh_from_db()
+    assert not fd.is_closed
 
 
 # -- teller: holds, freezes, closing ----------------------------------------------------
