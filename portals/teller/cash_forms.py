@@ -14,7 +14,6 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 
 from banking.core.errors import BankingError
-from banking.core.identifiers import new_token
 from banking.teller.accounts import find_account, look_up
 from banking.teller.actions import CHEQUE_BOOK_SIZES
 from banking.teller.denominations import (
@@ -26,7 +25,7 @@ from banking.teller.denominations import (
     check_adds_up,
     parse_count,
 )
-from portals.forms import AmountField
+from portals.forms import AmountField, TokenForm
 
 
 class CountField(forms.CharField):
@@ -48,13 +47,13 @@ class CountField(forms.CharField):
             raise forms.ValidationError(str(error)) from None
 
 
-class CashForm(forms.Form):
-    """The seven counts; `counts` is a Denominations once the form is valid.
+class CashForm(TokenForm):
+    """The seven counts, and the token every money form carries (TokenForm); `counts`
+    is a Denominations once the form is valid.
 
     The counts are declared once, here, rather than made on every form: Django
     copies declared fields for each form, which costs a fraction of making them."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
     n500 = CountField("n500")
     n200 = CountField("n200")
     n100 = CountField("n100")
@@ -65,8 +64,6 @@ class CashForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", new_token())
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -128,11 +125,17 @@ def _found(form, field, find=lambda text: look_up(text, specimens=False)):
         return None
 
 
-class DepositForm(CashForm):
+class CounterCashForm(CashForm):
+    """Cash paid in or out of a customer's account: the account, the amount and the
+    notes, which must add up to it (CashForm.clean)."""
+
     account = AccountField(label="Account number", attrs={"accesskey": "a", "autofocus": ""})
     amount = AmountField(label="Amount (₹)", error_messages={"required": "Enter the amount."},
                          widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
                                                        "accesskey": "m", "class": "form-control form-control-lg"}))
+
+
+class DepositForm(CounterCashForm):
     depositor_name = forms.CharField(label="Deposited by", required=False, max_length=120,
                                      help_text="Leave blank when the holder deposits.",
                                      widget=forms.TextInput(attrs={"autocomplete": "off", "accesskey": "b"}))
@@ -156,11 +159,7 @@ class DepositForm(CashForm):
         return cleaned
 
 
-class WithdrawalForm(CashForm):
-    account = AccountField(label="Account number", attrs={"accesskey": "a", "autofocus": ""})
-    amount = AmountField(label="Amount (₹)", error_messages={"required": "Enter the amount."},
-                         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off",
-                                                       "accesskey": "m", "class": "form-control form-control-lg"}))
+class WithdrawalForm(CounterCashForm):
     cheque_number = forms.CharField(label="Cheque number", required=False, max_length=6,
                                     help_text="Blank for a withdrawal slip.",
                                     widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
@@ -179,8 +178,7 @@ class WithdrawalForm(CashForm):
         return cleaned
 
 
-class TransferForm(forms.Form):
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=80)
+class TransferForm(TokenForm):
     account = AccountField(label="From account", attrs={"accesskey": "a", "autofocus": ""})
     to_account = AccountField(label="To account", attrs={"accesskey": "t"})
     amount = AmountField(label="Amount (₹)", error_messages={"required": "Enter the amount."},
@@ -195,8 +193,6 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("idempotency_key", new_token())
         wire_lookup(self, "account", "transfer-from", "#account-lookup", "id_to_account")
         wire_lookup(self, "to_account", "transfer-to", "#to-account-lookup", "id_amount")
 
