@@ -88,14 +88,17 @@ def vault_code(branch_code):
     return f"1101-{branch_code}"
 
 
-def till_code(branch_code, suffix="POOL"):
-    return f"1110-{branch_code}-{suffix}"
+def till_code(branch_code, employee_id):
+    """A teller's till-cash GL. Every cash GL belongs to a vault or a till, so each
+    shows on the supervisor's tills-and-vault page."""
+    return f"1110-{branch_code}-{employee_id}"
 
 
 @transaction.atomic
 def ensure_standard_chart(branches=()):
-    """Create what is missing of the standard chart, and each branch's vault and
-    till-cash accounts. `branches` is a list of (code, name). Idempotent."""
+    """Create what is missing of the standard chart, and each branch's vault cash
+    account (tills get theirs when they are opened). `branches` is a list of
+    (code, name). Idempotent."""
     by_code = {a.code: a for a in LedgerAccount.objects.filter(code__in=[row[0] for row in STANDARD])}
     for code, name, type_, parent, header, enforce in STANDARD:
         if code not in by_code:
@@ -104,13 +107,9 @@ def ensure_standard_chart(branches=()):
                 enforce_balance=enforce,
             )
     for branch_code, branch_name in branches:
-        for code, name, parent in [
-            (vault_code(branch_code), f"Vault cash, {branch_name}", "1101"),
-            (till_code(branch_code), f"Till cash in transit, {branch_name}", "1110"),
-        ]:
-            LedgerAccount.objects.get_or_create(
-                code=code,
-                defaults={"name": name, "type": AccountType.ASSET, "parent": by_code[parent],
-                          "branch_code": branch_code, "enforce_balance": True},
-            )
+        LedgerAccount.objects.get_or_create(
+            code=vault_code(branch_code),
+            defaults={"name": f"Vault cash, {branch_name}", "type": AccountType.ASSET, "parent": by_code["1101"],
+                      "branch_code": branch_code, "enforce_balance": True},
+        )
     return by_code
