@@ -25,7 +25,7 @@ from banking.teller.denominations import (
     check_adds_up,
     parse_count,
 )
-from portals.forms import AmountField, TokenForm
+from portals.forms import AmountField, TokenForm, WholeNumberField
 
 
 class CountField(forms.CharField):
@@ -244,11 +244,11 @@ class ChequeAccountForm(forms.Form):
 class ChequeBookForm(forms.Form):
     leaves = forms.TypedChoiceField(label="Leaves", coerce=int, initial=20,
                                     choices=[(n, f"{n} leaves") for n in CHEQUE_BOOK_SIZES])
-    first_number = forms.IntegerField(label="First cheque number", required=False, min_value=1, max_value=999_999,
-                                      help_text="Blank for the branch's next free number.",
-                                      error_messages={"min_value": "Cheque numbers run from 000001 to 999999.",
-                                                      "max_value": "Cheque numbers run from 000001 to 999999.",
-                                                      "invalid": "Enter the cheque number in digits."})
+    first_number = WholeNumberField(label="First cheque number", required=False, min_value=1, max_value=999_999,
+                                    help_text="Blank for the branch's next free number.",
+                                    error_messages={"min_value": "Cheque numbers run from 000001 to 999999.",
+                                                    "max_value": "Cheque numbers run from 000001 to 999999.",
+                                                    "invalid": "Enter the cheque number in digits."})
 
 
 class StopChequesForm(forms.Form):

@@ -303,6 +303,13 @@ def test_the_withdrawal_screen_shows_signatures_and_offers_to_fill_from_the_till
     assert "Fill from my till" in text(response) and "data-available=" in text(response)
 
 
+def test_a_first_cheque_number_in_other_digits_issues_no_book(signed_in, account):
+    response = signed_in.post(reverse("teller:cheque-book-issue"),
+                              {"account": account.number, "leaves": "10", "first_number": "１２３"}, follow=True)
+    assert "Enter the cheque number in digits" in text(response)
+    assert not account.cheque_books.exists()
+
+
 def test_cheque_books_are_issued_and_stopped_from_the_cheques_screen(signed_in, account):
     page = signed_in.get(reverse("teller:cheques"), {"account": account.number})
     assert "No cheque book has been issued" in text(page)
