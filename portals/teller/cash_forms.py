@@ -47,9 +47,9 @@ class CountField(forms.CharField):
             raise forms.ValidationError(str(error)) from None
 
 
-class CashForm(TokenForm):
-    """The seven counts, and the token every money form carries (TokenForm); `counts`
-    is a Denominations once the form is valid.
+class CountsForm(forms.Form):
+    """The seven counts of notes and coins; `counts` is a Denominations once the
+    form is valid, and `check_counts` holds them to the amount they pay.
 
     The counts are declared once, here, rather than made on every form: Django
     copies declared fields for each form, which costs a fraction of making them."""
@@ -62,11 +62,6 @@ class CashForm(TokenForm):
     n10 = CountField("n10")
     coins = CountField("coins")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
     @property
     def denomination_fields(self):
         return [self[name] for name in FIELDS]
@@ -75,16 +70,27 @@ class CashForm(TokenForm):
     def counts(self):
         return Denominations(**{name: self.cleaned_data.get(name) or 0 for name in FIELDS})
 
-    def clean(self):
-        cleaned = super().clean()
-        if any(name in self.errors for name in FIELDS):
-            return cleaned
-        amount = cleaned.get("amount")
-        if "amount" in self.fields and amount:
+    def check_counts(self, amount):
+        """The counts add up to `amount` (paise), unless a count itself was refused."""
+        if amount and not any(name in self.errors for name in FIELDS):
             try:
                 check_adds_up(self.counts, amount)
             except BankingError as error:
                 self.add_error(None, str(error))
+
+
+class CashForm(CountsForm, TokenForm):
+    """Cash at the counter: the counts and the token every money form carries."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if "amount" in self.fields:
+            self.check_counts(cleaned.get("amount"))
         return cleaned
 
     def refuse(self, error, field=None):

@@ -7,11 +7,10 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from banking.core.errors import BankingError
 from banking.deposits.models import MaturityInstruction, ModeOfOperation, Product, ProductKind
-from banking.teller.denominations import FIELDS, Denominations, check_adds_up
+from banking.teller.denominations import FIELDS
 from portals.forms import AmountField, WholeNumberField
-from portals.teller.cash_forms import CountField
+from portals.teller.cash_forms import CountsForm
 
 
 class TokenField(forms.CharField):
@@ -31,7 +30,9 @@ class AccountChoiceField(forms.ModelChoiceField):
         return f"{obj.number} · {obj.product.name} · available {format_money(obj.available)}"
 
 
-class AccountOpenForm(forms.Form):
+class AccountOpenForm(CountsForm):
+    """A new account, and the initial deposit's notes and coins counted as at any cash deposit."""
+
     product = ProductChoiceField(
         queryset=Product.objects.active().of_kind(ProductKind.SAVINGS, ProductKind.ZERO_BALANCE, ProductKind.CURRENT),
         empty_label="Choose a product", to_field_name="code",
@@ -52,37 +53,17 @@ class AccountOpenForm(forms.Form):
                                             widget=forms.DateInput(attrs={"type": "date"}))
     nominee_guardian_name = forms.CharField(required=False, max_length=160, label="Guardian of a minor nominee")
     token = TokenField()
-    # The initial deposit's notes and coins, counted as at any cash deposit.
-    n500 = CountField("n500")
-    n200 = CountField("n200")
-    n100 = CountField("n100")
-    n50 = CountField("n50")
-    n20 = CountField("n20")
-    n10 = CountField("n10")
-    coins = CountField("coins")
 
     def __init__(self, *args, customer=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
         self.fields["initial_deposit"].widget.attrs["data-cbs-amount"] = ""
 
-    @property
-    def denomination_fields(self):
-        return [self[name] for name in FIELDS]
-
-    @property
-    def counts(self):
-        return Denominations(**{name: self.cleaned_data.get(name) or 0 for name in FIELDS})
-
     def clean(self):
         cleaned = super().clean()
         amount = cleaned.get("initial_deposit") or 0
-        if amount and not any(self.errors.get(name) for name in FIELDS):
-            try:
-                check_adds_up(self.counts, amount)
-            except BankingError as error:
-                self.add_error(None, str(error))
-        elif not amount and any(cleaned.get(name) for name in FIELDS):
+        self.check_counts(amount)
+        if not amount and any(cleaned.get(name) for name in FIELDS):
             self.add_error("initial_deposit", "Enter the initial deposit the notes and coins add up to.")
         return cleaned
 
