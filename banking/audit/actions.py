@@ -1,8 +1,11 @@
 """Writing, sealing and verifying the audit trail.
 
 Design overview
-- `record_event` INSERTs one event inside the caller's transaction. It reads the
-  actor, address and request id from the audit context unless given them.
+- `record_event` writes one event inside the caller's transaction, through the
+  database function `cbs_record_event` (sql/record_event.sql), which also hashes it:
+  the content-hash rule is written there only. It reads the actor, address and
+  request id from the audit context unless given them (`event_context`, which the
+  posting path also uses to hand them to its database function).
 - `seal_events` chains committed events in the order (writer_xid, id), taking no
   lock that a writer waits on. Every event records the id of the transaction that
   wrote it (`writer_xid`, a column default of `pg_current_xact_id()`). Transaction
@@ -22,8 +25,9 @@ Design overview
   correct too, but a long transaction in another database (a report, another
   application) would hold back this bank's seal for nothing.
   Sealers take an advisory lock, so they run one at a time.
-- `verify_trail` reports the first problem: an edited event, a removed event, an
-  event slipped in below the sealed horizon, or a broken chain.
+- `verify_trail` reports the first problem: an edited event (its hash recomputed by
+  the database, `cbs_event_hash`), a removed event, an event slipped in below the
+  sealed horizon, or a broken chain.
 """
 
 import json
@@ -33,7 +37,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from banking.core.db import Job, one_at_a_time
+from banking.core.db import Job, execute_prepared, one_at_a_time
 
 from .context import current, note_event
 from .models import GENESIS, AuditEvent, AuditSeal
@@ -49,51 +53,56 @@ def _describe(obj):
 
 def record_event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
                  actor=None, **context_overrides):
-    """Write one audit event in the current transaction and return it."""
-    event = AuditEvent(**event_fields(action=action, obj=obj, object_type=object_type, object_id=object_id,
-                                      summary=summary, before=before, after=after, actor=actor,
-                                      **context_overrides))
-    event.content_hash = event.compute_hash()
-    event.save(force_insert=True)
-    return event
-
-
-def event_fields(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None,
-                 actor=None, note=True, **context_overrides):
-    """The hashed fields of an audit event, as {name: value}, with the actor, address
-    and request id from the audit context unless given. For the posting path, which
-    has the database write and hash the event (see ledger migration 0005). A writer
-    outside any transaction passes note=False and calls `note_event` once the event
-    is written (the request's trail counts it when it commits)."""
-    ctx = current()
+    """Write one audit event in the current transaction and return it. The database
+    writes and hashes it (`cbs_record_event`), in one statement."""
     if obj is not None:
         object_type, object_id = _describe(obj)
         summary = summary or str(obj)[:500]
-    if note:
-        note_event()
+    fields = event_context(actor=actor, **context_overrides)
+    fields.update(action=action, object_type=object_type, object_id=str(object_id)[:200], summary=summary[:500])
+    (before_json, fields["before"]), (after_json, fields["after"]) = _as_json(before), _as_json(after)
+    ((event_id, writer_xid, content_hash),) = execute_prepared(_RECORD_SQL, [
+        fields["occurred_at"], fields["actor_id"], fields["actor_username"], fields["role"], fields["ip"],
+        fields["user_agent"], fields["request_id"], fields["channel"], action, object_type, fields["object_id"],
+        fields["summary"], before_json, after_json,
+    ])
+    return AuditEvent(id=event_id, writer_xid=writer_xid, content_hash=content_hash, **fields)
+
+
+_RECORD_SQL = (
+    "SELECT id, writer_xid, content_hash FROM cbs_record_event(%s::timestamptz, %s::bigint, %s::text, %s::text,"
+    " %s::inet, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::jsonb, %s::jsonb)"
+)
+
+
+def event_context(*, actor=None, **overrides):
+    """Who, when and from where, for an event written now: the fields of an audit
+    event besides what happened, from the audit context unless given (`actor`, or
+    `role`, `ip`, `user_agent`, `request_id` and `channel` by name). For a writer
+    that hands them to the database, as the posting path does; the request's trail
+    counts the event."""
+    ctx = current()
+    note_event()
     return {
         "occurred_at": timezone.now(),
         "actor_id": actor.pk if actor is not None else ctx.actor_id,
         "actor_username": actor.get_username() if actor is not None else ctx.actor_username,
-        "role": context_overrides.get("role", (actor.role.value if actor is not None and actor.role else ctx.role)),
-        "ip": context_overrides.get("ip", ctx.ip),
-        "user_agent": context_overrides.get("user_agent", ctx.user_agent),
-        "request_id": context_overrides.get("request_id", ctx.request_id),
-        "channel": context_overrides.get("channel", ctx.channel),
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id)[:200],
-        "summary": summary[:500],
-        # Round-tripped through JSON so the hash is taken over what the database returns.
-        "before": _json_roundtrip(before),
-        "after": _json_roundtrip(after),
+        "role": overrides.get("role", (actor.role.value if actor is not None and actor.role else ctx.role)),
+        "ip": overrides.get("ip", ctx.ip) or None,  # no address (a Unix socket's empty one) is NULL
+        "user_agent": overrides.get("user_agent", ctx.user_agent),
+        "request_id": overrides.get("request_id", ctx.request_id),
+        "channel": overrides.get("channel", ctx.channel),
     }
 
 
-def _json_roundtrip(value):
-    if _is_plain_json(value):  # None included
-        return value
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+def _as_json(value):
+    """`value` as JSON text for a jsonb column (None for SQL NULL), and as it comes
+    back from the database: tuples, decimals, dates and non-text keys become what
+    JSON makes of them."""
+    if value is None:
+        return None, None
+    text = json.dumps(value, cls=DjangoJSONEncoder)
+    return text, value if _is_plain_json(value) else json.loads(text)
 
 
 def _is_plain_json(value):
@@ -195,7 +204,11 @@ class Finding:
 def verify_trail():
     """Walk events and seals in chain order, (writer_xid, id); return the first
     Finding, or None."""
-    events = AuditEvent.objects.order_by("writer_xid", "id").iterator(chunk_size=BATCH)
+    events = (
+        AuditEvent.objects.with_recomputed_hash().order_by("writer_xid", "id")
+        .values_list("writer_xid", "id", "content_hash", "recomputed_hash")
+        .iterator(chunk_size=BATCH)
+    )
     seals = (
         AuditSeal.objects.order_by("event_xid", "event_id")
         .values_list("event_xid", "event_id", "content_hash", "chain_hash")
@@ -209,16 +222,16 @@ def verify_trail():
         if AuditSeal.link(previous, seal_id, sealed_hash) != chain_hash:
             return Finding(seal_id, "the seal chain is broken here (a seal was edited, removed or reordered)")
         previous = chain_hash
-        if event is None or (event.writer_xid, event.id) > (seal_xid, seal_id):
+        if event is None or event[:2] > (seal_xid, seal_id):
             return Finding(seal_id, "removed: the event was sealed but is no longer in the trail")
-        if (event.writer_xid, event.id) < (seal_xid, seal_id):
-            return Finding(event.id, "inserted below the sealed horizon without a seal")
-        if event.compute_hash() != sealed_hash or event.content_hash != sealed_hash:
-            return Finding(event.id, "altered: its content no longer matches its seal")
+        if event[:2] < (seal_xid, seal_id):
+            return Finding(event[1], "inserted below the sealed horizon without a seal")
+        if event[3] != sealed_hash or event[2] != sealed_hash:
+            return Finding(event[1], "altered: its content no longer matches its seal")
         event = next(events, None)
         seal = next(seals, None)
     while event is not None:
-        if event.compute_hash() != event.content_hash:
-            return Finding(event.id, "altered: its content no longer matches its hash (not yet sealed)")
+        if event[3] != event[2]:
+            return Finding(event[1], "altered: its content no longer matches its hash (not yet sealed)")
         event = next(events, None)
     return None

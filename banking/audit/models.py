@@ -4,8 +4,19 @@ Design overview
 - Every state change writes one `AuditEvent` in the same transaction as the change
   (`actions.record_event`). Writers only INSERT; they share no lock, so the trail
   adds nothing that serialises the posting path.
-- Each event carries `content_hash`, a SHA-256 over its own content, computed when
-  it is written.
+- Each event carries `content_hash`, a SHA-256 over its own content, computed by
+  the database when it is written. The rule is written once, in SQL
+  (sql/record_event.sql): `cbs_record_event` writes an event and hashes it with
+  `cbs_event_hash`, and the verifier recomputes through the same function
+  (`AuditEvent.objects.with_recomputed_hash()`). Every writer goes through
+  `cbs_record_event`: `actions.record_event` in Python, and other apps' database
+  functions (the ledger's posting function), which never write this app's tables
+  themselves.
+- Events written before audit migration 0006 were hashed by an earlier rule (a JSON
+  made in Python), which no longer exists: `verify_audit` reports the first of them
+  as altered. No trail had been deployed when the rule changed, so nothing is
+  recomputed; a database holding such events (a demo seeded before that migration)
+  is seeded again (`make clean`, then `make run`, for the embedded one).
 - Each event also records `writer_xid`, the id of the transaction that wrote it
   (a database default, so every writer, SQL functions included, fills it in).
 - A sealer (`actions.seal_events`, run by `manage.py seal_audit`, by
@@ -16,7 +27,7 @@ Design overview
 - `verify_audit` recomputes both: an edited event no longer matches its
   content hash, a deleted event leaves a seal without an event, and an edited or
   reordered seal breaks the chain.
-- On PostgreSQL, triggers reject UPDATE and DELETE on both tables.
+- Triggers reject UPDATE and DELETE on both tables.
 """
 
 import hashlib
@@ -34,6 +45,16 @@ class CurrentTransactionId(models.Func):
 
     template = "(pg_current_xact_id()::text::bigint)"
     output_field = models.BigIntegerField()
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def with_recomputed_hash(self):
+        """Each event with `recomputed_hash`: its content hash worked out again, in the
+        database, from the row as it stands (by cbs_event_hash, the rule it was
+        written with)."""
+        # The whole row, by its table's name, as the function takes it; constant text.
+        row = f'cbs_event_hash("{AuditEvent._meta.db_table}")'
+        return self.annotate(recomputed_hash=models.expressions.RawSQL(row, (), output_field=models.CharField()))  # noqa: S611
 
 
 class AuditEvent(models.Model):
@@ -58,10 +79,7 @@ class AuditEvent(models.Model):
     # Not hashed: where the event stands in the chain, which the seals protect.
     writer_xid = models.BigIntegerField(db_default=CurrentTransactionId(), editable=False)
 
-    HASHED_FIELDS = (
-        "occurred_at", "actor_id", "actor_username", "role", "ip", "user_agent", "request_id",
-        "channel", "action", "object_type", "object_id", "summary", "before", "after",
-    )
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -77,30 +95,6 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.action} by {self.actor_username or 'system'}"
-
-    def hashed_content(self):
-        return hashed_content({name: getattr(self, name) for name in self.HASHED_FIELDS})
-
-    def compute_hash(self):
-        return hashlib.sha256(self.hashed_content().encode()).hexdigest()
-
-
-# Where a database function fills in an id only it knows (an entry's, a counter
-# transaction's) in an event's hashed JSON: a NUL, which JSON always escapes
-# (\u0000), so no text can produce one (ledger migration 0005, teller 0004).
-PLACEHOLDER = "\x00"
-
-
-def hashed_content(fields):
-    """The canonical JSON of an event's hashed fields, whose SHA-256 is its
-    `content_hash`. ASCII only: JSON escapes everything else."""
-    content = {name: fields[name] for name in AuditEvent.HASHED_FIELDS}
-    content["occurred_at"] = content["occurred_at"].isoformat(timespec="microseconds")
-    return _CANONICAL.encode(content)
-
-
-# JSON columns come back from the database with keys in their own order.
-_CANONICAL = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
 
 
 class AuditSeal(models.Model):

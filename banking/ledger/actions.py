@@ -49,8 +49,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from banking.audit.actions import event_fields, record_event
-from banking.audit.models import PLACEHOLDER, hashed_content
+from banking.audit.actions import event_context, record_event
 from banking.core.db import execute_prepared, retrying
 from banking.core.errors import (
     AccountClosed,
@@ -247,23 +246,19 @@ def _refusal(outcome, *, account_id, available, change, lines, currency):
     raise AssertionError(f"cbs_post_entry answered {outcome!r}")
 
 
-def _entry_event(entry_id, lines, total, *, actor, kind, narration, currency, checker, reversal_of):
-    """The audit event of a posted entry, as the arguments of event_fields: the
-    posting function writes it, with the entry's id, in the entry's statement."""
-    return {
-        "action": "ledger.entry_posted",
-        "object_type": "ledger.journalentry",
-        "object_id": entry_id,
-        "summary": f"{EntryKind(kind).label}: {narration[:120]} ({format_money(total, currency)})",
-        "after": {
-            "kind": kind,
-            "total": total,
-            "lines": [[line.account, line.side, line.amount] for line in lines],
-            "reversal_of": reversal_of.pk if reversal_of else None,
-            "checker": checker.pk if checker else None,
-        },
-        "actor": actor,
+def _entry_event(lines, total, *, kind, narration, currency, checker, reversal_of):
+    """The summary and `after` of a posted entry's audit event, whose other fields
+    come from the audit context: the posting function records it (through the audit
+    trail's cbs_record_event) with the entry's id, in the entry's statement."""
+    summary = f"{EntryKind(kind).label}: {narration[:120]} ({format_money(total, currency)})"
+    after = {
+        "kind": kind,
+        "total": total,
+        "lines": [[line.account, line.side, line.amount] for line in lines],
+        "reversal_of": reversal_of.pk if reversal_of else None,
+        "checker": checker.pk if checker else None,
     }
+    return summary, json.dumps(after)
 
 
 # Its arguments' placeholders, with casts: `_arguments` gives their values in this order.
@@ -271,7 +266,7 @@ POST_ARGUMENTS = (
     "%s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint,"
     " %s::text, %s::timestamptz, %s::date, %s::bigint[], %s::text[], %s::bigint[],"
     " %s::timestamptz, %s::bigint, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text, %s::text,"
-    " %s::text, %s::text"
+    " %s::jsonb"
 )
 _POST_SQL = (
     "SELECT outcome, entry_id, entry_date, detail, account_id, available, change"  # noqa: S608 constant
@@ -282,9 +277,9 @@ _POST_SQL = (
 def _arguments(lines, total, *, actor, kind, narration, channel, currency, checker, reference, reversal_of,
                idempotency_key, content_hash, booked_at):
     """cbs_post_entry's arguments, in its order (POST_ARGUMENTS)."""
-    event = event_fields(**_entry_event(PLACEHOLDER, lines, total, actor=actor, kind=kind,
-                                        narration=narration, currency=currency, checker=checker,
-                                        reversal_of=reversal_of))
+    event = event_context(actor=actor)
+    summary, after = _entry_event(lines, total, kind=kind, narration=narration, currency=currency, checker=checker,
+                                  reversal_of=reversal_of)
     return [
         idempotency_key, content_hash, kind, narration[:200], channel, reference[:40],
         actor.pk if actor is not None else None, checker.pk if checker is not None else None,
@@ -293,8 +288,7 @@ def _arguments(lines, total, *, actor, kind, narration, channel, currency, check
         _array(line.account for line in lines), _array(line.side for line in lines),
         _array(line.amount for line in lines),
         event["occurred_at"], event["actor_id"], event["actor_username"], event["role"], event["ip"],
-        event["user_agent"], event["request_id"], event["channel"], event["summary"], json.dumps(event["after"]),
-        hashed_content(event),
+        event["user_agent"], event["request_id"], event["channel"], summary, after,
     ]
 
 

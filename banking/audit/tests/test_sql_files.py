@@ -1,5 +1,6 @@
-"""The append-only rule is one function, the audit trail's, defined in
-banking/audit/sql/: the audit trail's tables and the ledger's use it."""
+"""The audit trail's SQL runs as it is written in banking/audit/sql/: the append-only
+rule, which the audit trail's tables and the ledger's use, and the one way an event is
+recorded and hashed, which the posting function uses too."""
 
 from pathlib import Path
 
@@ -15,6 +16,13 @@ pytestmark = pytest.mark.django_db
 
 def test_the_installed_cbs_reject_change_is_the_file():
     installed, from_file = installed_and_file_definitions("cbs_reject_change", SQL / "reject_change.sql")
+    assert installed == from_file
+
+
+@pytest.mark.parametrize(("function", "file"), [
+    ("cbs_record_event", "record_event.sql"), ("cbs_event_hash", "record_event.sql")])
+def test_the_installed_event_functions_are_the_file(function, file):
+    installed, from_file = installed_and_file_definitions(function, SQL / file)
     assert installed == from_file
 
 

@@ -47,10 +47,74 @@ def test_an_event_is_hashed_over_what_the_database_gives_back_whatever_its_value
     assert events[0].after is plain  # nothing to convert: not copied
     stored = AuditEvent.objects.get(pk=events[2].pk)
     assert stored.after == {"pair": [1, 2], "rate": "6.50", "on": "2026-11-28", "7": "seven"} == events[2].after
-    rows = AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
-    assert [row.compute_hash() for row in rows] == [e.content_hash for e in events]
+    rows = AuditEvent.objects.filter(pk__in=[e.pk for e in events]).with_recomputed_hash().order_by("pk")
+    assert [(row.content_hash, row.recomputed_hash) for row in rows] == [(e.content_hash,) * 2 for e in events]
     seal_events()
     assert verify_trail() is None
+
+
+@pytest.mark.django_db
+def test_the_database_hashes_an_event_from_its_stored_fields():
+    """The content hash is SHA-256 over the canonical JSON PostgreSQL makes of the
+    stored fields: one rule, in the audit trail's SQL, for every writer. Written out
+    here to pin it: every stored hash depends on it, so a change to it is a change
+    of rule (see banking/audit/models.py), never a tidy-up."""
+    (event,) = _events(1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT encode(sha256(convert_to(jsonb_build_object("
+            " 'occurred_at', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+            " 'actor_id', actor_id, 'actor_username', actor_username, 'role', role, 'ip', ip,"
+            " 'user_agent', user_agent, 'request_id', request_id, 'channel', channel, 'action', action,"
+            " 'object_type', object_type, 'object_id', object_id, 'summary', summary,"
+            " 'before', before, 'after', after)::text, 'UTF8')), 'hex') FROM audit_auditevent WHERE id = %s",
+            [event.pk],
+        )
+        assert cursor.fetchone()[0] == event.content_hash
+
+
+@pytest.mark.django_db
+def test_an_event_written_by_sql_verifies():
+    """A database function records its event through cbs_record_event, as the posting
+    function does, and gets the same hash rule."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, content_hash FROM cbs_record_event(now(), NULL, '', '', '10.0.0.7'::inet, '', '', 'system',"
+            " 'test.sql', 'test', '42', 'From SQL ₹ \\u0000', NULL, '{\"b\": [1.50, null], \"a\": \"x\"}'::jsonb)"
+        )
+        event_id, content_hash = cursor.fetchone()
+    row = AuditEvent.objects.with_recomputed_hash().get(pk=event_id)
+    assert (row.content_hash, row.recomputed_hash, row.object_id) == (content_hash, content_hash, "42")
+    seal_events()
+    assert verify_trail() is None
+
+
+@pytest.mark.django_db
+def test_the_hash_does_not_depend_on_the_sessions_time_zone():
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'Asia/Kolkata'")
+        _events(2)
+        cursor.execute("SET TIME ZONE 'America/New_York'")
+        seal_events()
+        try:
+            assert verify_trail() is None
+        finally:
+            cursor.execute("SET TIME ZONE 'UTC'")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("column", "value"), [
+    ("occurred_at", "occurred_at + interval '1 microsecond'"), ("actor_id", "4242"), ("actor_username", "'eve'"),
+    ("role", "'auditor'"), ("ip", "'10.9.9.9'"), ("user_agent", "'x'"), ("request_id", "'r-2'"),
+    ("channel", "'api'"), ("object_type", "'other'"), ("object_id", "'999'"), ("before", "'{\"i\": 0}'"),
+    ("after", "'{\"i\": 2}'"),
+])
+def test_every_hashed_field_is_covered(column, value):
+    events = _events(3)
+    seal_events()
+    _tamper(f"UPDATE audit_auditevent SET {column} = {value} WHERE id = %s", [events[1].id])  # noqa: S608 test constants
+    finding = verify_trail()
+    assert (finding.event_id, "altered" in finding.problem) == (events[1].id, True)
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ def installed_and_file_definitions(function, path):
         cursor.execute("SELECT pg_get_functiondef(%s::regproc)", [f"public.{function}"])
         installed = cursor.fetchone()[0]
         cursor.execute("CREATE SCHEMA cbs_sql_file_check")
-        cursor.execute("SET LOCAL search_path = cbs_sql_file_check")
+        cursor.execute("SET LOCAL search_path = cbs_sql_file_check, public")  # its tables, as types
         cursor.execute(path.read_text(), None)
         cursor.execute("SELECT pg_get_functiondef(%s::regproc)", [f"cbs_sql_file_check.{function}"])
         from_file = cursor.fetchone()[0].replace("cbs_sql_file_check.", "public.", 1)

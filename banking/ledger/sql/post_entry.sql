@@ -11,7 +11,9 @@
 --   3. checks that the debits equal the credits;
 --   4. writes the entry (unless its idempotency key was used), its postings with
 --      the balance after each, in line order, the accounts' new balances and
---      versions, and the entry's audit event.
+--      versions, and the entry's audit event, through the audit trail's
+--      cbs_record_event (banking/audit/sql/record_event.sql), which writes and
+--      hashes it: the ledger's SQL writes only the ledger's tables.
 --
 -- outcome is one of
 --   posted         written: entry_id, entry_date;
@@ -28,11 +30,8 @@
 -- A refusal writes nothing. A key already used wins over a refusal, so a retry
 -- after the money is gone still finds its first entry.
 --
--- The audit event's content hash covers its object id, the entry's id, which only
--- exists here: the caller sends the canonical JSON the hash is taken over, with a
--- placeholder for the id (a NUL character, which JSON always escapes, so it cannot
--- come from any text), and the function puts the id in and hashes it. verify_audit
--- recomputes the same hash from the stored row.
+-- The caller sends the event's who, when and from where, its summary and `after`;
+-- its object is the entry, whose id only exists here.
 --
 -- Installed by the ledger's migrations from this file; a test fails when the
 -- installed function differs from it, so a change here comes with a new migration
@@ -42,7 +41,7 @@ CREATE OR REPLACE FUNCTION cbs_post_entry(
     p_maker bigint, p_checker bigint, p_reversal_of bigint, p_total bigint, p_currency text,
     p_booked_at timestamptz, p_today date, p_accounts bigint[], p_sides text[], p_amounts bigint[],
     p_occurred_at timestamptz, p_actor bigint, p_actor_username text, p_role text, p_ip inet, p_user_agent text,
-    p_request_id text, p_event_channel text, p_summary text, p_after text, p_event_payload text,
+    p_request_id text, p_event_channel text, p_summary text, p_after jsonb,
     OUT outcome text, OUT entry_id bigint, OUT entry_date date, OUT detail text,
     OUT account_id bigint, OUT available bigint, OUT change bigint)
 LANGUAGE plpgsql AS $$
@@ -154,17 +153,13 @@ BEGIN
         UPDATE ledger_ledgeraccount a SET balance = running[array_position(ids, a.id)], version = a.version + 1
          WHERE a.id = ANY(ids) AND EXISTS (SELECT FROM e)
     )
-    INSERT INTO audit_auditevent (occurred_at, actor_id, actor_username, role, ip, user_agent, request_id, channel,
-        action, object_type, object_id, summary, before, after, content_hash)
-    SELECT p_occurred_at, p_actor, p_actor_username, p_role, p_ip, p_user_agent, p_request_id, p_event_channel,
-        'ledger.entry_posted', 'ledger.journalentry', e.id::text, p_summary, NULL, p_after::jsonb,
-        encode(sha256(convert_to(replace(p_event_payload, '"object_id":"\u0000"',
-                                         '"object_id":"' || e.id || '"'), 'UTF8')), 'hex')
-      FROM e
-    RETURNING object_id::bigint INTO entry_id;
+    -- p and u run to completion whether or not this reads them.
+    SELECT e.id INTO entry_id FROM e;
     IF entry_id IS NULL THEN  -- the key was used before, or by an entry committed while this waited
         SELECT e.id, e.content_hash INTO entry_id, detail FROM ledger_journalentry e WHERE e.idempotency_key = p_key;
         outcome := CASE WHEN detail = p_content_hash THEN 'exists' ELSE 'key_reused' END; RETURN;
     END IF;
+    PERFORM cbs_record_event(p_occurred_at, p_actor, p_actor_username, p_role, p_ip, p_user_agent, p_request_id,
+        p_event_channel, 'ledger.entry_posted', 'ledger.journalentry', entry_id::text, p_summary, NULL, p_after);
     outcome := 'posted';
 END $$;
