@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -26,7 +27,9 @@ BATCH = {"lock_timeout": "1min", "statement_timeout": "30min", "idle_in_transact
 def _limits_seen_by(code, **env):
     """Run `code` in a fresh Python on this database; the limits its connection has."""
     params = connection.settings_dict
-    url = f"postgres://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    # The host may be the embedded server's socket folder: percent-encoded, as the launcher writes it.
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    url = f"postgres://{params['USER']}@{quote(params['HOST'] or '', safe='')}{port}/{params['NAME']}"
     environ = {key: value for key, value in os.environ.items() if not key.startswith("DB_")}
     environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings.test", **env)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environ, capture_output=True, text=True,
