@@ -3,18 +3,14 @@ the application's own database role as for anyone else. TRUNCATE is left to the
 table owner (test databases are emptied with it); in production the application's
 role does not own the tables."""
 
+from pathlib import Path
+
 from django.db import migrations
 
 TABLES = ["audit_auditevent", "audit_auditseal"]
 
-FORWARD = """
-CREATE OR REPLACE FUNCTION cbs_reject_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the table % is append-only: % is not allowed', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-"""
+# The function's one definition is banking/audit/sql/reject_change.sql.
+REJECT_CHANGE = Path(__file__).resolve().parents[1] / "sql" / "reject_change.sql"
 
 TRIGGERS = """
 CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
@@ -23,7 +19,7 @@ CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
 
 
 def forward(apps, schema_editor):
-    schema_editor.execute(FORWARD, params=None)
+    schema_editor.execute(REJECT_CHANGE.read_text(), params=None)
     for table in TABLES:
         schema_editor.execute(TRIGGERS.format(table=table), params=None)
 
