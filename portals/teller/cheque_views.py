@@ -50,53 +50,50 @@ def _account_from_post(request):
     return form, (form.counter_account.account if form.is_valid() and form.counter_account else None)
 
 
+def _act(request, form_class, form_name, act):
+    """What every cheque action does: read the account and the action's form, run
+    `act(account, cleaned_data)`, and go back to the account's cheques with the words
+    it returns; bad input or a refusal redraws the page with the form and the reason."""
+    account_form, account = _account_from_post(request)
+    form = form_class(request.POST)
+    if account is not None and form.is_valid():
+        try:
+            done = act(account, form.cleaned_data)
+        except BankingError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, done)
+            return _back(account)
+    return _page(request, account_form, **{form_name: form})
+
+
 @require_POST
 @policies.teller
 def cheque_book_issue(request):
-    account_form, account = _account_from_post(request)
-    form = ChequeBookForm(request.POST)
-    if account is None or not form.is_valid():
-        return _page(request, account_form, book_form=form)
-    try:
-        book = issue_cheque_book(actor=request.user, account=account, leaves=form.cleaned_data["leaves"],
-                                 first_number=form.cleaned_data["first_number"])
-    except BankingError as error:
-        form.add_error(None, str(error))
-        return _page(request, account_form, book_form=form)
-    messages.success(request, f"Cheque book {book.first_leaf}–{book.last_leaf} issued to {account.number}.")
-    return _back(account)
+    def issue(account, data):
+        book = issue_cheque_book(actor=request.user, account=account, leaves=data["leaves"],
+                                 first_number=data["first_number"])
+        return f"Cheque book {book.first_leaf}–{book.last_leaf} issued to {account.number}."
+
+    return _act(request, ChequeBookForm, "book_form", issue)
 
 
 @require_POST
 @policies.teller
 def cheque_stop(request):
-    account_form, account = _account_from_post(request)
-    form = StopChequesForm(request.POST)
-    if account is None or not form.is_valid():
-        return _page(request, account_form, stop_form=form)
-    data = form.cleaned_data
-    try:
+    def stop(account, data):
         count = stop_cheques(actor=request.user, account=account, first=data["first"], last=data["last"],
                              reason=data["reason"])
-    except BankingError as error:
-        form.add_error(None, str(error))
-        return _page(request, account_form, stop_form=form)
-    messages.success(request, f"Payment stopped on {count} cheque{'s' if count > 1 else ''} of {account.number}.")
-    return _back(account)
+        return f"Payment stopped on {count} cheque{'s' if count > 1 else ''} of {account.number}."
+
+    return _act(request, StopChequesForm, "stop_form", stop)
 
 
 @require_POST
 @policies.teller
 def cheque_cancel(request):
-    account_form, account = _account_from_post(request)
-    form = CancelChequeForm(request.POST)
-    if account is None or not form.is_valid():
-        return _page(request, account_form, cancel_form=form)
-    try:
-        cheque = cancel_cheque(actor=request.user, account=account, number=form.cleaned_data["number"],
-                               reason=form.cleaned_data["reason"])
-    except BankingError as error:
-        form.add_error(None, str(error))
-        return _page(request, account_form, cancel_form=form)
-    messages.success(request, f"Cheque {cheque.leaf} of {account.number} cancelled.")
-    return _back(account)
+    def cancel(account, data):
+        cheque = cancel_cheque(actor=request.user, account=account, number=data["number"], reason=data["reason"])
+        return f"Cheque {cheque.leaf} of {account.number} cancelled."
+
+    return _act(request, CancelChequeForm, "cancel_form", cancel)

@@ -322,6 +322,22 @@ def test_cheque_books_are_issued_and_stopped_from_the_cheques_screen(signed_in, 
     assert text(response).count("Stopped") >= 2
 
 
+def test_a_leaf_is_cancelled_and_a_refusal_redraws_the_page_with_its_reason(signed_in, account):
+    signed_in.post(reverse("teller:cheque-book-issue"), {"account": account.number, "leaves": "10"})
+    first = account.cheque_books.get().first_number
+    done = signed_in.post(reverse("teller:cheque-cancel"),
+                          {"account": account.number, "number": f"{first:06d}", "reason": "Spoilt"}, follow=True)
+    assert f"Cheque {first:06d} of {account.number} cancelled." in " ".join(messages_of(done))
+    again = signed_in.post(reverse("teller:cheque-cancel"),
+                           {"account": account.number, "number": f"{first:06d}", "reason": "Spoilt"})
+    assert again.status_code == 200 and f"Cheque {first:06d} is cancelled; it cannot be" in text(again)
+    assert not messages_of(again)
+    missing_reason = signed_in.post(reverse("teller:cheque-stop"),
+                                    {"account": account.number, "first": str(first + 1), "last": str(first + 1)})
+    assert missing_reason.status_code == 200
+    assert not account.cheque_books.get().cheques.filter(status="stopped").exists()
+
+
 # -- over the teller's limit -------------------------------------------------------------------
 
 
