@@ -33,8 +33,8 @@ Design overview
   path, while credits (interest, inward payments) still land. `reactivate_account`
   puts it back to active after the branch has seen the customer.
 - Holds and liens go through the ledger's place_hold / release_hold.
-- Money is Decimal until posting and rounded once (interest.to_paise,
-  ROUND_HALF_EVEN); postings are integer paise through ledger.post_entry.
+- Money is Decimal until posting and rounded once (interest.to_paise, half-up,
+  DESIGN §5); postings are integer paise through ledger.post_entry.
 
 Locks: every action that changes an account locks its DepositAccount row first
 (SELECT ... FOR UPDATE, that row alone), then lets the ledger lock LedgerAccounts

@@ -10,12 +10,15 @@ Conventions (the bank's product rules; DESIGN.md §5):
   compounding: the instalment paid at the start of month k (of n) stays n − k + 1
   months and grows by (1 + r/400) ** (months / 3).
 - Everything is computed in Decimal at 28+ significant digits and rounded once, to
-  the paisa, ROUND_HALF_EVEN, in `to_paise`, when a figure is shown or posted.
+  the paisa, half-up (DESIGN §5: every computed amount of money is rounded half-up
+  to the paisa, once, where it is posted), in `to_paise`, when a figure is shown or
+  posted. A day's accrual is kept to 1/100 paisa (`to_hundredths`), also half-up.
+- Amounts are never negative here, so half-up and "half away from zero" agree.
 """
 
 import calendar
 import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 QUARTER_MONTHS = 3
 DAYS_IN_YEAR = Decimal(365)
@@ -38,8 +41,13 @@ def quarters_and_days(start, end):
 
 
 def to_paise(amount):
-    """The one rounding: a Decimal of paise to whole paise, half to even."""
-    return int(amount.to_integral_value(rounding=ROUND_HALF_EVEN))
+    """The one rounding: a Decimal of paise to whole paise, half-up (0.5 paisa → 1)."""
+    return int(Decimal(amount).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def to_hundredths(amount):
+    """A Decimal of paise to whole hundredths of a paisa, half-up: how an accrual is kept."""
+    return int((Decimal(amount) * HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def term_deposit_value(principal, rate, start, end):

@@ -2,7 +2,7 @@
 
 Quarterly compounding: whole quarters (three calendar months each) compound at
 (1 + r/400); the days after the last whole quarter earn simple interest,
-r × days / 36,500, on the compounded amount. One rounding, half to even, at the end.
+r × days / 36,500, on the compounded amount. One rounding, half-up (DESIGN §5), at the end.
 """
 
 import datetime
@@ -49,9 +49,24 @@ def test_recurring_deposit():
     assert interest.recurring_maturity_amount(500_00, Decimal("6.25"), 6) == 3_054_88
 
 
-def test_rounding_is_half_even():
-    assert interest.to_paise(Decimal("100.5")) == 100
+def test_rounding_is_half_up():
+    # DESIGN §5: half-up to the paisa, so 100.5 and 101.5 both go up (half-even gave 100 and 102).
+    assert interest.to_paise(Decimal("100.5")) == 101
     assert interest.to_paise(Decimal("101.5")) == 102
+    assert interest.to_paise(Decimal("100.4999")) == 100
+
+
+def test_a_maturity_amount_ending_in_half_a_paisa_goes_up():
+    # ₹25 for 5 days at 7.30%: 2,500 paise × 7.30 × 5 / 36,500 = 2.5 paise exactly,
+    # so the deposit pays 2,502.5 paise → ₹25.03 (half to even would have paid ₹25.02).
+    assert interest.maturity_amount(25_00, Decimal("7.30"), D(2026, 1, 1), D(2026, 1, 6)) == 25_03
+
+
+def test_accruals_are_kept_to_a_hundredth_of_a_paisa_half_up():
+    # 1.225 paise is 122.5 hundredths of a paisa → 123 (half to even would keep 122);
+    # 1.22499 paise → 122.499 → 122.
+    assert interest.to_hundredths(Decimal("1.225")) == 123
+    assert interest.to_hundredths(Decimal("1.22499")) == 122
 
 
 def test_add_months_clamps_to_month_end():
