@@ -12,6 +12,7 @@ class PaymentsConfig(AppConfig):
         # The IFSC directory and the daily limits come with a data migration; a
         # database emptied by `flush` (as transactional tests do) gets them back here.
         post_migrate.connect(restore_reference_data, sender=self, dispatch_uid="cbs_payments_reference_data")
+        from . import eod  # noqa: F401  registers the standing instructions' end-of-day step
 
 
 def restore_reference_data(app_config, apps=None, **kwargs):

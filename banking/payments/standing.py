@@ -257,12 +257,18 @@ def _run_one(instruction_id, date, actor):
     return run
 
 
-def run_standing_instructions(*, date=None, actor=None):
+def run_standing_instructions(*, date=None, actor=None, first=None, last=None):
     """Pay every active instruction due on or before `date` (the business date by
-    default), each once for `date`. Returns the runs made, for the command's summary."""
+    default), each once for `date`. `first` and `last` bound the instructions' ids
+    (one partition of end of day's step). Returns the runs made, for the command's summary."""
     date = date or business_date()
     runs = []
-    for instruction_id in StandingInstruction.objects.due(date).values_list("pk", flat=True):
+    due = StandingInstruction.objects.due(date)
+    if first is not None:
+        due = due.filter(pk__gte=first)
+    if last is not None:
+        due = due.filter(pk__lte=last)
+    for instruction_id in due.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
             run = _run_one(instruction_id, date, actor)
         if run is not None:
