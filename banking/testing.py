@@ -113,3 +113,14 @@ def branch(db):
 @pytest.fixture
 def user_factory(db):
     return make_user
+
+
+@pytest.fixture
+def run_jobs(db):
+    """Call `run_jobs()` to run every background job that is due, in the test's own
+    thread and transaction, until none is left (jobs those runs defer included);
+    it returns how many it started. `run_jobs(queues=["mail"])` runs only those queues.
+    Periodic tasks are not deferred by it: defer one with `jobs.defer` to run it."""
+    from banking.core.jobs import run_waiting
+
+    return run_waiting

@@ -75,6 +75,8 @@ THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Background work (banking/core/jobs.py): its jobs live in this database.
+    "procrastinate.contrib.django",
 ]
 LOCAL_APPS = [
     "banking.core",
@@ -376,5 +378,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Procrastinate tells every process at start which tasks it found: only a
+        # worker's own lines (jobs started, finished, failed) are worth reading.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+    },
 }

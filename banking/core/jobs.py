@@ -1,0 +1,342 @@
+"""Background work: the one module behind which the task queue sits.
+
+The queue is procrastinate (`procrastinate.contrib.django`): its jobs are rows in the
+bank's own PostgreSQL database, so a job is written in the same transaction as the
+business write that asks for it. It exists exactly when its cause committed; roll the
+transaction back and the job was never there. Any number of workers, on any number of
+machines pointed at the same database, share the queue (`manage.py run_worker`).
+Nothing outside this module imports procrastinate.
+
+Declaring work, in an app's `tasks.py` (found by procrastinate when Django starts):
+
+    from banking.core import jobs
+
+    @jobs.task(queue="mail", retry=jobs.backoff(attempts=10))
+    def send_email(*, email_id):
+        ...
+
+    @jobs.periodic(cron="*/5 * * * *")
+    def expire_approvals(*, timestamp):
+        ...
+
+- `task(...)` takes `name` (default: the function's dotted path; keep it stable once
+  jobs of it may be waiting), `queue` ("default"), `retry` (None: a failure is final;
+  an int: that many retries at once; `backoff(...)`: waits that double), `lock` (no two
+  jobs with the same lock run at once; later ones wait their turn) and
+  `queueing_lock` (at most one job with it waits in the queue).
+- `periodic(cron=...)` declares a task the workers defer on a cron schedule (five
+  fields, the bank's time zone is not used: cron runs in UTC). Its function takes
+  `timestamp` (the tick, seconds since the epoch). A periodic task is locked by its
+  name: two workers never run it at once, and at most one run of it waits.
+- Arguments are JSON: ids, integer paise, strings (dates as ISO strings), booleans,
+  None, and lists or dicts of them. Never a model instance, a Decimal, a float or a
+  date object: `defer` refuses them with a TypeError.
+
+Deferring, inside the business transaction:
+
+    jobs.defer(send_email, email_id=email.pk)
+    jobs.defer(pay_standing_instructions, date="2026-04-01",
+               queueing_lock="standing:2026-04-01")   # None if one already waits
+    jobs.defer(task, after=datetime.timedelta(minutes=5), ...)  # or at=<aware datetime>
+    jobs.defer(task, queue="eod", lock="eod:accrual", ...)       # override the task's
+
+`defer` returns the job's id, or None when `queueing_lock` found a job already
+waiting (the caller's transaction is untouched either way).
+
+A task that raises is retried as its `retry` says; `raise RetryLater(message, at=...)`
+chooses the moment of the next attempt itself. Every failure is recorded with its
+error (`JobFailure`, read by the operations queue screen), and a failed job can be
+sent back to the queue (`retry_failed`).
+
+Running: `run_worker(...)` is the long-running worker (`manage.py run_worker`);
+`run_waiting()` runs every job that is due right now, in this thread and on this
+thread's database connection, until none is left: tests (the `run_jobs` fixture in
+banking.testing) and one-off runs use it.
+
+Batch work runs as nobody in particular: a task calls actions with `actor=None` inside
+`banking.audit.context.audit_context(channel="batch", actor_username=<task>)`, as the
+management commands do.
+"""
+
+import logging
+from contextlib import contextmanager
+
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_QUEUE = "default"
+
+# Procrastinate's names for a job's state, and what the bank's screens call them.
+STATUS_LABELS = {
+    "todo": "Waiting",
+    "doing": "Running",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "aborted": "Aborted",
+}
+
+
+class RetryLater(Exception):  # noqa: N818 - it is a request, not an error
+    """Raised by a task that failed and knows when it should be tried again (a mail
+    server that refused, say). Honoured by `backoff` within its attempts."""
+
+    def __init__(self, message, *, at):
+        super().__init__(message)
+        self.at = at
+
+
+class AlreadyRunning(Exception):  # noqa: N818
+    """The job asked for is not a failed one (it is waiting, running or done)."""
+
+
+def _app():
+    from procrastinate.contrib.django import app
+
+    return app
+
+
+def _retry_strategy_class():
+    from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+    class Backoff(BaseRetryStrategy):
+        def __init__(self, *, attempts, first, longest):
+            self.attempts, self.first, self.longest = attempts, first, longest
+
+        def get_retry_decision(self, *, exception, job):
+            if job.attempts + 1 >= self.attempts:
+                return None
+            if isinstance(exception, RetryLater) and exception.at is not None:
+                return RetryDecision(retry_at=exception.at)
+            wait = min(self.first * 2 ** min(job.attempts, 30), self.longest)
+            return RetryDecision(retry_in={"seconds": wait})
+
+    return Backoff
+
+
+def backoff(*, attempts=5, first=60, longest=3600):
+    """Retry a failed job up to `attempts` runs in all, waiting `first` seconds after
+    the first failure, twice as long after each next one, never more than `longest`."""
+    if attempts < 1:
+        raise ValueError("A job runs at least once.")
+    return _retry_strategy_class()(attempts=attempts, first=first, longest=longest)
+
+
+def task(_func=None, *, name=None, queue=DEFAULT_QUEUE, retry=None, lock=None, queueing_lock=None, priority=0):
+    """Declare a function as background work (see the module's docstring)."""
+
+    def wrap(func):
+        return _app().task(
+            name=name, queue=queue, retry=retry or False, lock=lock, queueing_lock=queueing_lock,
+            priority=priority, pass_context=False, task_middleware=[_record_failures],
+        )(func)
+
+    return wrap(_func) if _func is not None else wrap
+
+
+def periodic(*, cron, name=None, queue=DEFAULT_QUEUE, retry=None, priority=0):
+    """Declare a function as background work that the workers defer on `cron`. It is
+    locked by its name: one run at a time, and at most one waiting."""
+
+    def wrap(func):
+        task_name = name or f"{func.__module__}.{func.__qualname__}"
+        declared = task(func, name=task_name, queue=queue, retry=retry, lock=task_name,
+                        queueing_lock=task_name, priority=priority)
+        return _app().periodic(cron=cron)(declared)
+
+    return wrap
+
+
+def defer(task, /, *, lock=None, queueing_lock=None, queue=None, priority=None, after=None, at=None, **kwargs):
+    """Queue a job of `task` with `kwargs`, in the current transaction. Returns its id,
+    or None if a job with `queueing_lock` is already waiting."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    _check_json(kwargs, task.name)
+    if after is not None:
+        at = timezone.now() + after
+    options = {"lock": lock, "queueing_lock": queueing_lock, "queue": queue, "priority": priority, "schedule_at": at}
+    deferrer = task.configure(**{key: value for key, value in options.items() if value is not None})
+    try:
+        # A savepoint: a refused queueing lock must not abort the caller's transaction.
+        with transaction.atomic():
+            return deferrer.defer(**kwargs)
+    except AlreadyEnqueued:
+        return None
+
+
+def _check_json(value, where):
+    if value is None or isinstance(value, bool | int | str):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: argument names are strings, not {key!r}.")
+            _check_json(item, f"{where}.{key}")
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_json(item, where)
+        return
+    raise TypeError(
+        f"{where}: a job takes ids, integer paise, strings (dates as ISO strings), booleans and lists or "
+        f"dicts of them, not {type(value).__name__}."
+    )
+
+
+# --- Failures ---------------------------------------------------------------------
+
+def _record_failures(call_next, context, worker):
+    """Wraps every task: fresh database connections as a request gets, and a record of
+    each failure with its error, which procrastinate itself only logs."""
+    fresh = not connection.in_atomic_block  # inside a test's transaction, keep it
+    if fresh:
+        close_old_connections()
+    try:
+        return call_next()
+    except Exception as error:
+        note_failure(job_id=context.job.id, task_name=context.job.task_name, attempt=context.job.attempts + 1,
+                     error=error)
+        raise
+    finally:
+        if fresh:
+            close_old_connections()
+
+
+def note_failure(*, job_id, task_name, attempt, error):
+    from .models import JobFailure
+
+    text = f"{type(error).__name__}: {error}"[:2000]
+    try:
+        with transaction.atomic():
+            JobFailure.objects.create(job_id=job_id, task_name=task_name[:128], attempt=attempt, error=text)
+    except Exception:  # the failure is still logged by the worker; never hide the task's own error
+        logger.exception("Could not record the failure of job %s", job_id)
+
+
+def retry_failed(job_id):
+    """Send the failed job `job_id` back to the queue, to run as soon as a worker is
+    free. Raises AlreadyRunning if it is not a failed job. Returns its task name."""
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    with transaction.atomic():
+        job = ProcrastinateJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != "failed":
+            raise AlreadyRunning(f"Job {job_id} is not a failed job.")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            (now,) = cursor.fetchone()
+        _app().job_manager.retry_job_by_id(job_id=job_id, retry_at=now)
+    return job.task_name
+
+
+# --- Reading the queue --------------------------------------------------------------
+
+def jobs_query():
+    """Every job, newest first, each with `last_error` (its latest failure's error,
+    or None) and `failures` (how many times it failed)."""
+    from django.db.models import Count, OuterRef, Subquery
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from .models import JobFailure
+
+    failures = JobFailure.objects.filter(job_id=OuterRef("pk"))
+    return ProcrastinateJob.objects.annotate(
+        last_error=Subquery(failures.order_by("-id").values("error")[:1]),
+        failures=Subquery(
+            failures.order_by().values("job_id").annotate(n=Count("id")).values("n")[:1]
+        ),
+    ).order_by("-id")
+
+
+def queue_names():
+    return sorted(set(_app().tasks[name].queue for name in _app().tasks) | {DEFAULT_QUEUE})
+
+
+def task_names():
+    """Every declared task's name, procrastinate's own housekeeping left out."""
+    return sorted(name for name in _app().tasks if not name.startswith(("builtin:", "procrastinate.")))
+
+
+def schedule():
+    """[(task name, cron)] of every periodic task."""
+    return sorted((periodic.task.name, periodic.cron) for periodic in _app().periodic_registry.periodic_tasks.values())
+
+
+# --- Running ------------------------------------------------------------------------
+
+def run_worker(*, queues=None, concurrency=1, name=None):
+    """Run a worker until it is stopped (SIGINT or SIGTERM: it finishes its jobs
+    first). It also defers the periodic tasks when they fall due; several workers
+    defer each tick once between them."""
+    app = _app()
+    with app.replace_connector(app.connector.get_worker_connector()):
+        app.run_worker(queues=queues, concurrency=concurrency, name=name, install_signal_handlers=True)
+
+
+def run_waiting(*, queues=None):
+    """Run every job that is due now, one at a time, in this thread and on this
+    thread's database connection (inside a test's transaction too), until none is
+    left; jobs that the runs defer are run as well. Periodic tasks are not deferred
+    by it. Returns how many jobs it started."""
+    from asgiref.sync import async_to_sync
+    from procrastinate import worker as worker_module
+
+    app = _app()
+    app.perform_import_paths()
+    worker = worker_module.Worker(app=app, queues=queues, wait=False, listen_notify=False,
+                                  install_signal_handlers=False, name="in-process")
+
+    async def no_periodic_deferrer():
+        return None
+
+    worker._periodic_deferrer = no_periodic_deferrer
+    started = []
+    original = worker._process_job
+
+    async def counting(context):
+        started.append(context.job.id)
+        return await original(context)
+
+    worker._process_job = counting
+    with _tasks_on_this_thread(), app.replace_connector(_in_process_connector()):
+        async_to_sync(worker.run)()
+    return len(started)
+
+
+def _in_process_connector():
+    # Django's connection hands jsonb back as text (its JSONField decodes it);
+    # procrastinate's worker expects a job's arguments decoded.
+    import json
+
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+
+    class InProcessConnector(DjangoConnector):
+        def _dictfetch(self, cursor):
+            for row in super()._dictfetch(cursor):
+                if isinstance(row.get("args"), str):
+                    row["args"] = json.loads(row["args"])
+                yield row
+
+    return InProcessConnector(alias=_app().connector.alias)
+
+
+@contextmanager
+def _tasks_on_this_thread():
+    # Procrastinate runs a synchronous task on a pool thread (its own database
+    # connection). In-process runs keep it on the caller's thread, so that it sees
+    # the caller's uncommitted work, as a test's transaction needs.
+    from asgiref.sync import sync_to_async
+    from procrastinate import utils
+
+    def on_caller_thread(func, *args, **kwargs):
+        return sync_to_async(func, thread_sensitive=True)(*args, **kwargs)
+
+    original = utils.sync_to_async
+    utils.sync_to_async = on_caller_thread
+    try:
+        yield
+    finally:
+        utils.sync_to_async = original
