@@ -368,6 +368,25 @@ class Customer(models.Model):
             return verified_on.replace(year=verified_on.year + years, day=28)
 
 
+class RekycNotice(models.Model):
+    """End of day found the customer's periodic KYC due (every 2, 8 or 10 years by
+    risk, from `rekyc_due_on`) and flagged it for the branch, emailing the customer
+    where an address is on file: one notice per customer and due date, so a rerun
+    flags and emails nobody twice, and a fresh KYC (a later due date) starts over."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="rekyc_notices")
+    due_on = models.DateField()
+    flagged_on = models.DateField()
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-flagged_on"]
+        constraints = [models.UniqueConstraint(fields=["customer", "due_on"], name="rekyc_notice_once_per_due_date")]
+
+    def __str__(self):
+        return f"Re-KYC of {self.customer_id} due {self.due_on}, flagged {self.flagged_on}"
+
+
 class DocumentType(models.TextChoices):
     PAN = "pan", "PAN"
     AADHAAR = "aadhaar", "Aadhaar"

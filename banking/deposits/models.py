@@ -349,3 +349,17 @@ class AccountNumberSeries(models.Model):
 
 def _age(born, on):
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# End of day's records of term deposits (accruals, instalments, settlements, TDS) live
+# in their own module; imported here so that Django finds them with the app's models.
+from .term_models import (  # noqa: E402, F401
+    InterestCredit,
+    RecurringDepositRule,
+    RecurringInstalment,
+    TaxDeclaration,
+    TaxForm,
+    TermAccrualPosting,
+    TermDepositSettlement,
+    TermDepositState,
+)

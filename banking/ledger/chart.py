@@ -46,6 +46,8 @@ STANDARD = [
     ("2341", "UPI inward clearing", AccountType.LIABILITY, "2300", False, False),
     ("2900", "Sundry liabilities", AccountType.LIABILITY, "2000", True, False),
     ("2901", "Sundry creditors", AccountType.LIABILITY, "2900", False, False),
+    ("2600", "Taxes deducted and payable", AccountType.LIABILITY, "2000", True, False),
+    ("2601", "TDS payable on deposit interest (section 194A)", AccountType.LIABILITY, "2600", False, False),
     ("3000", "Equity", AccountType.EQUITY, None, True, False),
     ("3100", "Share capital", AccountType.EQUITY, "3000", False, False),
     ("3200", "Reserves and surplus", AccountType.EQUITY, "3000", False, False),
@@ -56,6 +58,7 @@ STANDARD = [
     ("4201", "Service charges", AccountType.INCOME, "4200", False, False),
     ("4202", "Minimum balance charges", AccountType.INCOME, "4200", False, False),
     ("4203", "Remittance charges", AccountType.INCOME, "4200", False, False),
+    ("4204", "Penalty on late recurring deposit instalments", AccountType.INCOME, "4200", False, False),
     ("5000", "Expenses", AccountType.EXPENSE, None, True, False),
     ("5100", "Interest expended", AccountType.EXPENSE, "5000", True, False),
     ("5101", "Interest paid on savings deposits", AccountType.EXPENSE, "5100", False, False),
@@ -81,6 +84,10 @@ TELLER_SUSPENSE = "1902"
 FEE_INCOME = "4201"
 INTEREST_PAYABLE = "2201"
 INTEREST_RECEIVABLE = "1301"
+INTEREST_ON_TERM_DEPOSITS = "5102"
+# Tax deducted at source from deposit interest (Income-tax Act s.194A), owed to the government.
+TDS_PAYABLE = "2601"
+RD_PENALTY_INCOME = "4204"
 SHARE_CAPITAL = "3100"
 
 
