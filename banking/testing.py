@@ -115,6 +115,21 @@ def user_factory(db):
     return make_user
 
 
+@pytest.fixture(autouse=True)
+def _empty_job_queue(request, django_db_blocker):
+    """A test that commits leaves its background jobs behind, which Django's flush does
+    not remove: empty the queue after it, so that the next test starts with none."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    commits = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction"))
+    if commits:
+        from banking.core.jobs import forget_all_jobs
+
+        with django_db_blocker.unblock():
+            forget_all_jobs()
+
+
 @pytest.fixture
 def run_jobs(db):
     """Call `run_jobs()` to run every background job that is due, in the test's own

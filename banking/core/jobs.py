@@ -25,8 +25,8 @@ Declaring work, in an app's `tasks.py` (found by procrastinate when Django start
   jobs with the same lock run at once; later ones wait their turn) and
   `queueing_lock` (at most one job with it waits in the queue).
 - `periodic(cron=...)` declares a task the workers defer on a cron schedule (five
-  fields, the bank's time zone is not used: cron runs in UTC). Its function takes
-  `timestamp` (the tick, seconds since the epoch). A periodic task is locked by its
+  fields, read in UTC: a schedule that names an hour must allow for IST's +5:30).
+  Its function takes `timestamp` (the tick, seconds since the epoch). A periodic task is locked by its
   name: two workers never run it at once, and at most one run of it waits.
 - Arguments are JSON: ids, integer paise, strings (dates as ISO strings), booleans,
   None, and lists or dicts of them. Never a model instance, a Decimal, a float or a
@@ -232,6 +232,24 @@ def retry_failed(job_id):
     return job.task_name
 
 
+def retry_stalled(*, seconds_since_heartbeat=30, queue=None, job_ids=None):
+    """Send back to the queue the running jobs whose worker stopped sending heartbeats
+    more than `seconds_since_heartbeat` ago (killed with `kill -9`, its machine lost):
+    procrastinate's stalled jobs, of `queue` and among `job_ids` when given. Workers
+    beat every 10 seconds. Returns the ids of the jobs sent back."""
+    from asgiref.sync import async_to_sync
+
+    manager = _app().job_manager
+    stalled = async_to_sync(manager.get_stalled_jobs)(queue=queue, seconds_since_heartbeat=seconds_since_heartbeat)
+    wanted = None if job_ids is None else set(job_ids)
+    sent = []
+    for job in stalled:
+        if wanted is None or job.id in wanted:
+            manager.retry_job_by_id(job_id=job.id, retry_at=timezone.now())
+            sent.append(job.id)
+    return sent
+
+
 # --- Reading the queue --------------------------------------------------------------
 
 def jobs_query():
@@ -252,7 +270,8 @@ def jobs_query():
 
 
 def queue_names():
-    return sorted(set(_app().tasks[name].queue for name in _app().tasks) | {DEFAULT_QUEUE})
+    """Every queue a declared task uses."""
+    return sorted({_app().tasks[name].queue for name in task_names()} | {DEFAULT_QUEUE})
 
 
 def task_names():
@@ -263,6 +282,15 @@ def task_names():
 def schedule():
     """[(task name, cron)] of every periodic task."""
     return sorted((periodic.task.name, periodic.cron) for periodic in _app().periodic_registry.periodic_tasks.values())
+
+
+def forget_all_jobs():
+    """Empty the queue: every job, its events and the workers' registrations. For the
+    test suite only, after a test that commits (Django's flush leaves procrastinate's
+    tables alone: it does not manage them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE procrastinate_events, procrastinate_periodic_defers, procrastinate_jobs, "
+                       "procrastinate_workers RESTART IDENTITY")
 
 
 # --- Running ------------------------------------------------------------------------

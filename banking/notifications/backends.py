@@ -6,10 +6,12 @@
                                      "OPTIONS": {"host": ..., "port": ...}}},
     }}
 
-Sending a message stores it in the outbox in the current transaction and returns at
-once; once that transaction commits, the message is handed to the `deliver_with`
-backend. A mail server that refuses or is not there leaves the message queued for
-`send_queued_mail`: no request fails because mail could not go out.
+Sending a message stores it in the outbox and defers a background job to send it,
+both in the current transaction, and returns at once. Once that transaction commits,
+a worker hands the message to the `deliver_with` backend. A mail server that refuses
+or is not there leaves the message queued, retried by its job and by the
+`send_queued_mail` sweep: no request fails because mail could not go out, and a
+change that rolls back sends nothing.
 """
 
 from django.core.mail.backends.base import BaseEmailBackend
@@ -31,18 +33,17 @@ class OutboxBackend(BaseEmailBackend):
         return import_string(self.deliver_with["BACKEND"])(alias=self.alias, **self.deliver_with.get("OPTIONS", {}))
 
     def send_messages(self, email_messages):
-        from .actions import deliver
+        from .tasks import defer_sending
 
-        queued = []
+        queued = 0
         for message in email_messages:
             if not message.recipients():
                 continue
             message.message()  # refuses bad headers now, as every backend does, not at delivery
-            queued.append(store(message, mailer=self.alias or "default"))
-        if queued:
-            ids = [email.pk for email in queued]
-            transaction.on_commit(lambda: deliver(ids), robust=True)
-        return len(queued)
+            with transaction.atomic():
+                defer_sending(store(message, mailer=self.alias or "default"))
+            queued += 1
+        return queued
 
 
 def store(message, *, mailer):

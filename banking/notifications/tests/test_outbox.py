@@ -1,4 +1,5 @@
-"""The outbox: mail that cannot go out is queued, never a server error, and sent once."""
+"""The outbox: mail that cannot go out is queued, never a server error, and sent once,
+by a background job deferred in the same transaction as the message."""
 
 import datetime
 import smtplib
@@ -52,13 +53,13 @@ class HeldBackend(MemoryBackend):
 
 
 @pytest.mark.django_db
-def test_a_password_reset_while_the_mail_server_is_down_is_queued_and_sent_later(
-    client, django_capture_on_commit_callbacks
-):
+def test_a_password_reset_while_the_mail_server_is_down_is_queued_and_sent_later(client, run_jobs):
     customer = make_user(Role.CUSTOMER)
 
-    with through_outbox(f"{__name__}.RefusingBackend"), django_capture_on_commit_callbacks(execute=True):
+    with through_outbox(f"{__name__}.RefusingBackend"):
         response = client.post(reverse("account_reset_password"), {"email": customer.email})
+        assert OutboundEmail.objects.get().attempts == 0  # the page did not wait for the mail server
+        assert run_jobs() == 1
 
     assert response.status_code == 302
     assert response["Location"] == reverse("account_reset_password_done")
@@ -85,11 +86,11 @@ def test_a_password_reset_while_the_mail_server_is_down_is_queued_and_sent_later
 
 
 @pytest.mark.django_db
-def test_each_failure_waits_longer_up_to_an_hour(django_capture_on_commit_callbacks):
+def test_each_failure_waits_longer_up_to_an_hour(run_jobs):
     now = timezone.now()
     with through_outbox(f"{__name__}.GreylistingBackend"):
-        with django_capture_on_commit_callbacks(execute=True):
-            send_mail("Statement ready", "Your statement is ready.", None, ["asha@example.in"])
+        send_mail("Statement ready", "Your statement is ready.", None, ["asha@example.in"])
+        run_jobs()
         waits = []
         for _ in range(9):
             email = OutboundEmail.objects.get()
@@ -102,27 +103,29 @@ def test_each_failure_waits_longer_up_to_an_hour(django_capture_on_commit_callba
 
 
 @pytest.mark.django_db
-def test_mail_of_a_rolled_back_change_is_never_sent(django_capture_on_commit_callbacks):
+def test_mail_of_a_rolled_back_change_is_never_sent(run_jobs):
     class Refused(Exception):
         pass
 
-    with through_outbox("django.core.mail.backends.locmem.EmailBackend"), \
-            django_capture_on_commit_callbacks(execute=True), pytest.raises(Refused), transaction.atomic():
-        send_mail("Payment sent", "₹5,000 sent.", None, ["asha@example.in"])
-        raise Refused
+    with through_outbox("django.core.mail.backends.locmem.EmailBackend"):
+        with pytest.raises(Refused), transaction.atomic():
+            send_mail("Payment sent", "₹5,000 sent.", None, ["asha@example.in"])
+            raise Refused
+        assert run_jobs() == 0  # no message, and no job to send it
     assert not OutboundEmail.objects.exists()
     assert mail.outbox == []
 
 
 @pytest.mark.django_db
-def test_text_and_html_bodies_reach_the_mail_server_as_sent(django_capture_on_commit_callbacks):
+def test_text_and_html_bodies_reach_the_mail_server_as_sent(run_jobs):
     message = EmailMultiAlternatives("Welcome", "Plain words", "CBS Bank <no-reply@cbsbank.example>",
                                      ["asha@example.in"], cc=["branch@cbsbank.example"],
                                      reply_to=["help@cbsbank.example"], headers={"X-CBS-Kind": "welcome"})
     message.attach_alternative("<p>Plain words</p>", "text/html")
-    with through_outbox("django.core.mail.backends.locmem.EmailBackend"), \
-            django_capture_on_commit_callbacks(execute=True):
+    with through_outbox("django.core.mail.backends.locmem.EmailBackend"):
         assert message.send() == 1
+        assert mail.outbox == []  # sent by its job, once the message is committed
+        run_jobs()
 
     [sent] = mail.outbox
     assert (sent.subject, sent.body, sent.from_email) == ("Welcome", "Plain words", message.from_email)
@@ -154,7 +157,7 @@ def test_two_runs_at_once_send_a_message_once():
     assert errors == []
     assert sorted(results) == [(0, 1), (1, 0)]
     assert len(mail.outbox) == 1
-    assert OutboundEmail.objects.get().attempts == 2
+    assert OutboundEmail.objects.get().attempts == 1
 
 
 @pytest.mark.django_db
@@ -168,3 +171,51 @@ def test_a_reset_for_an_unknown_address_does_not_invite_signing_up(client):
     assert reverse("account_signup") not in sent.body
     assert "branch" in sent.body
     assert sent.subject.endswith("No internet-banking login uses this address")
+
+
+def _mail_jobs():
+    from banking.core.jobs import jobs_query
+
+    return list(jobs_query().filter(task_name="notifications.send_email"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_message_has_its_send_job_from_the_same_commit():
+    with through_outbox("django.core.mail.backends.locmem.EmailBackend"):
+        send_mail("Payment sent", "₹5,000 sent.", None, ["asha@example.in"])
+    email = OutboundEmail.objects.get()
+    [job] = _mail_jobs()
+    assert (job.status, job.queue_name, job.args) == ("todo", "mail", {"email_id": email.pk})
+    assert mail.outbox == []
+
+
+def test_a_refusal_is_retried_by_the_job_at_the_messages_next_attempt(run_jobs):
+    with through_outbox(f"{__name__}.GreylistingBackend"):
+        send_mail("Statement ready", "Your statement is ready.", None, ["asha@example.in"])
+        run_jobs()
+    email = OutboundEmail.objects.get()
+    [job] = _mail_jobs()
+    assert (job.status, job.attempts, job.scheduled_at) == ("todo", 1, email.next_attempt_at)
+    assert "Try again later" in job.last_error
+
+    # Due again, and the server takes it now: the job sends it.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE id = %s", [job.pk])
+    with through_outbox("django.core.mail.backends.locmem.EmailBackend"):
+        assert run_jobs() == 1
+    assert len(mail.outbox) == 1
+    assert _mail_jobs()[0].status == "succeeded"
+    email.refresh_from_db()
+    assert email.sent_at is not None and email.attempts == 2
+
+
+def test_a_job_finding_its_message_sent_by_the_sweep_sends_nothing_again(run_jobs):
+    with through_outbox("django.core.mail.backends.locmem.EmailBackend"):
+        send_mail("Payment sent", "₹5,000 sent.", None, ["asha@example.in"])
+        call_command("send_queued_mail")
+        assert len(mail.outbox) == 1
+        run_jobs()
+    assert len(mail.outbox) == 1
+    assert _mail_jobs()[0].status == "succeeded"
