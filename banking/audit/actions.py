@@ -55,24 +55,45 @@ def record_event(*, action, obj=None, object_type="", object_id="", summary="", 
                  actor=None, **context_overrides):
     """Write one audit event in the current transaction and return it. The database
     writes and hashes it (`cbs_record_event`), in one statement."""
+    fields, params = _event(action=action, obj=obj, object_type=object_type, object_id=object_id, summary=summary,
+                            before=before, after=after, actor=actor, **context_overrides)
+    ((event_id, writer_xid, content_hash),) = execute_prepared(_RECORD_SQL, params)
+    return AuditEvent(id=event_id, writer_xid=writer_xid, content_hash=content_hash, **fields)
+
+
+def event_rider(*, action, obj=None, summary="", before=None, after=None, after_from_posted=None, actor=None,
+                **context_overrides):
+    """The audit event of a posting's caller as a rider (banking.core.db): written
+    with the entry, in its statement, only if it is posted. `after_from_posted` adds
+    keys to `after` whose values are SQL over `posted` ({"entry": "posted.entry_id"})."""
+    _, params = _event(action=action, obj=obj, summary=summary, before=before, after=after or {}, actor=actor,
+                       **context_overrides)
+    extra = ", ".join(f"'{key}', {expression}" for key, expression in (after_from_posted or {}).items())
+    after_sql = f"%s::jsonb || jsonb_build_object({extra})" if extra else "%s::jsonb"
+    # In the select list, so that it runs once per row of `posted`: none when refused.
+    return (f"SELECT cbs_record_event({_RECORD_ARGUMENTS.removesuffix('%s::jsonb')}{after_sql}) FROM posted",  # noqa: S608 constant
+            params)
+
+
+def _event(*, action, obj=None, object_type="", object_id="", summary="", before=None, after=None, actor=None,
+           **context_overrides):
+    """An event's fields and cbs_record_event's parameters, in its order."""
     if obj is not None:
         object_type, object_id = _describe(obj)
         summary = summary or str(obj)[:500]
     fields = event_context(actor=actor, **context_overrides)
     fields.update(action=action, object_type=object_type, object_id=str(object_id)[:200], summary=summary[:500])
     (before_json, fields["before"]), (after_json, fields["after"]) = _as_json(before), _as_json(after)
-    ((event_id, writer_xid, content_hash),) = execute_prepared(_RECORD_SQL, [
+    return fields, [
         fields["occurred_at"], fields["actor_id"], fields["actor_username"], fields["role"], fields["ip"],
         fields["user_agent"], fields["request_id"], fields["channel"], action, object_type, fields["object_id"],
         fields["summary"], before_json, after_json,
-    ])
-    return AuditEvent(id=event_id, writer_xid=writer_xid, content_hash=content_hash, **fields)
+    ]
 
 
-_RECORD_SQL = (
-    "SELECT id, writer_xid, content_hash FROM cbs_record_event(%s::timestamptz, %s::bigint, %s::text, %s::text,"
-    " %s::inet, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::text, %s::jsonb, %s::jsonb)"
-)
+_RECORD_ARGUMENTS = ("%s::timestamptz, %s::bigint, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text,"
+                     " %s::text, %s::text, %s::text, %s::text, %s::jsonb, %s::jsonb")
+_RECORD_SQL = f"SELECT id, writer_xid, content_hash FROM cbs_record_event({_RECORD_ARGUMENTS})"  # noqa: S608 constant
 
 
 def event_context(*, actor=None, **overrides):

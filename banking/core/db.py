@@ -55,6 +55,54 @@ def _cursor(connection, raw):
     return cursor
 
 
+# -- statements that ride with a posting ---------------------------------------------------
+#
+# A posting and what its caller writes with it (the till's count, the counter
+# transaction, the audit event) go to the database as one statement: one round trip
+# at the counter instead of one per row. A rider is (sql, params): a statement of the
+# caller's own app, written against the CTE `posted` (columns entry_id, entry_date:
+# one row when the entry was posted, none when it was refused), returning a row per
+# row it writes (RETURNING 1, or a SELECT). Each app writes only its own tables in its
+# riders; the posting engine's SQL stays the ledger's.
+
+
+def ride(head, riders):
+    """`WITH <head>, r0 AS (...), r1 AS (...)`, the SQL counting the riders' rows
+    (which makes a SELECT rider run), and the riders' parameters in order. `head`
+    defines the CTE `posted` and anything it needs before it."""
+    ctes = "".join(f", r{i} AS ({sql})" for i, (sql, _) in enumerate(riders))
+    ran = " + ".join(f"(SELECT count(*) FROM r{i})" for i in range(len(riders))) or "0"  # noqa: S608 names
+    return f"WITH {head}{ctes}", ran, [value for _, params in riders for value in params]
+
+
+def run_riders(riders, *, entry_id, entry_date):
+    """Run `riders` for an entry posted before (or none: entry_id None), in one statement."""
+    with_sql, ran, params = ride("posted AS (SELECT %s::bigint AS entry_id, %s::date AS entry_date)", riders)
+    return execute_prepared(f"{with_sql} SELECT {ran}", [entry_id, entry_date, *params])[0][0]
+
+
+def insert_rider(instance, **from_posted):
+    """A rider inserting `instance` (an unsaved model instance; its primary key given
+    or left to the database) once the entry is posted. `from_posted` names columns
+    whose value is SQL over `posted` (entry_id="posted.entry_id"). Each value is cast
+    to its column's type: a prepared statement cannot infer it from an INSERT ... SELECT."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    model = type(instance)
+    columns, values, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and getattr(instance, field.attname) is None:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.column in from_posted:
+            values.append(from_posted[field.column])
+            continue
+        values.append(f"%s::{field.cast_db_type(connection)}")
+        params.append(field.get_db_prep_save(field.pre_save(instance, add=True), connection))
+    sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 names from the model
+           f"SELECT {', '.join(values)} FROM posted RETURNING 1")
+    return sql, params
+
+
 def retrying(operation, *, own_transaction=True, savepoint=True):
     """Run `operation` in its own transaction, retrying deadlocks and serialization
     failures from the top (its reads included, so it must not rely on rows read

@@ -50,7 +50,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from banking.audit.actions import event_context, record_event
-from banking.core.db import execute_prepared, retrying
+from banking.core.db import execute_prepared, retrying, ride
 from banking.core.errors import (
     AccountClosed,
     AccountFrozen,
@@ -169,24 +169,34 @@ def post_entry(
     checker=None,
     reference="",
     reversal_of=None,
+    riders=(),
 ):
     """Post one balanced journal entry and return it.
 
     Locks: every LedgerAccount in `lines`, FOR UPDATE, in ascending id order (in
     `cbs_post_entry`). `actor` is the maker (None only for the bank's own scheduled
     jobs). Outside a transaction the entry is one statement, its own transaction.
+
+    `riders` (banking.core.db): the caller's own writes that go with the entry, sent
+    in the same statement and written only if the entry is posted now: not when it is
+    refused, nor when its key finds an entry posted before.
     """
     lines, total, narration, content_hash = _prepare(lines, kind, narration, idempotency_key, currency, reversal_of)
     booked_at = timezone.now()
     params = _arguments(lines, total, actor=actor, kind=kind, narration=narration, channel=channel,
                         currency=currency, checker=checker, reference=reference, reversal_of=reversal_of,
                         idempotency_key=idempotency_key, content_hash=content_hash, booked_at=booked_at)
+    sql = _POST_SQL
+    if riders:
+        with_sql, ran, rider_params = ride(f"e AS MATERIALIZED ({_POST_SQL}), posted AS "  # noqa: S608 constant
+                                           "(SELECT entry_id, entry_date FROM e WHERE outcome = 'posted')", riders)
+        sql, params = f"{with_sql} SELECT e.*, {ran} FROM e", [*params, *rider_params]  # noqa: S608 constant
     # Expired holds released, each pass, on at most one account per account the entry names.
     for _ in range(len({line.account for line in lines}) + 1):
         try:
             # Only a reversal's uniqueness can raise; AlreadyReversed is reported from a savepoint.
             outcome, entry_id, business_date, _hash, account_id, available, change = retrying(
-                lambda: execute_prepared(_POST_SQL, params)[0], own_transaction=False,
+                lambda: execute_prepared(sql, params)[0][:7], own_transaction=False,
                 savepoint=reversal_of is not None)
         except IntegrityError:
             if reversal_of is not None and JournalEntry.objects.filter(reversal_of=reversal_of).exists():

@@ -44,7 +44,8 @@ from django.utils import timezone
 
 from banking.approvals.actions import submit_request
 from banking.approvals.models import ApprovalRequest
-from banking.audit.actions import record_event
+from banking.audit.actions import event_rider, record_event
+from banking.core.db import insert_rider, run_riders
 from banking.core.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -169,15 +170,25 @@ def ensure_till(*, teller, actor=None):
     return box
 
 
-def _move(box, delta, *, kind, entry, actor, date):
-    """Change a locked box's count by `delta` and record the movement."""
-    new = box.counts + delta
-    if not new.is_nonnegative():
+def _movement(box, delta, *, kind, actor):
+    """Riders (banking.core.db) that count `delta` into a locked box (negative: out
+    of it) and record the movement, for the entry they are written with; refuses a
+    count the box does not hold. The caller sets the box's counts once written."""
+    if not (box.counts + delta).is_nonnegative():
         raise InsufficientFunds(f"{box.name} does not hold {', '.join(box.counts.shortfall(-delta))}.")
-    box.set_counts(new)
-    box.save(update_fields=FIELDS)
-    return CashMovement.objects.create(box=box, business_date=date, kind=kind, amount=delta.value, entry=entry,
-                                       created_by=actor, **delta.as_dict())
+    counts = delta.as_dict()
+    count = (f"UPDATE teller_cashbox SET {', '.join(f'{name} = {name} + %s' for name in FIELDS)}"  # noqa: S608 fixed names
+             " WHERE id = %s AND EXISTS (SELECT FROM posted) RETURNING 1")
+    movement = CashMovement(box=box, kind=kind, amount=delta.value, created_by=actor, **counts)
+    return [(count, [counts[name] for name in FIELDS] + [box.pk]),
+            insert_rider(movement, entry_id="posted.entry_id", business_date="posted.entry_date")]
+
+
+def _move(box, delta, *, kind, entry, actor, date):
+    """Change a locked box's count by `delta` and record the movement, for `entry`
+    (None: a count with no money moved) posted before."""
+    run_riders(_movement(box, delta, kind=kind, actor=actor), entry_id=entry.pk if entry else None, entry_date=date)
+    box.set_counts(box.counts + delta)
 
 
 def record_till_cash(*, till, counts, entry, actor, kind=MovementKind.DEPOSIT):
@@ -670,30 +681,41 @@ def _post(txn, *, checker, till):
         lines, kind = [Line.debit(customer_gl, amount), Line.credit(txn.to_account.ledger_account_id, amount)], \
             EntryKind.TRANSFER
     _note_customer_activity(txn.account, txn.business_date)
+    # The till's count, the transaction and its audit event ride with the entry: one
+    # statement, written only if the entry posts.
+    riders, delta = [], None
+    if txn.is_cash:
+        delta = txn.counts if txn.is_deposit else -txn.counts
+        riders += _movement(till, delta, kind=MovementKind.DEPOSIT if txn.is_deposit else MovementKind.WITHDRAWAL,
+                            actor=txn.teller)
+    txn.status, txn.posted_at = TransactionStatus.POSTED, timezone.now()
+    if txn._state.adding:  # written once, posted (its id was reserved for the entry's reference)
+        riders.append(insert_rider(txn, entry_id="posted.entry_id"))
+    else:
+        riders.append(("UPDATE teller_countertransaction SET status = %s, posted_at = %s::timestamptz, "
+                       "entry_id = posted.entry_id FROM posted WHERE teller_countertransaction.id = %s RETURNING 1",
+                       [txn.status, txn.posted_at, txn.pk]))
+    riders.append(event_rider(
+        action=f"teller.{txn.kind}", obj=txn, actor=checker or txn.teller,
+        summary=f"{KIND_VERB[txn.kind]} {txn.number}: {format_money(amount)}, account {txn.account.number}",
+        after={"amount": amount, "counts": txn.counts.as_dict() if txn.is_cash else None,
+               "checker": checker.pk if checker else None},
+        after_from_posted={"entry": "posted.entry_id"}))
     try:
         entry = post_entry(actor=txn.teller, checker=checker, lines=lines, kind=kind, narration=_narration(txn),
                            idempotency_key=f"counter-{txn.idempotency_key}", channel=Channel.BRANCH,
-                           reference=txn.number)
+                           reference=txn.number, riders=riders)
     except InsufficientFunds:
         available = LedgerAccount.objects.get(pk=customer_gl).available
         raise InsufficientFunds(f"Account {txn.account.number} has {format_money(available)} available, less than "
                                 f"{format_money(amount)}.") from None
-    if txn.is_cash:
-        delta = txn.counts if txn.is_deposit else -txn.counts
-        _move(till, delta, kind=MovementKind.DEPOSIT if txn.is_deposit else MovementKind.WITHDRAWAL, entry=entry,
-              actor=txn.teller, date=entry.business_date)
+    txn.entry = entry
+    txn._state.adding, txn._state.db = False, "default"
+    if delta is not None:
+        till.set_counts(till.counts + delta)
     if txn.cheque_id:
         Cheque.objects.filter(pk=txn.cheque_id).update(status=ChequeStatus.PAID, changed_by=txn.teller,
                                                        changed_at=timezone.now())
-    txn.status, txn.entry, txn.posted_at = TransactionStatus.POSTED, entry, timezone.now()
-    if txn._state.adding:  # written once, posted (its id was reserved for the entry's reference)
-        txn.save(force_insert=True)
-    else:
-        txn.save(update_fields=["status", "entry", "posted_at"])
-    record_event(action=f"teller.{txn.kind}", obj=txn, actor=checker or txn.teller,
-                 summary=f"{KIND_VERB[txn.kind]} {txn.number}: {format_money(amount)}, account {txn.account.number}",
-                 after={"amount": amount, "entry": entry.pk, "counts": txn.counts.as_dict() if txn.is_cash else None,
-                        "checker": checker.pk if checker else None})
     return txn
 
 

@@ -115,19 +115,26 @@ def test_the_counter_posts_through_the_ledger_alone_and_its_trail_verifies(telle
         assert cursor.fetchone()[0] is None
 
 
-def test_a_deposit_writes_its_transaction_once_and_reads_its_token_with_the_tills_day(teller, account):
+def test_a_deposit_rides_with_its_entry_and_reads_its_token_with_the_tills_day(teller, account):
     """The counter's round trips: the form's token is looked up in the same query as
-    the till's day, and a transaction within the limit is inserted once, posted,
-    its id reserved for the entry's reference."""
+    the till's day; the till's count, the movement, the transaction (its id reserved
+    for the entry's reference) and its audit event go in the posting's own statement,
+    not one query each."""
     from django.test.utils import CaptureQueriesContext
+
+    from banking.audit.models import AuditEvent
 
     with CaptureQueriesContext(connection) as queries:
         txn = deposit(teller, account, 1_000_00)
     sql = [query["sql"] for query in queries.captured_queries]
-    assert sum(s.startswith('INSERT INTO "teller_countertransaction"') for s in sql) == 1
-    assert not any(s.startswith('UPDATE "teller_countertransaction"') for s in sql)
+    for table in ("teller_countertransaction", "teller_cashmovement", "teller_cashbox", "audit_auditevent"):
+        assert not any(s.startswith(("INSERT", "UPDATE")) and f'"{table}"' in s for s in sql), table
     assert sum('"teller_countertransaction"' in s and s.startswith("SELECT") for s in sql) == 1
-    assert CounterTransaction.objects.get(pk=txn.pk).entry.reference == txn.number
+    posted = CounterTransaction.objects.get(pk=txn.pk)
+    assert posted.entry.reference == txn.number and posted.status == "posted"
+    assert CashMovement.objects.get(entry=posted.entry).amount == 1_000_00
+    event = AuditEvent.objects.get(action="teller.cash_deposit", object_id=str(txn.pk))
+    assert event.after["entry"] == posted.entry_id
 
 
 def test_a_refused_entry_leaves_nothing_behind_not_even_the_activity_note(teller, account):
