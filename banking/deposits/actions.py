@@ -18,10 +18,12 @@ Design overview
   interest.py) and shown before the teller confirms; confirming debits the source
   and credits the new FD in one entry. Premature closure pays the slab rate for the
   period actually run less the product's penalty (1% p.a.), shown first by
-  `quote_premature_closure`, into the source account.
+  `quote_premature_closure`, into the source account; a matured deposit that end of
+  day could not pay is paid its maturity amount the same way. Both settle through
+  `terms.settle_term_deposit` (interest, TDS and payout, each in words).
 - Recurring deposits are opened at once with their instalment, months and the
   maturity amount; the monthly instalment is debited from the source account by end
-  of day (not here), so opening posts nothing.
+  of day (terms.py), so opening posts nothing.
 - Freeze (debit or total), unfreeze and close are maker-checker kinds, checked by
   the supervisors of the branch that holds the account, wherever the maker sits. Closing
   needs a zero balance and no holds: the maker either names another of the
@@ -83,7 +85,6 @@ OPENING_KIND = "deposits.account_opening"
 FREEZE_KIND = "deposits.freeze"
 UNFREEZE_KIND = "deposits.unfreeze"
 CLOSURE_KIND = "deposits.closure"
-INTEREST_ON_TERM_DEPOSITS = "5102"
 
 LEDGER_STATUS = {
     DepositStatus.ACTIVE: AccountStatus.ACTIVE,
@@ -414,24 +415,34 @@ class PrematureClosureQuote:
     penalty: Decimal
     applied_rate: Decimal
     interest: int
+    tds: int = 0
+    tds_note: str = ""
+    matured: bool = False
 
     @property
     def payout(self):
-        return self.account.principal + self.interest
+        return self.account.principal + self.interest - self.tds
 
 
 def quote_premature_closure(account, on=None):
-    """What closing a fixed deposit before maturity pays: interest at the slab rate
-    for the period actually run, less the product's penalty, compounded as the
-    deposit would have been. A deposit closed before the product's shortest term
-    (7 days) earns nothing."""
+    """What closing a fixed deposit now pays, less the TDS its interest would bear
+    (terms.quote_tds). Before maturity: interest at the slab rate for the period
+    actually run, less the product's penalty, compounded as the deposit would have
+    been; a deposit closed before the product's shortest term (7 days) earns nothing.
+    On or after maturity (end of day could not pay it, or the customer is at the
+    counter first): the maturity amount, in full."""
+    from .terms import quote_tds
+
     if not account.is_fixed:
         raise ValidationFailed("Only fixed deposits are closed early this way.")
     if account.status == DepositStatus.CLOSED:
         raise AccountClosed(f"Fixed deposit {account.number} is already closed.")
     on = on or business_date()
     if account.maturity_date and on >= account.maturity_date:
-        raise ValidationFailed(f"Fixed deposit {account.number} has matured; it is paid by its maturity instruction.")
+        earned = account.maturity_amount - account.principal
+        tax = quote_tds(customer=account.customer, on=on, interest_paise=earned)
+        return PrematureClosureQuote(account, on, account.term_days, account.rate, Decimal("0"), account.rate,
+                                     earned, tax.tds, tax.note, matured=True)
     days_run = (on - account.opened_on).days
     product = account.product
     slab = product.rate_for(days_run) if days_run >= product.min_term_days else None
@@ -439,16 +450,23 @@ def quote_premature_closure(account, on=None):
     if slab is None:
         return PrematureClosureQuote(account, on, days_run, Decimal("0"), penalty, Decimal("0"), 0)
     applied = max(slab - penalty, Decimal("0"))
-    amount = interest.maturity_amount(account.principal, applied, account.opened_on, on)
-    return PrematureClosureQuote(account, on, days_run, slab, penalty, applied, amount - account.principal)
+    earned = interest.maturity_amount(account.principal, applied, account.opened_on, on) - account.principal
+    tax = quote_tds(customer=account.customer, on=on, interest_paise=earned)
+    return PrematureClosureQuote(account, on, days_run, slab, penalty, applied, earned, tax.tds, tax.note)
 
 
 @transaction.atomic
 def close_fixed_deposit_early(*, actor, account, idempotency_key, expected_payout=None, channel=Channel.BRANCH):
-    """Close a fixed deposit before maturity and pay principal plus the reduced
-    interest into its source account. `expected_payout` is the figure the person
-    confirmed: if the business date moved since, the figures differ and nothing is
-    done. Locks the FD's DepositAccount row, then the ledger accounts."""
+    """Close a fixed deposit at the branch and pay principal and interest, less TDS,
+    into its source account: before maturity at the reduced rate, after it (once
+    matured, a deposit can always be paid out) its maturity amount. `expected_payout`
+    is the figure the person confirmed: if the business date or the year's TDS moved
+    since, the figures differ and nothing is done. The entries are those of every
+    settlement (terms.settle_term_deposit). Locks the FD's DepositAccount row, then
+    as a settlement does."""
+    from .term_models import SettlementKind
+    from .terms import settle_term_deposit
+
     account = _locked(account)
     if account.status != DepositStatus.ACTIVE:
         raise ValidationFailed(f"Fixed deposit {account.number} is {account.get_status_display().lower()}.")
@@ -456,26 +474,22 @@ def close_fixed_deposit_early(*, actor, account, idempotency_key, expected_payou
     if expected_payout is not None and expected_payout != quote.payout:
         raise ValidationFailed("The figures have changed since they were shown (the business date moved). "
                                "Review them again before confirming.")
-    target = account.source_account
-    if target is None or target.status in (DepositStatus.CLOSED, DepositStatus.FROZEN, DepositStatus.PENDING):
-        raise ValidationFailed("The account this deposit pays out to is not open for credits; "
-                               "ask a supervisor to pay it out another way.")
-    lines = [ledger.Line.debit(account.ledger_account, account.principal)]
-    if quote.interest:
-        expense = LedgerAccount.objects.get(code=INTEREST_ON_TERM_DEPOSITS)
-        lines.append(ledger.Line.debit(expense, quote.interest))
-    lines.append(ledger.Line.credit(target.ledger_account, quote.payout))
-    entry = ledger.post_entry(
-        actor=actor, kind=EntryKind.TRANSFER, channel=channel, lines=lines, reference=account.number,
-        idempotency_key=f"fd-close-{idempotency_key}",
-        narration=f"Fixed deposit {account.number} closed early after {quote.days_run} days at {quote.applied_rate}%",
-    )
-    _set_status(account, DepositStatus.CLOSED, actor, "Closed before maturity at the customer's request")
+    account = DepositAccount.objects.select_related(
+        "product", "customer", "branch", "ledger_account", "source_account__ledger_account").get(pk=account.pk)
+    narration = (f"fixed deposit {account.number}, closed early after {quote.days_run} days at "
+                 f"{quote.applied_rate}%" if not quote.matured else "")
+    settlement = settle_term_deposit(
+        actor=actor, account=account, on=quote.closing_on, interest_paise=quote.interest, channel=channel,
+        kind=SettlementKind.PAID_AFTER_MATURITY if quote.matured else SettlementKind.CLOSED_EARLY,
+        keys=lambda part: f"fd-close-{idempotency_key}-{part}", narration=narration)
+    if settlement.tds != quote.tds:
+        raise ValidationFailed("The tax deducted has changed since the figures were shown. Review them again.")
     _audit("deposits.fixed_deposit_closed_early", account, actor,
-           f"Fixed deposit {account.number} closed early: {format_money(quote.payout)} to {target.number}",
+           f"Fixed deposit {account.number} {'paid out after maturity' if quote.matured else 'closed early'}: "
+           f"{format_money(quote.payout)} to {account.source_account.number}",
            after={"days_run": quote.days_run, "slab_rate": str(quote.slab_rate),
-                  "applied_rate": str(quote.applied_rate), "interest": quote.interest, "payout": quote.payout,
-                  "entry": entry.pk})
+                  "applied_rate": str(quote.applied_rate), "interest": quote.interest, "tds": quote.tds,
+                  "payout": quote.payout})
     return quote
 
 
