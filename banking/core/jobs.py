@@ -61,7 +61,7 @@ management commands do.
 import logging
 from contextlib import contextmanager
 
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -189,20 +189,15 @@ def _check_json(value, where):
 # --- Failures ---------------------------------------------------------------------
 
 def _record_failures(call_next, context, worker):
-    """Wraps every task: fresh database connections as a request gets, and a record of
-    each failure with its error, which procrastinate itself only logs."""
-    fresh = not connection.in_atomic_block  # inside a test's transaction, keep it
-    if fresh:
-        close_old_connections()
+    """Wraps every task: a record of each failure with its error, which procrastinate
+    itself only logs. (Procrastinate's Django app already gives each task fresh
+    database connections, as a request gets them.)"""
     try:
         return call_next()
     except Exception as error:
         note_failure(job_id=context.job.id, task_name=context.job.task_name, attempt=context.job.attempts + 1,
                      error=error)
         raise
-    finally:
-        if fresh:
-            close_old_connections()
 
 
 def note_failure(*, job_id, task_name, attempt, error):
@@ -295,13 +290,35 @@ def forget_all_jobs():
 
 # --- Running ------------------------------------------------------------------------
 
-def run_worker(*, queues=None, concurrency=1, name=None):
-    """Run a worker until it is stopped (SIGINT or SIGTERM: it finishes its jobs
-    first). It also defers the periodic tasks when they fall due; several workers
-    defer each tick once between them."""
+def run_worker(*, queues=None, concurrency=1, name=None, burst=False):
+    """Run a worker until it is stopped (SIGINT or SIGTERM: it finishes the jobs it
+    holds first). It also defers the periodic tasks as they fall due; several
+    workers defer each tick once between them. `burst`: run the jobs that are due,
+    then stop, deferring no periodic task."""
+    import asyncio
+
     app = _app()
     with app.replace_connector(app.connector.get_worker_connector()):
-        app.run_worker(queues=queues, concurrency=concurrency, name=name, install_signal_handlers=True)
+        async def work():
+            async with app.open_async():
+                options = {**app.worker_defaults, "queues": queues, "concurrency": concurrency, "name": name,
+                           "wait": not burst, "install_signal_handlers": True}
+                await _worker(app, periodic=not burst, **options).run()
+
+        asyncio.run(work())
+
+
+def _worker(app, *, periodic, **options):
+    from procrastinate import worker as worker_module
+
+    app.perform_import_paths()
+    worker = worker_module.Worker(app=app, **options)
+    if not periodic:
+        async def no_periodic_deferrer():
+            return None
+
+        worker._periodic_deferrer = no_periodic_deferrer
+    return worker
 
 
 def run_waiting(*, queues=None):
@@ -310,17 +327,12 @@ def run_waiting(*, queues=None):
     left; jobs that the runs defer are run as well. Periodic tasks are not deferred
     by it. Returns how many jobs it started."""
     from asgiref.sync import async_to_sync
-    from procrastinate import worker as worker_module
 
     app = _app()
-    app.perform_import_paths()
-    worker = worker_module.Worker(app=app, queues=queues, wait=False, listen_notify=False,
-                                  install_signal_handlers=False, name="in-process")
-
-    async def no_periodic_deferrer():
-        return None
-
-    worker._periodic_deferrer = no_periodic_deferrer
+    # Without the Django app's worker defaults: they close the thread's database
+    # connections after each task, and this thread's connection is the caller's.
+    worker = _worker(app, periodic=False, queues=queues, wait=False, listen_notify=False,
+                     install_signal_handlers=False, name="in-process")
     started = []
     original = worker._process_job
 

@@ -384,5 +384,6 @@ LOGGING = {
         # worker's own lines (jobs started, finished, failed) are worth reading.
         "procrastinate.blueprints": {"level": "WARNING"},
         "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},  # "Deferred 1 job", at every defer
     },
 }
