@@ -36,16 +36,16 @@ InsufficientFunds (a box does not hold the notes asked of it), NotPermitted, and
 whatever `post_entry` refuses.
 """
 
+import functools
+
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Subquery, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from banking.approvals.actions import submit_request
 from banking.approvals.models import ApprovalRequest
 from banking.audit.actions import event_rider, record_event
-from banking.core.db import insert_rider, run_riders
+from banking.core.db import execute_prepared, insert_rider, run_riders
 from banking.core.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -385,41 +385,62 @@ def current_day(till, date=None):
     return TillDay.objects.filter(till=till, business_date=date or today()).first()
 
 
-def _business_date_sql():
-    return Coalesce(Subquery(BusinessDate.objects.filter(pk=1).values("date")[:1]), Value(timezone.localdate()))
-
-
 def require_open_till(user, *, lock=False, token=None):
     """The user's till (locked when asked) and its open day, or a refusal saying what
     to do first. The till carries the teller's cash limit (`teller_cash_limit`).
 
-    Two queries, as this is on every cash posting: the till with its branch and the
-    teller's profile read in one, then the day of the current business date. Given a
-    form's `token`, the day also carries the id of the counter transaction already
-    made under it (`taken`, or None) and a fresh id for a new one (`next_id`): read
-    after the till's lock, so a second press of the same form sees the first's work."""
-    profile = StaffProfile.objects.filter(user=user)
-    tills = (CashBox.objects.tills().select_related("branch")
-             .filter(teller=user, branch_id=Subquery(profile.values("branch_id")[:1]))
-             .annotate(teller_cash_limit=Subquery(profile.values("cash_limit")[:1])))
-    if lock:
-        tills = tills.select_for_update(of=("self",))
-    till = tills.first()
-    if till is None:
+    Two prepared statements, as this is on every cash posting: the till with its
+    branch and the teller's profile read in one, then the day of the current business
+    date. Given a form's `token`, the day also carries the id of the counter
+    transaction already made under it (`taken`, or None) and a fresh id for a new one
+    (`next_id`): read after the till's lock, so a second press of the same form sees
+    the first's work."""
+    till_sql, day_sql = _till_statements(lock)
+    rows = execute_prepared(till_sql, [user.pk, user.pk])
+    if not rows:
         raise ValidationFailed("You have no cash in a till yet: ask the vault for cash and open your till first.")
+    till, till.branch, till.teller_cash_limit = _from_row(rows[0], CashBox, Branch)
     till.teller = user
-    days = TillDay.objects.filter(till=till, business_date=_business_date_sql())
-    if token is not None:
-        days = days.annotate(
-            taken=Subquery(CounterTransaction.objects.filter(idempotency_key=token).values("pk")[:1]),
-            next_id=RawSQL("nextval(pg_get_serial_sequence('teller_countertransaction', 'id'))", ()),
-        )
-    day = days.first()
-    if day is None:
+    rows = execute_prepared(day_sql, [token, token, till.pk, timezone.localdate()])
+    if not rows:
         raise ValidationFailed("Your till is not open. Open it with your counted cash before taking cash.")
+    day, day.taken, day.next_id = _from_row(rows[0], TillDay)  # with no token, both None
     if not day.is_open:
         raise ValidationFailed(f"Your till is closed for {_when(day.business_date)}.")
     return till, day
+
+
+@functools.cache
+def _till_statements(lock):
+    """`require_open_till`'s two statements, their columns read off the models."""
+    from django.db import connection
+
+    def columns(model, alias):
+        return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields)
+
+    table = {model: connection.ops.quote_name(model._meta.db_table)
+             for model in (CashBox, Branch, StaffProfile, TillDay, CounterTransaction, BusinessDate)}
+    till = (f"SELECT {columns(CashBox, 'b')}, {columns(Branch, 'r')}, p.cash_limit"  # noqa: S608 names from the models
+            f" FROM {table[CashBox]} b JOIN {table[StaffProfile]} p ON p.user_id = %s AND p.branch_id = b.branch_id"
+            f" JOIN {table[Branch]} r ON r.id = b.branch_id"
+            f" WHERE b.kind = '{BoxKind.TILL}' AND b.teller_id = %s{' FOR UPDATE OF b' if lock else ''}")
+    day = (f"SELECT {columns(TillDay, 'd')},"  # noqa: S608 names from the models
+           f" (SELECT t.id FROM {table[CounterTransaction]} t WHERE t.idempotency_key = %s::text LIMIT 1),"
+           f" CASE WHEN %s::text IS NOT NULL"
+           f" THEN nextval(pg_get_serial_sequence('{CounterTransaction._meta.db_table}', 'id')) END"
+           f" FROM {table[TillDay]} d WHERE d.till_id = %s AND d.business_date ="
+           f" coalesce((SELECT b.date FROM {table[BusinessDate]} b WHERE b.id = 1), %s::date)")
+    return till, day
+
+
+def _from_row(row, *models):
+    """Instances of `models` read off the front of `row`, in order, then the rest of it."""
+    found, at = [], 0
+    for model in models:
+        fields = model._meta.concrete_fields
+        found.append(model.from_db("default", [field.attname for field in fields], row[at:at + len(fields)]))
+        at += len(fields)
+    return *found, *row[at:]
 
 
 @transaction.atomic
