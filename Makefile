@@ -18,11 +18,13 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
     if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo $$p; exit 0; fi; \
   done; exit 1
 
-.PHONY: help run test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
+.PHONY: help run worker test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
         bench-ledger bench-teller bench-payments clean
 
 help:
-	@echo "make run        serve the demo bank on http://127.0.0.1:8000 (embedded PostgreSQL under var/postgres)"
+	@echo "make run        serve the demo bank on http://127.0.0.1:8000 with one background worker"
+	@echo "                (embedded PostgreSQL under var/postgres)"
+	@echo "make worker     one more background worker on the same database"
 	@echo "make test       the whole suite on PostgreSQL, Playwright journeys included"
 	@echo "                (both use DATABASE_URL instead when it is set)"
 	@echo "make test-unit  everything but the browser journeys"
@@ -63,10 +65,17 @@ migrate: install
 seed: migrate
 	$(WITH_DB) $(PY) manage.py seed_demo
 
+# The web server and one background worker together (config/run_local.py); Ctrl-C
+# stops both, then the database.
 run: seed
 	@echo ""
-	@echo "CBS is running on http://127.0.0.1:8000  (Ctrl-C stops it and its database)"
-	$(WITH_DB) $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "CBS is running on http://127.0.0.1:8000 with one background worker  (Ctrl-C stops them and its database)"
+	$(WITH_DB) $(PY) -m config.run_local --addr 127.0.0.1:8000
+
+# One more background worker, on this machine (beside `make run`) or on another one
+# whose DATABASE_URL names the same database. Ctrl-C stops it once its jobs finish.
+worker: migrate
+	$(WITH_DB) $(PY) manage.py run_worker
 
 test: install-test
 	$(WITH_DB) $(PY) -m pytest
