@@ -5,6 +5,8 @@
 the amount up to which they may approve queued work.
 """
 
+import functools
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -61,25 +63,33 @@ class User(AbstractUser):
     def _grants(self):
         """(group names, permissions given to the user directly as "app.codename"),
         read in one query: every signed-in request needs the first (the audit trail
-        records the role) and every permission check the second."""
+        records the role) and every permission check the second. A user signed in
+        through the role backend comes with both, read with the user (`with_grants`)."""
         if self.pk is None:
             return set(), set()
-        from django.contrib.auth.models import Group, Permission
-        from django.contrib.contenttypes.models import ContentType
+        if "cbs_grants" in self.__dict__:
+            groups, permissions = self.__dict__.pop("cbs_grants")
+            return set(groups), set(permissions)
         from django.db import connection
 
-        groups, permissions = self.groups.through._meta.db_table, self.user_permissions.through._meta.db_table
-        sql = (
-            f"SELECT 'g', g.name FROM {Group._meta.db_table} g JOIN {groups} ug ON ug.group_id = g.id"  # noqa: S608
-            f" WHERE ug.user_id = %s UNION ALL"
-            f" SELECT 'p', ct.app_label || '.' || p.codename FROM {Permission._meta.db_table} p"
-            f" JOIN {permissions} up ON up.permission_id = p.id"
-            f" JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id WHERE up.user_id = %s"
-        )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.pk, self.pk])
-            rows = cursor.fetchall()
-        return {name for kind, name in rows if kind == "g"}, {name for kind, name in rows if kind == "p"}
+            cursor.execute(f"SELECT {grants_sql('%s')}", [self.pk, self.pk])  # noqa: S608 names from the models
+            groups, permissions = cursor.fetchone()
+        return set(groups), set(permissions)
+
+    @classmethod
+    def with_grants(cls, pk):
+        """The user `pk` (None if there is none) with their grants, in one prepared
+        statement: the first query of every signed-in request."""
+        from banking.core.db import execute_prepared
+
+        fields = cls._meta.concrete_fields
+        rows = execute_prepared(_user_sql(), [pk])
+        if not rows:
+            return None
+        user = cls.from_db("default", [field.attname for field in fields], rows[0][:len(fields)])
+        user.__dict__["cbs_grants"] = rows[0][len(fields):]
+        return user
 
     @cached_property
     def roles(self):
@@ -134,3 +144,23 @@ class StaffProfile(models.Model):
 
 
 __all__ = ["Branch", "Role", "StaffProfile", "User"]
+
+
+def grants_sql(user_id):
+    """Two arrays, the names of a user's groups and their direct permissions
+    ("app.codename"), for the user whose id is the SQL `user_id`."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    groups, permissions = User.groups.through._meta.db_table, User.user_permissions.through._meta.db_table
+    return (f"ARRAY(SELECT g.name FROM {Group._meta.db_table} g JOIN {groups} ug ON ug.group_id = g.id"  # noqa: S608
+            f" WHERE ug.user_id = {user_id}),"
+            f" ARRAY(SELECT ct.app_label || '.' || p.codename FROM {Permission._meta.db_table} p"
+            f" JOIN {permissions} up ON up.permission_id = p.id"
+            f" JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id WHERE up.user_id = {user_id})")
+
+
+@functools.cache
+def _user_sql():
+    columns = ", ".join(f"u.{field.column}" for field in User._meta.concrete_fields)
+    return f"SELECT {columns}, {grants_sql('u.id')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608
