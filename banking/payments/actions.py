@@ -59,7 +59,7 @@ from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry, reverse_entry
 from banking.ledger.chart import CLEARING, RBI_SETTLEMENT, SUNDRY_CREDITORS
 from banking.ledger.models import BusinessDate, Channel, EntryKind, LedgerAccount
-from banking.teller.accounts import check_number, refusal, refuse
+from banking.teller.lookup import check_number, refusal, refuse
 
 from .directory import DEFAULT_DAILY_LIMITS, find_branch
 from .models import (

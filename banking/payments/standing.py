@@ -41,7 +41,7 @@ from banking.core.errors import BankingError, InsufficientFunds, NotPermitted, V
 from banking.core.money import format_money
 from banking.customers.models import Customer
 from banking.deposits.models import DepositAccount
-from banking.teller.accounts import refusal
+from banking.teller.lookup import refusal
 
 from .actions import EXTERNAL_RAILS, business_date, check_amount, check_rail, make_payment, resolve_destination
 from .models import (

@@ -64,7 +64,7 @@ from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standar
 from banking.ledger.models import AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.users.models import Branch, StaffProfile
 
-from .accounts import check_mobile, refuse
+from .lookup import check_mobile, refuse
 from .denominations import FIELDS, SHORT_LABELS, Denominations, check_adds_up
 from .models import (
     TILL_HOLDING_LIMIT,

@@ -32,7 +32,7 @@ from banking.deposits.models import DepositAccount
 from banking.payments import actions
 from banking.payments.directory import find_branch
 from banking.payments.models import BankBranch, CollectRequest, CollectStatus, Payee, Payment, Rail
-from banking.teller.accounts import refusal
+from banking.teller.lookup import refusal
 from banking.teller.words import rupees_in_words
 from portals import policies
 from portals.customer.authenticator import code_problem

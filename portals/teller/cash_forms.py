@@ -14,7 +14,7 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 
 from banking.core.errors import BankingError
-from banking.teller.accounts import find_account, look_up
+from banking.teller.lookup import find_account, look_up
 from banking.teller.actions import CHEQUE_BOOK_SIZES
 from banking.teller.denominations import (
     FIELDS,

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from banking.core.errors import AccountClosed, AccountFrozen, BankingError
-from banking.teller.accounts import NUMBER_LENGTH, credit_note, look_up
+from banking.teller.lookup import NUMBER_LENGTH, credit_note, look_up
 from banking.teller.actions import (
     PAN_THRESHOLD,
     current_day,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from banking.core.errors import BankingError
 from banking.payments.models import StandingInstruction, StandingInstructionRun
 from banking.payments.standing import cancel_standing_instruction, create_standing_instruction
-from banking.teller.accounts import look_up
+from banking.teller.lookup import look_up
 from portals import policies
 from portals.shared.standing_forms import StandingInstructionForm
 
