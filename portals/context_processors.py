@@ -1,9 +1,16 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from banking.ledger.holidays import holiday_name
 from banking.ledger.models import BusinessDate
 
 from .navigation import for_namespace
+
+COUNTER_PORTALS = {"teller", "supervisor"}
+
+
+def _holiday_today():
+    return SimpleLazyObject(lambda: holiday_name(BusinessDate.objects.current()) or "")
 
 
 def bank(request):
@@ -13,6 +20,8 @@ def bank(request):
     return {
         "bank_name": settings.CBS_BANK_NAME,
         "business_date": SimpleLazyObject(BusinessDate.objects.current),
+        # The counter's portals say when the counters are closed for a bank holiday.
+        "bank_holiday": _holiday_today() if namespace in COUNTER_PORTALS else None,
         "portal_namespace": namespace,
         "portal": for_namespace(namespace, getattr(request, "user", None)),
     }

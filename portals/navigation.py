@@ -63,7 +63,7 @@ PORTALS = {
             Section("Manual journal", "ops:journal-new", "bi-pencil-square", permission="users.post_manual_journal"),
             Section("My requests", "ops:my-requests", "bi-hourglass-split"),
             Section("Payments", "ops:payment-monitor", "bi-bank"),
-            Section("End of day", None, "bi-moon-stars"),
+            Section("End of day", "ops:eod", "bi-moon-stars"),
             Section("Compliance", None, "bi-clipboard-check"),
             Section("Audit trail", "ops:audit-list", "bi-shield-check", permission="users.view_audit_trail"),
             Section("Staff and roles", "ops:staff", "bi-person-badge", permission="users.manage_staff"),

@@ -105,3 +105,13 @@ def ops_payments(view):
 def staff_admin(view):
     """Administrators managing staff: roles, branches, limits and password resets."""
     return requires("users.access_ops_portal", "users.manage_staff", name="staff_admin")(view)
+
+
+def ops_end_of_day(view):
+    """Operations staff who start end of day."""
+    return requires("users.access_ops_portal", "operations.run_end_of_day", name="ops_end_of_day")(view)
+
+
+def ops_holidays(view):
+    """Operations staff who ask for bank holidays and approve one another's."""
+    return requires("users.access_ops_portal", "operations.manage_holidays", name="ops_holidays")(view)

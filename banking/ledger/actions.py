@@ -65,12 +65,14 @@ from banking.core.errors import (
 )
 from banking.core.money import Money, format_money
 
+from .holidays import check_holiday_removal, check_new_holiday
 from .models import (
     AccountStatus,
     BusinessDate,
     Channel,
     EntryKind,
     Hold,
+    Holiday,
     JournalEntry,
     LedgerAccount,
     Side,
@@ -454,3 +456,38 @@ def advance_business_date(*, actor, to=None):
         summary=f"Business date {before:%d %b %Y} → {target:%d %b %Y}",
     )
     return row
+
+
+# -- the holiday calendar ------------------------------------------------------------
+
+
+def _locked_business_date():
+    """The business date, its row locked so that the date cannot roll while a holiday
+    is checked against it."""
+    row = BusinessDate.objects.select_for_update().filter(pk=1).first()
+    return row.date if row else timezone.localdate()
+
+
+@transaction.atomic
+def add_holiday(*, actor, checker, date, name):
+    """Make `date` a bank holiday, once a second person (`checker`) approved it.
+    Refused for a date that is not after the business date or is a holiday already
+    (holidays.check_new_holiday). Locks the BusinessDate row."""
+    name = check_new_holiday(date, name, today=_locked_business_date())
+    holiday = Holiday.objects.create(date=date, name=name, added_by=actor, approved_by=checker)
+    record_event(action="ledger.holiday_added", obj=holiday, actor=checker,
+                 summary=f"Bank holiday {name} on {date:%d %b %Y}, asked by {actor.get_username()}",
+                 after={"date": date.isoformat(), "name": name, "maker": actor.pk})
+    return holiday
+
+
+@transaction.atomic
+def remove_holiday(*, actor, checker, date):
+    """Make `date` a working day again, once `checker` approved it. Refused for a
+    holiday by rule, or one whose day has come. Locks the BusinessDate row."""
+    holiday = check_holiday_removal(date, today=_locked_business_date())
+    record_event(action="ledger.holiday_removed", obj=holiday, actor=checker,
+                 summary=f"Bank holiday {holiday.name} on {date:%d %b %Y} removed, asked by {actor.get_username()}",
+                 before={"date": date.isoformat(), "name": holiday.name})
+    holiday.delete()
+    return date

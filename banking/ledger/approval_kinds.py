@@ -7,12 +7,21 @@ autodiscovery (the ledger itself imports no other domain app).
 
 Both post with the approval's id as the idempotency key, so an approval that is
 retried posts once; the maker is the entry's maker and the checker its checker.
+
+- `ledger.holiday_add`: a bank holiday operations entered. Payload: {"date", "name"}.
+- `ledger.holiday_remove`: a holiday entered earlier, made a working day again.
+  Payload: {"date", "name"}.
+
+Both are checked by a second member of operations (`operations.manage_holidays`) and
+checked again when approved (holidays.py), since the business date may have moved.
 """
+
+import datetime
 
 from banking.core.errors import ValidationFailed
 from banking.core.money import format_money
 
-from .actions import Line, post_entry, reverse_entry
+from .actions import Line, add_holiday, post_entry, remove_holiday, reverse_entry
 from .models import Channel, EntryKind, JournalEntry, LedgerAccount, Side
 
 
@@ -74,9 +83,41 @@ def describe_reversal(payload):
     return rows
 
 
+def _holiday_date(payload):
+    try:
+        return datetime.date.fromisoformat(str(payload["date"]))
+    except (KeyError, TypeError, ValueError):
+        raise ValidationFailed("The holiday's date is missing from the request.") from None
+
+
+def add_approved_holiday(approval, checker):
+    holiday = add_holiday(actor=approval.maker, checker=checker, date=_holiday_date(approval.payload),
+                          name=approval.payload.get("name", ""))
+    return {"holiday_id": holiday.pk, "date": holiday.date.isoformat()}
+
+
+def remove_approved_holiday(approval, checker):
+    date = remove_holiday(actor=approval.maker, checker=checker, date=_holiday_date(approval.payload))
+    return {"date": date.isoformat()}
+
+
+def describe_holiday(payload):
+    try:
+        date = f"{_holiday_date(payload):%A, %d %B %Y}"
+    except ValidationFailed as error:
+        date = str(error)
+    return [("Date", date), ("Holiday", payload.get("name", ""))]
+
+
+HOLIDAY_CHECKER = "operations.manage_holidays"
+
 KINDS = [
     {"kind": "ledger.manual_journal", "label": "Manual journal", "handler": post_approved_journal,
      "describe": describe_journal},
     {"kind": "ledger.reversal", "label": "Reversal of an entry", "handler": reverse_approved_entry,
      "describe": describe_reversal},
+    {"kind": "ledger.holiday_add", "label": "Bank holiday", "handler": add_approved_holiday,
+     "describe": describe_holiday, "checker_permission": HOLIDAY_CHECKER},
+    {"kind": "ledger.holiday_remove", "label": "Removal of a bank holiday", "handler": remove_approved_holiday,
+     "describe": describe_holiday, "checker_permission": HOLIDAY_CHECKER},
 ]

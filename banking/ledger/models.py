@@ -352,3 +352,32 @@ class Hold(models.Model):
     @property
     def is_active(self):
         return self.released_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class HolidayQuerySet(models.QuerySet):
+    def between(self, start, end):
+        return self.filter(date__gte=start, date__lte=end)
+
+
+class Holiday(models.Model):
+    """A bank holiday that operations entered, through maker-checker. Sundays and the
+    second and fourth Saturdays are holidays by rule and have no row (holidays.py
+    holds the whole rule)."""
+
+    date = models.DateField(unique=True)
+    name = models.CharField(max_length=80)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    objects = HolidayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="holiday_has_name"),
+            models.CheckConstraint(condition=~Q(approved_by=models.F("added_by")), name="holiday_checker_not_maker"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.date:%d %b %Y})"

@@ -27,6 +27,9 @@ Design overview
   The ledger's rules are the ledger's: this module checks what the teller should
   hear first (the account's status, the notes, the PAN) and leaves the balance
   rules to the posting.
+- On a bank holiday (banking.ledger.holidays) the counters and cheque work are
+  closed: no till opens and no cash comes from the vault, and the counter's and the
+  cheque books' actions refuse in words (`refuse_on_holiday`).
 - Every refusal is a BankingError in the teller's words, raised before anything
   is written (or inside the transaction, which then leaves nothing behind).
 - Every change writes a `teller.*` audit event in the same transaction.
@@ -61,6 +64,7 @@ from banking.deposits.actions import OPENING_KIND
 from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry, reverse_entry
 from banking.ledger.chart import RBI_SETTLEMENT, TELLER_SUSPENSE, ensure_standard_chart, till_code, vault_code
+from banking.ledger.holidays import holiday_name
 from banking.ledger.models import AccountType, BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.users.models import Branch, StaffProfile
 
@@ -210,6 +214,16 @@ def _refuse_if_branch_closed(branch, date):
         raise ValidationFailed(f"{branch.name} has closed its cash for {_when(date)}.")
 
 
+def refuse_on_holiday(date=None):
+    """The counters and cheque work are closed on a bank holiday (the ledger's
+    calendar says which dates are): the teller's cash and cheque actions ask here."""
+    date = date or today()
+    holiday = holiday_name(date)
+    if holiday:
+        raise ValidationFailed(f"{_when(date)} is a bank holiday ({holiday}): the counters and cheque work are "
+                               "closed. They open on the next working day.")
+
+
 # -- the vault --------------------------------------------------------------------
 
 
@@ -255,6 +269,7 @@ def request_cash_from_vault(*, actor, counts):
     _check_counts(counts, "request")
     till = ensure_till(teller=actor)
     date = today()
+    refuse_on_holiday(date)
     _refuse_if_branch_closed(till.branch, date)
     day = TillDay.objects.filter(till=till, business_date=date).first()
     if day is not None and not day.is_open:
@@ -355,6 +370,7 @@ def open_till(*, actor, counted):
         raise ValidationFailed("A count cannot be negative.")
     (till,) = _lock_boxes(ensure_till(teller=actor))
     date = today()
+    refuse_on_holiday(date)
     _refuse_if_branch_closed(till.branch, date)
     day = TillDay.objects.filter(till=till, business_date=date).first()
     if day is not None:
@@ -403,6 +419,8 @@ def require_open_till(user, *, lock=False, token=None):
     till.teller = user
     rows = execute_prepared(day_sql, [token, token, till.pk, timezone.localdate()])
     if not rows:
+        # No till opens on a holiday: say so rather than "open it" (read only on this path).
+        refuse_on_holiday()
         raise ValidationFailed("Your till is not open. Open it with your counted cash before taking cash.")
     day, day.taken, day.next_id = _from_row(rows[0], TillDay)  # with no token, both None
     if not day.is_open:
@@ -935,6 +953,7 @@ def transfer_at_counter(*, actor, account, to_account, amount, idempotency_key, 
     limit it waits for a supervisor. Locks the cheque, then the accounts."""
     if actor.branch is None:
         raise NotPermitted("Transfers are taken at a branch; your profile has none.")
+    refuse_on_holiday()
     existing = _existing_transaction(idempotency_key, TransactionKind.TRANSFER, account, amount)
     if existing is not None:
         return existing
@@ -1098,6 +1117,7 @@ def issue_cheque_book(*, actor, account, leaves, first_number=None):
     """Issue a book of `leaves` cheques to an active savings or current account,
     numbered from `first_number` (by default the branch's next unused number).
     Leaf numbers are unique in the branch."""
+    refuse_on_holiday()
     if leaves not in CHEQUE_BOOK_SIZES:
         raise ValidationFailed(f"A cheque book has {', '.join(map(str, CHEQUE_BOOK_SIZES))} leaves.")
     if account.status != DepositStatus.ACTIVE or not account.is_operative:
@@ -1152,6 +1172,7 @@ def _leaf_range(account, first, last):
 def stop_cheques(*, actor, account, first, last=None, reason):
     """Stop payment of one cheque or a range, with the customer's reason. Paid,
     cancelled or already stopped leaves are refused by number. Locks the leaves."""
+    refuse_on_holiday()
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationFailed("Give the customer's reason for stopping payment.")
@@ -1173,6 +1194,7 @@ def stop_cheques(*, actor, account, first, last=None, reason):
 @transaction.atomic
 def cancel_cheque(*, actor, account, number, reason):
     """Cancel one unused or stopped leaf (spoilt, or returned by the customer)."""
+    refuse_on_holiday()
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationFailed("Give the reason for cancelling the cheque.")

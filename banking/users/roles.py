@@ -52,7 +52,8 @@ ROLE_PERMISSIONS = {
     Role.TELLER: ["users.access_teller_portal"],
     Role.SUPERVISOR: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests"],
     Role.BRANCH_MANAGER: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests"],
-    Role.OPERATIONS: ["users.access_ops_portal", "users.post_manual_journal", "users.operate_payments"],
+    Role.OPERATIONS: ["users.access_ops_portal", "users.post_manual_journal", "users.operate_payments",
+                      "operations.run_end_of_day", "operations.manage_holidays"],
     Role.COMPLIANCE: ["users.access_ops_portal", "users.view_compliance_reports"],
     Role.AUDITOR: ["users.access_ops_portal", "users.view_audit_trail"],
     Role.ADMINISTRATOR: ["users.access_ops_portal", "users.view_audit_trail", "users.manage_staff"]

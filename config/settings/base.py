@@ -89,6 +89,7 @@ LOCAL_APPS = [
     "banking.teller",
     "banking.payments",
     "banking.notifications",
+    "banking.operations",
     "banking.demo",
     "portals",
 ]
@@ -372,6 +373,14 @@ CBS_CLEARING_NETWORK = env("CBS_CLEARING_NETWORK", "banking.payments.simulator.S
 CBS_COLLECT_REQUEST_TTL = datetime.timedelta(minutes=30)
 # A standing instruction short of funds is tried again at the next runs, this many times in all.
 CBS_STANDING_INSTRUCTION_ATTEMPTS = 3
+
+# End of day (banking/operations). A step over accounts runs in parts of this many
+# accounts, each a job on the queue.
+CBS_EOD_PARTITION_SIZE = int(env("CBS_EOD_PARTITION_SIZE", "10000"))
+# Sundays and the second and fourth Saturdays are bank holidays (banking/ledger/holidays.py).
+# The test suite turns the rule off, so that it passes on any day of the week; the
+# holiday tests turn it back on.
+CBS_WEEKLY_HOLIDAYS = env_bool("CBS_WEEKLY_HOLIDAYS", True)
 
 LOGGING = {
     "version": 1,

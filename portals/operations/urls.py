@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ledger_views, payment_views, staff_views, views
+from . import eod_views, ledger_views, payment_views, staff_views, views
 
 app_name = "ops"
 urlpatterns = [
@@ -26,6 +26,15 @@ urlpatterns = [
          name="recon-exception-resolve"),
     path("payments/simulator/", payment_views.clearing_simulator, name="clearing-simulator"),
     path("payments/ifsc/", payment_views.ifsc_directory, name="ifsc-directory"),
+    path("eod/", eod_views.eod, name="eod"),
+    path("eod/start/", eod_views.eod_start, name="eod-start"),
+    path("eod/history/", eod_views.eod_history, name="eod-history"),
+    path("eod/runs/<str:date>/", eod_views.eod_run, name="eod-run"),
+    path("eod/trial-balance/", eod_views.eod_trial_balance, name="eod-trial-balance"),
+    path("holidays/", eod_views.holidays, name="holidays"),
+    path("holidays/<str:date>/remove/", eod_views.holiday_remove, name="holiday-remove"),
+    path("holidays/requests/<int:pk>/approve/", eod_views.holiday_request_approve, name="holiday-request-approve"),
+    path("holidays/requests/<int:pk>/reject/", eod_views.holiday_request_reject, name="holiday-request-reject"),
     path("staff/", staff_views.staff_list, name="staff"),
     path("staff/<int:pk>/change/", staff_views.staff_change, name="staff-change"),
     path("staff/requests/<int:pk>/", staff_views.staff_request, name="staff-request"),

@@ -38,6 +38,7 @@ SETTLEMENT_FILE = "<the cycle's settlement file>"
 RECONCILIATION = "<the reconciliation of that file>"
 STAFF_MEMBER = "<the people's teller>"
 STAFF_REQUEST = "<the administrator's request to make the teller a supervisor>"
+EOD_RUN = "<the date of a finished end of day>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -151,6 +152,17 @@ EXPECTED = {
     "supervisor:branch-close": ({}, set(), 405, 405),
     "supervisor:cash-position": ({}, SUPERVISORS, 403, "login"),
     "supervisor:cash-differences": ({}, SUPERVISORS, 403, "login"),
+    # End of day, its history and kept trial balances, the holiday calendar: the operations side reads them;
+    # starting end of day and asking for or deciding a holiday are POST only.
+    "ops:eod": ({}, OPS_SIDE, 403, "login"),
+    "ops:eod-start": ({}, set(), 405, 405),
+    "ops:eod-history": ({}, OPS_SIDE, 403, "login"),
+    "ops:eod-run": ({"date": EOD_RUN}, OPS_SIDE, 403, "login"),
+    "ops:eod-trial-balance": ({}, OPS_SIDE, 403, "login"),
+    "ops:holidays": ({}, OPS_SIDE, 403, "login"),
+    "ops:holiday-remove": ({"date": "2026-12-25"}, set(), 405, 405),
+    "ops:holiday-request-approve": ({"pk": 1}, set(), 405, 405),
+    "ops:holiday-request-reject": ({"pk": 1}, set(), 405, 405),
     # Staff and roles: administrators only; deciding is POST only.
     "ops:staff": ({}, {Role.ADMINISTRATOR}, 403, "login"),
     "ops:staff-change": ({"pk": STAFF_MEMBER}, {Role.ADMINISTRATOR}, 403, "login"),
@@ -192,6 +204,7 @@ def objects(people):
     payments = _payment_objects(deposits[ACCOUNT])
     payments.update(_neft_cycle_objects())
     payments.update(_staff_objects(people))
+    payments.update(_eod_objects())
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -220,6 +233,19 @@ def _staff_objects(people):
     change = request_staff_change(actor=people[Role.ADMINISTRATOR], person=teller, roles=["supervisor"],
                                   branch=teller.branch, approval_limit=0, cash_limit=2_00_000_00)
     return {STAFF_MEMBER: teller.pk, STAFF_REQUEST: change.pk}
+
+
+def _eod_objects():
+    """A business date that end of day closed."""
+    import datetime
+
+    from django.utils import timezone
+
+    from banking.operations.models import EodRun, RunState
+
+    run = EodRun.objects.create(business_date=datetime.date(2026, 1, 5), state=RunState.DONE,
+                                started_at=timezone.now(), finished_at=timezone.now())
+    return {EOD_RUN: run.business_date.isoformat()}
 
 
 def _neft_cycle_objects():
