@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import payment_views, standing_views, views
+from . import payment_views, standing_views, term_views, views
 
 app_name = "customer"
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/<str:number>/", views.account, name="account"),
     path("statements/", views.statement_list, name="statements"),
+    path("accounts/<str:number>/maturity/", term_views.fd_maturity, name="fd-maturity"),
     path("accounts/<str:number>/statement/", views.statement, name="statement"),
     path("accounts/<str:number>/statement.csv", views.statement_csv, name="statement-csv"),
     path("accounts/<str:number>/statement.pdf", views.statement_pdf, name="statement-pdf"),

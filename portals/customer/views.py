@@ -21,6 +21,8 @@ from banking.ledger.queries import latest_postings
 from portals import policies
 from portals.shared import statements
 
+from . import term_views
+
 RECENT = 5
 
 
@@ -57,7 +59,8 @@ def home(request):
 def account(request, number):
     account = _my_account(request, number)
     return render(request, "portals/customer/account_detail.html", {"account": account,
-                                                                     "recent": _recent(account, 20)})
+                                                                     "recent": _recent(account, 20),
+                                                                     "term": term_views.term_context(account)})
 
 
 @require_GET

@@ -43,6 +43,7 @@ from banking.customers.models import (
 )
 from portals import policies
 
+from . import term_views
 from .customer_forms import (
     AddressExtrasForm,
     AddressForm,
@@ -213,6 +214,7 @@ def customer_detail(request, pk):
         "can_check": can_check,
         "accounts_url": _accounts_url(customer),
         "age": customer.age_on(timezone.localdate()),
+        "attention": term_views.attention(customer),
     }
     return render(request, "portals/teller/customer_detail.html", context)
 

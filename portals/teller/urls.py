@@ -8,6 +8,7 @@ from . import (
     deposit_views,
     remittance_views,
     standing_views,
+    term_views,
     views,
 )
 
@@ -41,6 +42,7 @@ urlpatterns = [
     path("customers/", customer_views.customer_search, name="customer-search"),
     path("customers/new/", customer_views.customer_new, name="customer-new"),
     path("customers/drafts/", customer_views.kyc_drafts, name="kyc-drafts"),
+    path("customers/rekyc/", term_views.rekyc_due, name="rekyc-due"),
     path("customers/<int:pk>/", customer_views.customer_detail, name="customer-detail"),
     path("customers/<int:pk>/kyc/<slug:step>/", customer_views.kyc_step, name="kyc-step"),
     path("customers/<int:pk>/documents/<int:document_pk>/", customer_views.customer_document,
@@ -51,6 +53,7 @@ urlpatterns = [
     path("customers/<int:pk>/fixed-deposits/new/", deposit_views.fd_open, name="fd-open"),
     path("customers/<int:pk>/recurring-deposits/new/", deposit_views.rd_open, name="rd-open"),
     path("customers/<int:pk>/internet-banking/", deposit_views.internet_banking, name="internet-banking"),
+    path("customers/<int:pk>/tax-declaration/", term_views.tax_declaration, name="tax-declaration"),
     path("accounts/<str:number>/holds/new/", deposit_views.hold_new, name="hold-new"),
     path("accounts/<str:number>/holds/<int:hold_id>/release/", deposit_views.hold_release, name="hold-release"),
     path("accounts/<str:number>/freeze/", deposit_views.account_freeze, name="account-freeze"),

@@ -68,6 +68,8 @@ EXPECTED = {
     "teller:customer-search": ({}, TELLER_SIDE, 403, "login"),
     "teller:customer-new": ({}, TELLER_SIDE, 403, "login"),
     "teller:kyc-drafts": ({}, TELLER_SIDE, 403, "login"),
+    "teller:rekyc-due": ({}, TELLER_SIDE, 403, "login"),
+    "teller:tax-declaration": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
     "teller:customer-detail": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
     "teller:kyc-step": ({"pk": DRAFT, "step": "identity"}, TELLER_SIDE, 403, "login"),
     "teller:customer-document": ({"pk": DRAFT, "document_pk": DOCUMENT}, TELLER_SIDE, 403, "login"),
@@ -93,6 +95,7 @@ EXPECTED = {
     "customer:statement": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:statement-csv": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:statement-pdf": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
+    "customer:fd-maturity": ({"number": FIXED_DEPOSIT}, {Role.CUSTOMER}, 403, "login"),
     # The emailed one-time link: open to anyone holding a valid token.
     "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
     # Internet banking payments: the customer's own payees, payments and collect requests.
