@@ -64,6 +64,7 @@ PORTALS = {
             Section("My requests", "ops:my-requests", "bi-hourglass-split"),
             Section("Payments", "ops:payment-monitor", "bi-bank"),
             Section("End of day", "ops:eod", "bi-moon-stars"),
+            Section("Background jobs", "ops:jobs", "bi-gear-wide-connected"),
             Section("Compliance", None, "bi-clipboard-check"),
             Section("Audit trail", "ops:audit-list", "bi-shield-check", permission="users.view_audit_trail"),
             Section("Staff and roles", "ops:staff", "bi-person-badge", permission="users.manage_staff"),

@@ -115,3 +115,8 @@ def ops_end_of_day(view):
 def ops_holidays(view):
     """Operations staff who ask for bank holidays and approve one another's."""
     return requires("users.access_ops_portal", "operations.manage_holidays", name="ops_holidays")(view)
+
+
+def ops_jobs(view):
+    """Operations staff who send failed background jobs back to the queue."""
+    return requires("users.access_ops_portal", "core.retry_jobs", name="ops_jobs")(view)

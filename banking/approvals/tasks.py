@@ -8,6 +8,6 @@ from .actions import expire_requests
 
 @jobs.periodic(cron="*/5 * * * *", name="approvals.expire")
 def expire_approvals(*, timestamp):
-    """Every 5 minutes: mark the requests that waited past their expiry (`expire_approvals`)."""
+    """Expire the approval requests that waited past their expiry (as `expire_approvals`)."""
     with audit_context(channel="batch", actor_username="expire_approvals"):
         return expire_requests()

@@ -7,5 +7,5 @@ from .actions import seal_events
 
 @jobs.periodic(cron="* * * * *", name="audit.seal")
 def seal_audit_trail(*, timestamp):
-    """Every minute: chain the newly committed events into the seal (`seal_audit`)."""
+    """Seal the newly committed audit events into the hash chain (as `seal_audit`)."""
     return seal_events()

@@ -88,8 +88,8 @@ class RetryLater(Exception):  # noqa: N818 - it is a request, not an error
         self.at = at
 
 
-class AlreadyRunning(Exception):  # noqa: N818
-    """The job asked for is not a failed one (it is waiting, running or done)."""
+class NotFailed(Exception):  # noqa: N818
+    """The job asked for is not a failed one: waiting, running, done, or not there."""
 
 
 def _app():
@@ -213,13 +213,15 @@ def note_failure(*, job_id, task_name, attempt, error):
 
 def retry_failed(job_id):
     """Send the failed job `job_id` back to the queue, to run as soon as a worker is
-    free. Raises AlreadyRunning if it is not a failed job. Returns its task name."""
+    free. Raises NotFailed if it is not a failed job. Returns its task name."""
     from procrastinate.contrib.django.models import ProcrastinateJob
 
+    if not 0 < job_id < 2**63:
+        raise NotFailed(f"There is no job {job_id}.")
     with transaction.atomic():
         job = ProcrastinateJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != "failed":
-            raise AlreadyRunning(f"Job {job_id} is not a failed job.")
+            raise NotFailed(f"Job {job_id} is not a failed job.")
         with connection.cursor() as cursor:
             cursor.execute("SELECT now()")
             (now,) = cursor.fetchone()
@@ -249,19 +251,39 @@ def retry_stalled(*, seconds_since_heartbeat=30, queue=None, job_ids=None):
 
 def jobs_query():
     """Every job, newest first, each with `last_error` (its latest failure's error,
-    or None) and `failures` (how many times it failed)."""
-    from django.db.models import Count, OuterRef, Subquery
-    from procrastinate.contrib.django.models import ProcrastinateJob
+    or None), `failures` (how many times it failed), `runs` (how many times a worker
+    started it), `retries` (how many times it went back to the queue after a failure,
+    by its retry rule or by hand) and `changed_at` (when its state last changed)."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+    from procrastinate.contrib.django.models import ProcrastinateEvent, ProcrastinateJob
 
     from .models import JobFailure
 
+    def count(query):
+        counted = query.order_by().values("job_id").annotate(n=Count("id")).values("n")[:1]
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
     failures = JobFailure.objects.filter(job_id=OuterRef("pk"))
+    events = ProcrastinateEvent.objects.filter(job_id=OuterRef("pk"))
     return ProcrastinateJob.objects.annotate(
         last_error=Subquery(failures.order_by("-id").values("error")[:1]),
-        failures=Subquery(
-            failures.order_by().values("job_id").annotate(n=Count("id")).values("n")[:1]
-        ),
+        failures=count(failures),
+        runs=count(events.filter(type="started")),
+        retries=count(events.filter(type__in=["deferred_for_retry", "retried"])),
+        # A "scheduled" event carries the time the job is due, not a change.
+        changed_at=Subquery(events.exclude(type="scheduled").order_by("-at", "-id").values("at")[:1]),
     ).order_by("-id")
+
+
+def live_workers(*, seconds_since_heartbeat=30):
+    """How many workers have sent a heartbeat lately (they beat every 10 seconds)."""
+    import datetime
+
+    from procrastinate.contrib.django.models import ProcrastinateWorker
+
+    since = timezone.now() - datetime.timedelta(seconds=seconds_since_heartbeat)
+    return ProcrastinateWorker.objects.filter(last_heartbeat__gte=since).count()
 
 
 def queue_names():
@@ -277,6 +299,22 @@ def task_names():
 def schedule():
     """[(task name, cron)] of every periodic task."""
     return sorted((periodic.task.name, periodic.cron) for periodic in _app().periodic_registry.periodic_tasks.values())
+
+
+def summary(task_name):
+    """What a task does: the first paragraph of its docstring, in words (no `code`
+    marks), or ""."""
+    task = _app().tasks.get(task_name)
+    doc = (task.func.__doc__ or "") if task is not None else ""
+    return " ".join(doc.strip().split("\n\n")[0].split()).replace("`", "")
+
+
+def status_counts():
+    """{status: how many jobs}, for every status that has any."""
+    from django.db.models import Count
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    return dict(ProcrastinateJob.objects.order_by().values_list("status").annotate(n=Count("id")))
 
 
 def forget_all_jobs():

@@ -20,6 +20,8 @@ class JobFailure(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Operations may send a failed job back to the queue (the queue screen, /ops/jobs/).
+        permissions = [("retry_jobs", "Can send a failed background job back to the queue")]
 
     def __str__(self):
         return f"Job {self.job_id} ({self.task_name}), attempt {self.attempt}: {self.error[:80]}"

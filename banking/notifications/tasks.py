@@ -28,6 +28,6 @@ def defer_sending(email):
 
 @jobs.periodic(cron="*/15 * * * *", name="notifications.sweep")
 def sweep_outbox(*, timestamp):
-    """Every 15 minutes: try the queued messages that are due (`send_queued_mail`)."""
+    """Try again the queued emails that are due (as `send_queued_mail`)."""
     sent, _queued = send_queued_mail()
     return sent

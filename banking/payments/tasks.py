@@ -18,15 +18,16 @@ from .standing import run_standing_instructions
 
 @jobs.periodic(cron="*/5 * * * *", name="payments.expire_collect_requests")
 def expire_collect_requests(*, timestamp):
-    """Mark UPI collect requests that waited past their expiry (`expire_collect_requests`)."""
+    """Expire the UPI collect requests that waited past their expiry (as `expire_collect_requests`)."""
     with audit_context(channel="batch", actor_username="expire_collect_requests"):
         return expire_collect_requests_action()
 
 
 @jobs.periodic(cron="0,30 * * * *", name="payments.neft_cycle")
 def neft_cycle(*, timestamp):
-    """Settle the next NEFT cycle and reconcile its file (`run_neft_batch`). Returns
-    how many payments the cycle settled or returned."""
+    """Settle the next NEFT cycle and reconcile its settlement file (as `run_neft_batch`).
+
+    Returns how many payments the cycle settled or returned."""
     with audit_context(channel="batch", actor_username="run_neft_batch"):
         batch, _reconciliation = run_neft_cycle(actor=None)
     return 0 if batch is None else batch.settled_count + batch.returned_count

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import eod_views, ledger_views, payment_views, staff_views, views
+from . import eod_views, job_views, ledger_views, payment_views, staff_views, views
 
 app_name = "ops"
 urlpatterns = [
@@ -35,6 +35,8 @@ urlpatterns = [
     path("holidays/<str:date>/remove/", eod_views.holiday_remove, name="holiday-remove"),
     path("holidays/requests/<int:pk>/approve/", eod_views.holiday_request_approve, name="holiday-request-approve"),
     path("holidays/requests/<int:pk>/reject/", eod_views.holiday_request_reject, name="holiday-request-reject"),
+    path("jobs/", job_views.jobs_list, name="jobs"),
+    path("jobs/<int:pk>/retry/", job_views.job_retry, name="job-retry"),
     path("staff/", staff_views.staff_list, name="staff"),
     path("staff/<int:pk>/change/", staff_views.staff_change, name="staff-change"),
     path("staff/requests/<int:pk>/", staff_views.staff_request, name="staff-request"),

@@ -123,7 +123,7 @@ def test_a_failure_is_kept_with_its_error_and_retried_with_backoff(run_jobs):
     assert run_jobs() == 1
     job = _job(job_id)
     # One retry allowed, 600 seconds away: the job waits again, counted as retried.
-    assert (job.status, job.attempts) == ("todo", 1)
+    assert (job.status, job.attempts, job.runs, job.retries) == ("todo", 1, 1, 1)
     assert job.scheduled_at is not None
     assert job.last_error == "RuntimeError: the mail server said no"
     assert JobFailure.objects.filter(job_id=job_id, attempt=1).exists()
@@ -162,17 +162,18 @@ def test_waits_double_up_to_the_longest():
 def test_a_failed_job_can_be_sent_back_to_the_queue(run_jobs):
     job_id = jobs.defer(fail, why="down")
     run_jobs()
-    with pytest.raises(jobs.AlreadyRunning):
+    with pytest.raises(jobs.NotFailed):
         jobs.retry_failed(job_id)  # waiting for its retry, not failed
     with connection.cursor() as cursor:  # make its retry due now
         cursor.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE id = %s", [job_id])
     run_jobs()
     job = _job(job_id)
-    assert (job.status, job.failures) == ("failed", 2)
+    assert (job.status, job.failures, job.runs) == ("failed", 2, 2)
     assert jobs.retry_failed(job_id) == "tests.core.fail"
     assert _job(job_id).status == "todo"
     run_jobs()
-    assert _job(job_id).failures == 3
+    job = _job(job_id)
+    assert (job.failures, job.runs, job.retries) == (3, 3, 2)
 
 
 def test_the_schedule_lists_the_periodic_tasks():
