@@ -1,8 +1,8 @@
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from banking.operations.models import EodRun, RunState
+from banking.operations.models import EodRun, RunState, StepState
 
 STATE_BADGE = {
     RunState.DONE: "text-bg-success",
@@ -20,11 +20,12 @@ class EodRunTable(tables.Table):
     started_at = tables.DateTimeColumn(verbose_name="Started", format="d M Y H:i:s", attrs=WIDE_ONLY)
     finished_at = tables.DateTimeColumn(verbose_name="Finished", format="H:i:s", attrs=WIDE_ONLY)
     duration = tables.Column(verbose_name="Took", accessor="pk", orderable=False,
-                             attrs={"th": {"class": "text-end"}, "td": {"class": "text-end"}})
+                             attrs={"th": {"class": "text-end"}, "td": {"class": "text-end text-nowrap"}})
+    steps = tables.Column(verbose_name="Steps", accessor="pk", orderable=False)
 
     class Meta:
         model = EodRun
-        fields = ["business_date", "state", "started_by", "started_at", "finished_at", "duration"]
+        fields = ["business_date", "state", "started_by", "started_at", "finished_at", "duration", "steps"]
         orderable = False
         empty_text = "End of day has not run yet."
         attrs = {"class": "table table-hover align-middle mb-0", "id": "eod-history"}
@@ -43,7 +44,23 @@ class EodRunTable(tables.Table):
         return value.display_name
 
     def render_duration(self, record):
-        seconds = record.duration
-        if seconds is None:
-            return "—"
-        return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+        return took(record.duration)
+
+    def render_steps(self, record):
+        """Each step with its timing, folded under a count (no script needed to open it)."""
+        steps = list(record.steps.all())
+        ran = [step for step in steps if step.state != StepState.SKIPPED]
+        rows = format_html_join(
+            "", '<li><span class="{}">{}</span> · {}</li>',
+            ((("text-danger" if step.state == StepState.FAILED else ""), step.title,
+              took(step.duration) if step.state != StepState.SKIPPED else step.get_state_display().lower())
+             for step in steps),
+        )
+        return format_html('<details><summary>{} of {} ran</summary><ol class="small mb-0 ps-3">{}</ol></details>',
+                           len(ran), len(steps), rows)
+
+
+def took(seconds):
+    if seconds is None:
+        return "—"
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"

@@ -87,6 +87,8 @@ def _eod_context(request, refused=None):
     context = {
         "date": date,
         "calendar_date": calendar_date(),
+        # Rolled already tonight: the new date's own end of day waits for its day.
+        "ahead": date > calendar_date() and (run is None or run.state not in LIVE),
         "holiday": holiday_rules.holiday_name(date),
         "can_start": request.user.has_perm("operations.run_end_of_day"),
         **_run_context(run),
@@ -143,7 +145,7 @@ def eod_start(request):
 @policies.operations
 def eod_history(request):
     """Past days, newest first, each with its state and timings."""
-    table = EodRunTable(EodRun.objects.newest_first().select_related("started_by"))
+    table = EodRunTable(EodRun.objects.newest_first().select_related("started_by").prefetch_related("steps"))
     RequestConfig(request, paginate={"per_page": 30}).configure(table)
     return render(request, "portals/operations/eod_history.html", {"table": table})
 

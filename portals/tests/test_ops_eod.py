@@ -86,7 +86,9 @@ def test_start_begins_the_run_and_the_live_fragment_follows_it(client, ops, run_
     assert done.headers["HX-Refresh"] == "true"
     page = client.get(reverse("ops:eod")).text
     assert 'data-testid="eod-state">Done</span>' in page and "every 2s" not in page
-    assert "08 Dec 2026" in page
+    # The new date is ahead of the calendar: its own end of day waits for its day.
+    assert "Tuesday, 08 Dec 2026" in page and "Its end of day runs once the day has come." in page
+    assert "Start end of day" not in page
 
 
 def test_starting_while_it_runs_says_so(client, ops, ops2):
@@ -131,6 +133,7 @@ def test_the_history_lists_past_days_and_opens_each(client, ops, run_jobs, audit
     history = client.get(reverse("ops:eod-history")).text
     detail_url = reverse("ops:eod-run", kwargs={"date": "2026-12-07"})
     assert detail_url in history and "Mon 07 Dec 2026" in history
+    assert "<summary>2 of 2 ran</summary>" in history and "Roll the business date and begin the next day" in history
     detail = client.get(detail_url).text
     assert "Seal the audit trail and keep the trial balance" in detail and "Business date 08 Dec 2026 begins" in detail
     assert client.get(reverse("ops:eod-run", kwargs={"date": "2026-02-30"})).status_code == 404

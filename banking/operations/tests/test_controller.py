@@ -316,3 +316,19 @@ def test_the_database_refuses_a_second_unfinished_run(day_of):
         EodRun.objects.create(business_date=TUESDAY, state=RunState.WAITING)
     with pytest.raises(IntegrityError), transaction.atomic():
         EodRun.objects.create(business_date=MONDAY, state=RunState.DONE, finished_at=timezone.now())
+
+
+# -- the whole day, every app's steps ----------------------------------------------------------
+
+
+def test_the_whole_day_with_every_registered_step_runs_on_a_quiet_bank(on_monday, ops, run_jobs):
+    from banking.core.eod import registered
+
+    run = start_end_of_day(actor=ops)
+    run_jobs()
+    run.refresh_from_db()
+    assert run.state == RunState.DONE, run.error
+    assert business_date() == TUESDAY
+    names = [step.name for step in run.steps.order_by("order")]
+    assert names == [step.name for step in registered()]
+    assert set(run.steps.values_list("state", flat=True)) <= {StepState.DONE, StepState.SKIPPED}
