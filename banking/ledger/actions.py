@@ -18,6 +18,11 @@ Design overview
   itself. Before the call it only reads its arguments: lines of a debit or credit
   of a whole number of paise above zero, in the entry's currency, a known kind, a
   narration and a key.
+- `post_batch` posts many entries at once for end of day, set-based, through the
+  database function `cbs_post_batch` (banking/ledger/sql/post_batch.sql). It applies
+  the same rules, written once in `cbs_account_refusal` (sql/account_rules.sql),
+  which both functions call; each entry is posted or refused on its own, and a
+  refusal comes back in the same words.
 - Idempotency: every entry carries a key. The same key with the same content returns
   the first entry (a double-click posts once), even when the money has gone since;
   the same key with other content raises IdempotencyConflict. The function decides
@@ -56,6 +61,7 @@ from banking.core.errors import (
     AccountFrozen,
     AccountNotPostable,
     AlreadyReversed,
+    BankingError,
     CurrencyMismatch,
     IdempotencyConflict,
     InsufficientFunds,
@@ -327,6 +333,136 @@ def reverse_entry(*, actor, entry, idempotency_key, narration="", checker=None, 
         idempotency_key=idempotency_key, channel=channel, currency=entry.currency, checker=checker,
         reference=entry.number, reversal_of=entry,
     )
+
+
+# -- batches ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchEntry:
+    """One entry of a batch (`post_batch`): its key, narration, lines and reference."""
+
+    idempotency_key: str
+    narration: str
+    lines: tuple
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of one entry of a batch: `entry_id` when it is posted, now
+    (`posted_now`) or before under its key; else `error`, the refusal in words."""
+
+    entry_id: int | None = None
+    posted_now: bool = False
+    error: BankingError | None = None
+
+    @property
+    def posted(self):
+        return self.error is None
+
+
+def post_batch(*, actor, entries, kind, channel=Channel.SYSTEM, currency="INR"):
+    """Post many balanced journal entries at once, set-based, and return a
+    BatchOutcome for each of `entries` (BatchEntry), in their order.
+
+    The database function `cbs_post_batch` (sql/post_batch.sql) applies to each entry
+    the rules a single entry gets (the same SQL: `cbs_account_refusal`), and writes
+    every accepted entry in one statement; one entry's refusal stops no other, and
+    comes back as the BankingError `post_entry` would raise, in the same words. Each
+    entry's key is its own: an entry whose key was used for the same content comes
+    back posted (not posted now), for other content refused with IdempotencyConflict.
+    An account that enforces its balance, or a key, named by more than one entry is
+    judged in order: the later entries go in a next call of the function, against the
+    balances the first left, so the result is that of posting the entries one by one
+    in order. Expired holds that alone stand in the way of a debit are released (each
+    release audited) and the entry sent again, as `post_entry` does.
+
+    Audit: one `ledger.batch_posted` event per call of the function that posts
+    anything, with a digest of the entries it wrote (why not one per entry: see the
+    SQL file). `actor` is the maker (None for the bank's own end of day, inside an
+    `audit_context` naming the step).
+
+    Locks: every LedgerAccount the batch names, FOR UPDATE, in ascending id order, in
+    one statement. All of it is one transaction (a savepoint inside the caller's),
+    retried from the top on a deadlock or serialization failure when it is its own.
+    """
+    if kind not in ENTRY_KINDS:
+        raise ValidationFailed(f"Unknown entry kind {kind!r}.")
+    entries = list(entries)
+    outcomes, prepared = [None] * len(entries), {}
+    for i, entry in enumerate(entries):
+        try:
+            prepared[i] = _prepare(entry.lines, kind, entry.narration, entry.idempotency_key, currency, None)
+        except (ValidationFailed, InvalidAmount, CurrencyMismatch) as error:
+            outcomes[i] = BatchOutcome(error=error)
+    if not prepared:
+        return outcomes
+    booked_at = timezone.now()
+    return retrying(lambda: _post_batch_rounds(actor, entries, prepared, list(outcomes), kind=kind, channel=channel,
+                                               currency=currency, booked_at=booked_at))
+
+
+def _post_batch_rounds(actor, entries, prepared, outcomes, *, kind, channel, currency, booked_at):
+    """Call cbs_post_batch until every entry is judged: each call judges the entries
+    it did not send back as `repeated` or `held_expired`."""
+    pending = sorted(prepared)
+    rounds_left = len(pending) + len({line.account for i in pending for line in prepared[i][0]}) + 1
+    while pending:
+        rounds_left -= 1
+        if rounds_left < 0:
+            raise AssertionError("cbs_post_batch sent entries back without end")
+        rows = execute_prepared(_POST_BATCH_SQL, _batch_arguments(actor, entries, prepared, pending, kind=kind,
+                                                                  channel=channel, currency=currency,
+                                                                  booked_at=booked_at))
+        again, expired = [], set()
+        for entry_no, outcome, entry_id, account_id, available, change in rows:
+            i = pending[entry_no - 1]
+            if outcome in ("posted", "exists"):
+                outcomes[i] = BatchOutcome(entry_id=entry_id, posted_now=outcome == "posted")
+            elif outcome == "repeated":
+                again.append(i)
+            elif outcome == "held_expired":
+                again.append(i)
+                expired.add(account_id)
+            else:
+                outcomes[i] = BatchOutcome(error=_refusal(outcome, account_id=account_id, available=available,
+                                                          change=change, lines=prepared[i][0], currency=currency))
+        for account_id in sorted(expired):  # already locked, by the call above
+            _release_expired(LedgerAccount.objects.select_for_update().get(pk=account_id), actor)
+        pending = sorted(again)
+    return outcomes
+
+
+_POST_BATCH_SQL = (
+    "SELECT entry_no, outcome, entry_id, account_id, available, change FROM cbs_post_batch("  # noqa: S608 constant
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::integer[], %s::bigint[], %s::text[], %s::bigint[],"
+    " %s::text, %s::text, %s::bigint, %s::text, %s::timestamptz, %s::date,"
+    " %s::timestamptz, %s::bigint, %s::text, %s::text, %s::inet, %s::text, %s::text, %s::text, %s::text)"
+)
+
+
+def _batch_arguments(actor, entries, prepared, pending, *, kind, channel, currency, booked_at):
+    """cbs_post_batch's arguments for the entries `pending` (indexes into `entries`),
+    in its order: entry n of the call is pending[n - 1]."""
+    line_entries, accounts, sides, amounts = [], [], [], []
+    for n, i in enumerate(pending, start=1):
+        for line in prepared[i][0]:
+            line_entries.append(n)
+            accounts.append(line.account)
+            sides.append(line.side)
+            amounts.append(line.amount)
+    event = event_context(actor=actor)
+    summary = f"{EntryKind(kind).label}: a batch of {len(pending)} entries sent to the ledger"
+    return [
+        [entries[i].idempotency_key for i in pending], [prepared[i][3] for i in pending],
+        [prepared[i][2][:200] for i in pending], [(entries[i].reference or "")[:40] for i in pending],
+        _array(line_entries), _array(accounts), _array(sides), _array(amounts),
+        kind, channel, actor.pk if actor is not None else None, currency, booked_at,
+        timezone.localdate(booked_at, timezone.get_default_timezone()),
+        event["occurred_at"], event["actor_id"], event["actor_username"], event["role"], event["ip"],
+        event["user_agent"], event["request_id"], event["channel"], summary,
+    ]
 
 
 # -- holds ------------------------------------------------------------------------

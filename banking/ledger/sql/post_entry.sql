@@ -4,9 +4,11 @@
 -- when the caller has none): one round trip. In this order it
 --   1. locks the entry's ledger accounts FOR UPDATE, in ascending id order, so two
 --      entries over the same accounts queue instead of deadlocking;
---   2. applies the rules to each account: it exists, is not a header, is kept in
---      the entry's currency, is not closed or frozen (a debit freeze refuses debits
---      only), and, where it enforces its balance, a debit leaves
+--   2. applies the rules to each account: it exists, and cbs_account_refusal
+--      (account_rules.sql, where they are written once, for this function and the
+--      batch's) finds nothing against it: it is not a header, is kept in the entry's
+--      currency, is not closed or frozen (a debit freeze refuses debits only), and,
+--      where it enforces its balance, a debit leaves
 --      available = balance - held + overdraft at or above its minimum;
 --   3. checks that the debits equal the credits;
 --   4. writes the entry (unless its idempotency key was used), its postings with
@@ -20,7 +22,7 @@
 --   exists         the key was used for this same content: entry_id is that entry;
 --   key_reused     the key was used for other content: entry_id is that entry;
 --   no_account, header, currency, closed, frozen, debit_frozen
---                  refused because of account_id;
+--                  refused because of account_id (cbs_refusal_reason says which);
 --   insufficient   refused: account_id has `available`, and the entry would change
 --                  its balance by `change` (negative);
 --   held_expired   as insufficient, but the account's expired holds cover the
@@ -65,10 +67,9 @@ BEGIN
     -- agree; nothing reads them in any other order (array_position finds an account).
     SELECT array_agg(t.id), array_agg(t.balance),
            array_agg(t.normal_side::text),
-           min(t.id) FILTER (WHERE t.is_header OR t.currency <> p_currency OR t.status IN ('closed', 'frozen')
-                                OR (t.status = 'debit_frozen' AND t.debited)
-                                OR (t.enforce_balance AND t.change < 0
-                                    AND t.balance - t.held + t.overdraft_limit + t.change < t.min_balance)),
+           min(t.id) FILTER (WHERE cbs_account_refusal(t.is_header, t.currency, t.status, t.balance, t.held,
+                                                       t.overdraft_limit, t.min_balance, t.enforce_balance,
+                                                       p_currency, t.debited, t.change::bigint) IS NOT NULL),
            max(t.bdate)
       INTO ids, starts, normals, refused_id, entry_date
       FROM (SELECT a.id, a.is_header, a.currency, a.status, a.balance, a.held, a.overdraft_limit, a.min_balance,
@@ -116,24 +117,13 @@ BEGIN
             outcome := 'unbalanced'; RETURN;
         END IF;
         account_id := refused_id;
-        SELECT a.is_header, a.currency, a.status, a.balance - a.held + a.overdraft_limit AS available,
-               a.min_balance, a.normal_side::text AS normal_side
+        SELECT a.balance - a.held + a.overdraft_limit AS available, a.normal_side::text AS normal_side
           INTO r FROM ledger_ledgeraccount a WHERE a.id = refused_id;
         SELECT sum(CASE WHEN x.s = r.normal_side THEN x.m ELSE -x.m END), bool_or(x.s = 'D')
           INTO change, v_debited
           FROM unnest(p_accounts, p_sides, p_amounts) AS x(a, s, m) WHERE x.a = refused_id;
         available := r.available;
-        outcome := CASE
-            WHEN r.is_header THEN 'header'
-            WHEN r.currency <> p_currency THEN 'currency'
-            WHEN r.status = 'closed' THEN 'closed'
-            WHEN r.status = 'frozen' THEN 'frozen'
-            WHEN r.status = 'debit_frozen' AND v_debited THEN 'debit_frozen'
-            WHEN r.available + change + (SELECT coalesce(sum(h.amount), 0) FROM ledger_hold h
-                                          WHERE h.account_id = refused_id AND h.released_at IS NULL
-                                            AND h.expires_at <= p_booked_at) >= r.min_balance
-                THEN 'held_expired'
-            ELSE 'insufficient' END;
+        outcome := cbs_refusal_reason(refused_id, p_currency, v_debited, change, p_booked_at);
         RETURN;
     END IF;
     entry_date := coalesce(entry_date, p_today);
