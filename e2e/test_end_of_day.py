@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from banking.approvals.actions import approve_request
@@ -52,7 +53,7 @@ def worker(transactional_db):
 @pytest.fixture
 def branch_day(transactional_db):
     """Today's business date at Fort, Mumbai, with Asha's till still open."""
-    today = datetime.date.today()
+    today = timezone.localdate()  # the calendar's date in the bank's time zone, which end of day catches up to
     BusinessDate.objects.update_or_create(pk=1, defaults={"date": today})
     branch = funded_branch(name="Fort, Mumbai")
     supervisor = named(supervisor_for(branch, mfa=True), "Sunil", "Deshmukh")

@@ -1,6 +1,7 @@
 """`kill -9` of a worker in the middle of a partition, then a rerun: the day finishes
 and nothing is posted twice. A real worker process, a real kill."""
 
+import datetime
 import os
 import signal
 import subprocess
@@ -102,7 +103,7 @@ def test_a_worker_killed_mid_partition_then_a_rerun_posts_nothing_twice(monkeypa
             second.kill()
     run.refresh_from_db()
     assert run.state == RunState.DONE, run.error
-    assert BusinessDate.objects.current() == today + timezone.timedelta(days=1)
+    assert BusinessDate.objects.current() == today + datetime.timedelta(days=1)
     # Every account has its one posting: those made before the kill were found by their key.
     assert postings_per_account() == {account.pk: 1 for account in accounts}
     stuck.refresh_from_db()
