@@ -33,7 +33,8 @@ class DepositsConfig(AppConfig):
         # The standard products come with migration 0002; a database emptied by
         # `flush` (as transactional tests do) gets them back here.
         post_migrate.connect(restore_standard_products, sender=self, dispatch_uid="cbs_deposit_products")
-        from . import term_eod  # noqa: F401  registers the term deposits' end-of-day steps
+        # Each registers its end-of-day steps: savings and current accounts', term deposits'.
+        from . import eod, term_eod  # noqa: F401
 
 
 def restore_standard_products(app_config, apps=None, **kwargs):

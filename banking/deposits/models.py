@@ -77,9 +77,14 @@ class Product(models.Model):
     # Savings: interest on the daily closing balance, credited quarterly, actual/365.
     interest_rate = models.DecimalField("interest rate (% p.a.)", max_digits=5, decimal_places=2, default=0)
     # Average monthly balance the customer keeps, and the charge when it is not kept
-    # (levied by end of day; a hard floor would bounce the customer's payments).
+    # (levied by end of day; a hard floor would bounce the customer's payments): a
+    # share of the shortfall, as RBI asks (charges in proportion to the shortfall),
+    # up to a cap, plus GST. A cap of zero charges nothing.
     minimum_balance = models.BigIntegerField(default=0, help_text="In paise.")
-    minimum_balance_charge = models.BigIntegerField(default=0, help_text="In paise.")
+    minimum_balance_charge = models.BigIntegerField(
+        default=0, help_text="The most charged in a month for a shortfall, before GST, in paise.")
+    minimum_balance_charge_rate = models.DecimalField(
+        "minimum balance charge (% of the shortfall)", max_digits=5, decimal_places=2, default=0)
     overdraft_allowed = models.BooleanField(default=False)
     # Term deposits. FD: days from 7 to 10 years (120 months); RD: 6 to 120 months.
     min_term_days = models.PositiveIntegerField(default=0)
@@ -98,6 +103,7 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(interest_rate__gte=0), name="product_rate_nonneg"),
             models.CheckConstraint(condition=Q(minimum_balance__gte=0, minimum_balance_charge__gte=0,
                                                min_amount__gte=0), name="product_amounts_nonneg"),
+            models.CheckConstraint(condition=Q(minimum_balance_charge_rate__gte=0), name="product_charge_rate_nonneg"),
         ]
 
     def __str__(self):
@@ -351,8 +357,18 @@ def _age(born, on):
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-# End of day's records of term deposits (accruals, instalments, settlements, TDS) live
-# in their own module; imported here so that Django finds them with the app's models.
+# End of day's records live in their own modules, imported here so that Django finds
+# them with the app's models: savings and current accounts' (slabs, accruals,
+# credits, charges, dormancy notices) and term deposits' (accruals, instalments,
+# settlements, TDS).
+from .savings_models import (  # noqa: E402, F401
+    BalanceSlab,
+    DormancyNotice,
+    MinimumBalanceCharge,
+    SavingsAccrual,
+    SavingsCredit,
+    SavingsInterestPayable,
+)
 from .term_models import (  # noqa: E402, F401
     InterestCredit,
     RecurringDepositRule,

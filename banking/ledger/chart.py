@@ -35,6 +35,7 @@ STANDARD = [
     ("2140", "Recurring deposits", AccountType.LIABILITY, "2100", True, False),
     ("2200", "Interest payable", AccountType.LIABILITY, "2000", True, False),
     ("2201", "Interest payable on deposits", AccountType.LIABILITY, "2200", False, False),
+    ("2202", "Interest payable on savings and current deposits", AccountType.LIABILITY, "2200", False, False),
     ("2300", "Clearing and settlement", AccountType.LIABILITY, "2000", True, False),
     ("2310", "NEFT outward clearing", AccountType.LIABILITY, "2300", False, False),
     ("2311", "NEFT inward clearing", AccountType.LIABILITY, "2300", False, False),
@@ -48,6 +49,7 @@ STANDARD = [
     ("2901", "Sundry creditors", AccountType.LIABILITY, "2900", False, False),
     ("2600", "Taxes deducted and payable", AccountType.LIABILITY, "2000", True, False),
     ("2601", "TDS payable on deposit interest (section 194A)", AccountType.LIABILITY, "2600", False, False),
+    ("2602", "GST payable on the bank's charges", AccountType.LIABILITY, "2600", False, False),
     ("3000", "Equity", AccountType.EQUITY, None, True, False),
     ("3100", "Share capital", AccountType.EQUITY, "3000", False, False),
     ("3200", "Reserves and surplus", AccountType.EQUITY, "3000", False, False),
@@ -63,6 +65,7 @@ STANDARD = [
     ("5100", "Interest expended", AccountType.EXPENSE, "5000", True, False),
     ("5101", "Interest paid on savings deposits", AccountType.EXPENSE, "5100", False, False),
     ("5102", "Interest paid on term deposits", AccountType.EXPENSE, "5100", False, False),
+    ("5103", "Rounding of savings interest credited", AccountType.EXPENSE, "5100", False, False),
     ("5200", "Operating expenses", AccountType.EXPENSE, "5000", True, False),
     ("5201", "Cash shortage written off", AccountType.EXPENSE, "5200", False, False),
 ]
@@ -88,6 +91,15 @@ INTEREST_ON_TERM_DEPOSITS = "5102"
 # Tax deducted at source from deposit interest (Income-tax Act s.194A), owed to the government.
 TDS_PAYABLE = "2601"
 RD_PENALTY_INCOME = "4204"
+# Savings and current interest: accrued daily (Dr expense, Cr payable), credited quarterly
+# from payable; the difference between the paise credited and the paise accrued to
+# the GL (each rounded half-up once) goes to the rounding GL.
+SAVINGS_INTEREST_EXPENSE = "5101"
+SAVINGS_INTEREST_PAYABLE = "2202"
+SAVINGS_INTEREST_ROUNDING = "5103"
+MINIMUM_BALANCE_CHARGES = "4202"
+# GST (18%) collected on the bank's charges, owed to the government.
+GST_PAYABLE = "2602"
 SHARE_CAPITAL = "3100"
 
 
