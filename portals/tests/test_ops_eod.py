@@ -77,6 +77,7 @@ def test_start_begins_the_run_and_the_live_fragment_follows_it(client, ops, run_
     page = client.get(reverse("ops:eod")).text
     assert f'hx-get="{reverse("ops:eod")}?watch={run.pk}"' in page
     assert "Roll the business date and begin the next day" in page
+    assert "Waiting for a background worker to take it up." in page
     fragment = client.get(reverse("ops:eod"), {"watch": run.pk}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200
     assert fragment.text.lstrip().startswith('<div id="eod-live"') and "<html" not in fragment.text
