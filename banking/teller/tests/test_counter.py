@@ -22,7 +22,7 @@ from banking.ledger.models import JournalEntry
 from banking.testing import make_user
 from banking.users.roles import Role
 
-from ..accounts import check_number, find_account, look_up
+from ..lookup import check_number, find_account, look_up
 from ..actions import (
     CASH_OVER_LIMIT,
     COUNTER_REVERSAL,
