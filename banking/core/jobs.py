@@ -317,6 +317,20 @@ def status_counts():
     return dict(ProcrastinateJob.objects.order_by().values_list("status").annotate(n=Count("id")))
 
 
+def remove_finished(*, older_than_hours):
+    """Remove the jobs that finished (done, cancelled or aborted) more than
+    `older_than_hours` ago, and the failures recorded for them. Failed jobs stay
+    until someone retries them."""
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from .models import JobFailure
+
+    async_to_sync(_app().job_manager.delete_old_jobs)(nb_hours=older_than_hours, include_cancelled=True,
+                                                      include_aborted=True)
+    JobFailure.objects.exclude(job_id__in=ProcrastinateJob.objects.values("id")).delete()
+
+
 def forget_all_jobs():
     """Empty the queue: every job, its events and the workers' registrations. For the
     test suite only, after a test that commits (Django's flush leaves procrastinate's

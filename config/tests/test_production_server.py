@@ -190,7 +190,7 @@ def server():
         )
         try:
             wait_until_serving(port, process, log)
-            yield Browser(port), log, database_url
+            yield Browser(port), log, database_url, lambda *args: run([*manage, *args], env=env, timeout=120)
         finally:
             process.terminate()
             try:
@@ -224,7 +224,7 @@ def explain(response, log):
 
 
 def test_a_customer_signs_in_to_internet_banking(server):
-    browser, log, _ = server
+    browser, log, _, _ = server
 
     page = browser.get("/accounts/login/")
     assert page.status == 200, explain(page, log)
@@ -245,7 +245,9 @@ def test_a_customer_signs_in_to_internet_banking(server):
 
 
 def test_a_password_reset_while_the_mail_server_is_down_is_queued(server):
-    browser, log, database_url = server
+    """The reset email is queued with its send job; a worker (here one run of
+    `run_worker --burst`) finds the mail server down, and the message waits."""
+    browser, log, database_url, manage = server
     browser.cookies.clear()
     form = browser.get("/accounts/password/reset/")
     assert form.status == 200, explain(form, log)
@@ -256,8 +258,19 @@ def test_a_password_reset_while_the_mail_server_is_down_is_queued(server):
     assert done.status == 200, explain(done, log)
     assert "on its way" in html.unescape(done.text)
     with psycopg.connect(database_url, connect_timeout=10) as connection:
+        ((email_id, attempts),) = connection.execute(
+            "SELECT id, attempts FROM notifications_outboundemail WHERE sent_at IS NULL").fetchall()
+        assert attempts == 0  # the page did not wait for the mail server
+        job = connection.execute("SELECT status FROM procrastinate_jobs WHERE task_name = 'notifications.send_email'"
+                                 " AND args->>'email_id' = %s", [str(email_id)]).fetchall()
+        assert job == [("todo",)]
+    manage("run_worker", "--burst")
+    with psycopg.connect(database_url, connect_timeout=10) as connection:
         queued = connection.execute(
             'SELECT "to", attempts, last_error FROM notifications_outboundemail WHERE sent_at IS NULL'
         ).fetchall()
+        job = connection.execute("SELECT status, attempts FROM procrastinate_jobs"
+                                 " WHERE task_name = 'notifications.send_email'").fetchall()
     assert [(to, attempts) for to, attempts, _ in queued] == [([EMAIL], 1)]
     assert "refused" in queued[0][2].lower()
+    assert job == [("todo", 1)]  # to be tried again at the message's next attempt

@@ -124,6 +124,9 @@ EXPECTED = {
     "ops:recon-exception-resolve": ({"pk": 1}, set(), 405, 405),
     "ops:clearing-simulator": ({}, {Role.OPERATIONS}, 403, "login"),
     "ops:ifsc-directory": ({}, OPS_SIDE, 403, "login"),
+    # The queue of background jobs: the operations side reads it; retrying is POST only.
+    "ops:jobs": ({}, OPS_SIDE, 403, "login"),
+    "ops:job-retry": ({"pk": 1}, set(), 405, 405),
     # The counter: cash, transfers and cheques at the teller's own branch; posting is POST only.
     "teller:deposit": ({}, TELLER_SIDE, 403, "login"),
     "teller:withdrawal": ({}, TELLER_SIDE, 403, "login"),

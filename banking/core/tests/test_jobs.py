@@ -178,3 +178,21 @@ def test_a_failed_job_can_be_sent_back_to_the_queue(run_jobs):
 
 def test_the_schedule_lists_the_periodic_tasks():
     assert all(cron.count(" ") == 4 for _, cron in jobs.schedule())
+
+
+def test_finished_jobs_are_removed_after_a_week_but_failed_ones_stay(run_jobs):
+    from banking.core.tasks import remove_old_jobs
+
+    done, recent = jobs.defer(note, word="old"), jobs.defer(note, word="new")
+    failed = jobs.defer(fail, why="kept")
+    run_jobs()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = %s", [failed])  # out of retries
+        cursor.execute("UPDATE procrastinate_events SET at = now() - interval '8 days' WHERE job_id IN (%s, %s)",
+                       [done, failed])
+    jobs.defer(remove_old_jobs, timestamp=0)
+    run_jobs()
+    remaining = set(jobs.jobs_query().values_list("pk", flat=True))
+    assert done not in remaining
+    assert {recent, failed} <= remaining
+    assert JobFailure.objects.filter(job_id=failed).exists()
