@@ -363,6 +363,8 @@ def _open_renewal(old, principal, on):
     from . import actions
 
     quote = actions.quote_fixed_deposit(product=old.product, principal=principal, days=old.term_days, start=on)
+    # Opened by whoever opened the first deposit: the renewal carries out their standing
+    # instruction (the audit event of the settlement records that end of day did it).
     new = DepositAccount(
         number=actions._allocate_number(old.branch, ProductKind.FIXED), product=quote.product,
         customer=old.customer, branch=old.branch, mode_of_operation=old.mode_of_operation,
@@ -444,6 +446,9 @@ def settle_term_deposit(*, actor, account, on, kind, interest_paise, keys, chann
         try:
             with transaction.atomic():
                 renewed = _open_renewal(account, min(renew, total), on)
+                # Its first day is today: accrued now, so that a rerun of the step finds
+                # nothing left to do and today's interest-payable entry counts it.
+                accrue_fixed_deposit(renewed, on)
         except ValidationFailed as error:
             renewal_note = f" Not renewed ({error}); paid out instead."
         else:
