@@ -205,29 +205,46 @@ def start_end_of_day(*, actor):
         date = _locked_business_date()
         run = EodRun.objects.unfinished().select_for_update().first()
         if run is not None and run.state in (RunState.WAITING, RunState.RUNNING):
-            recovered = recover_stalled_partitions(run)
-            who = run.started_by.display_name if run.started_by else "the controller"
-            started = timezone.localtime(run.started_at or run.created_at)
-            message = (f"End of day for {_when(run.business_date)} is already running: started by {who} at "
-                       f"{started:%H:%M}.")
-            if recovered:
-                message += (f" {recovered} part{'s' if recovered > 1 else ''} left by a stopped worker "
-                            f"{'were' if recovered > 1 else 'was'} put back on the queue.")
-            raise EndOfDayRunning(message, run=run)
-        if run is None and date > calendar_date():
-            raise ValidationFailed(f"The business date is already {_when(date)}, ahead of the calendar: end of day "
-                                   "for it runs once its day has come.")
-        problems = pre_check_problems(date)
-        if problems:
-            raise EndOfDayRefused(problems)
-        if run is None:
-            run = _create_run(date, actor=actor, catch_up=False)
-            _log(run, f"End of day for {_when(date)} started by {actor.display_name}.")
-            record_event(action="operations.eod_started", obj=run, actor=actor,
-                         summary=f"End of day for {_when(date)} started")
-            _defer_advance(run)
+            running = run
         else:
-            _restart(run, actor)
+            running = None
+            run = _start_or_restart(run, date, actor)
+    if running is not None:
+        # After the transaction, which only read: the jobs put back on the queue must stay there.
+        raise _running(running)
+    return run
+
+
+def _running(run):
+    """EndOfDayRunning for `run`, after putting back on the queue its parts whose
+    worker stopped."""
+    recovered = recover_stalled_partitions(run)
+    who = run.started_by.display_name if run.started_by else "the controller"
+    started = timezone.localtime(run.started_at or run.created_at)
+    message = f"End of day for {_when(run.business_date)} is already running: started by {who} at {started:%H:%M}."
+    if recovered:
+        message += (f" {recovered} part{'s' if recovered > 1 else ''} left by a stopped worker "
+                    f"{'were' if recovered > 1 else 'was'} put back on the queue.")
+    return EndOfDayRunning(message, run=run)
+
+
+def _start_or_restart(run, date, actor):
+    """Within start_end_of_day's transaction: the pre-checks, then a new run for `date`
+    or the failed `run` restarted."""
+    if run is None and date > calendar_date():
+        raise ValidationFailed(f"The business date is already {_when(date)}, ahead of the calendar: end of day "
+                               "for it runs once its day has come.")
+    problems = pre_check_problems(date)
+    if problems:
+        raise EndOfDayRefused(problems)
+    if run is None:
+        run = _create_run(date, actor=actor, catch_up=False)
+        _log(run, f"End of day for {_when(date)} started by {actor.display_name}.")
+        record_event(action="operations.eod_started", obj=run, actor=actor,
+                     summary=f"End of day for {_when(date)} started")
+        _defer_advance(run)
+    else:
+        _restart(run, actor)
     return run
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from banking.core import jobs
 from banking.ledger.models import BusinessDate, Posting
 from banking.testing import make_user
 from banking.users.roles import Role
@@ -90,6 +91,8 @@ def test_a_worker_killed_mid_partition_then_a_rerun_posts_nothing_twice(monkeypa
         raise AssertionError("a second run started")
 
     wait_for(rerun, 30, "the stalled part to be put back on the queue")
+    # Back on the queue, committed, before any worker runs again.
+    assert jobs.jobs_query().get(pk=stuck.job_id).status == "todo"
 
     second = start_worker(sleep=0, log=log)
     try:
