@@ -15,8 +15,10 @@ from django_tables2 import RequestConfig
 from banking.core.errors import BankingError
 from banking.customers.models import Customer, RekycNotice
 from banking.customers.rekyc import flagged
-from banking.deposits import terms
+from banking.deposits import savings, terms
+from banking.deposits.interest import add_months
 from banking.deposits.models import DepositAccount, DepositStatus, ProductKind, TermDepositState
+from banking.deposits.savings_models import DormancyNotice
 from banking.ledger.models import BusinessDate
 from portals import policies
 
@@ -36,15 +38,27 @@ def attention(customer):
                  "notice": RekycNotice.objects.filter(customer=customer, due_on=customer.rekyc_due_on).first()}
     dormant = [{"account": a, "since": a.last_customer_activity_on}
                for a in accounts if a.is_operative and a.status == DepositStatus.INOPERATIVE]
+    # Accounts the dormancy rule (banking.deposits.savings) will make inoperative within
+    # its warning period, unless the customer makes a transaction first.
+    warn_until = add_months(today, savings.WARN_MONTHS_BEFORE)
+    going_dormant = []
+    for account in accounts:
+        if account.is_operative and account.status == DepositStatus.ACTIVE and account.opened_on:
+            since = account.last_customer_activity_on or account.opened_on
+            becomes = savings.inoperative_on(since)
+            if becomes <= warn_until:
+                notice = DormancyNotice.objects.filter(account=account, active_since=since).first()
+                going_dormant.append({"account": account, "since": since, "becomes": becomes,
+                                      "warned_on": notice.warned_on if notice and notice.email else None})
     recurring = [{"account": a, **terms.recurring_summary(a)}
                  for a in accounts if a.product.kind == ProductKind.RECURRING]
     problems = (TermDepositState.objects.filter(account__in=[a.pk for a in accounts]).exclude(problem="")
                 .select_related("account"))
     year = terms.financial_year(today)
     return {
-        "rekyc": rekyc, "dormant": dormant, "recurring": recurring, "problems": list(problems),
+        "rekyc": rekyc, "dormant": dormant, "going_dormant": going_dormant, "recurring": recurring,
+        "problems": list(problems),
         "tax": terms.year_tax_summary(customer, year),
-        "has_term_deposits": any(a.product.kind in (ProductKind.FIXED, ProductKind.RECURRING) for a in accounts),
     }
 
 

@@ -166,6 +166,22 @@ def test_customer_360_shows_rekyc_dormancy_and_rd_instalments(client, bank):
     assert client.get(reverse("teller:customer-detail", kwargs={"pk": customer.pk})).status_code == 403
 
 
+def test_customer_360_warns_of_an_account_about_to_become_inoperative(client, bank):
+    on(D(2026, 3, 1))
+    quiet = bank.account(balance=500_00, first_name="Gita", last_name="Sen")
+    busy = bank.account(balance=500_00)
+    busy.customer = quiet.customer
+    DepositAccount.objects.filter(pk=quiet.pk).update(last_customer_activity_on=D(2024, 4, 20))
+    DepositAccount.objects.filter(pk=busy.pk).update(customer=quiet.customer,
+                                                     last_customer_activity_on=D(2026, 2, 1))
+    client.force_login(make_user(Role.TELLER, branch=bank.branch))
+    attention = words(client.get(reverse("teller:customer-detail", kwargs={"pk": quiet.customer.pk})))
+    # Two years after 20 Apr 2024, within the three months' warning from 1 Mar 2026.
+    assert (f"Becomes inoperative on 20 Apr 2026: Savings account {quiet.number} has had no transaction by the "
+            "customer since 20 Apr 2024.") in attention
+    assert busy.number not in attention
+
+
 def test_the_rekyc_list_shows_the_branch_or_the_bank(client, bank):
     mine = bank.account(first_name="Sita", last_name="Iyer").customer
     other_branch = make_bank()
