@@ -41,9 +41,9 @@ from banking.core.errors import (
 from banking.core.identifiers import is_valid_pan, normalise
 from banking.core.money import format_money
 from banking.customers.models import Customer
-from banking.teller.lookup import check_mobile, refuse
 from banking.teller.actions import PAN_THRESHOLD, record_till_cash, require_open_till
 from banking.teller.denominations import Denominations, check_adds_up
+from banking.teller.lookup import check_mobile, refuse
 from banking.users.models import StaffProfile
 
 from .actions import (

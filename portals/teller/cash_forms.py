@@ -14,7 +14,6 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 
 from banking.core.errors import BankingError
-from banking.teller.lookup import find_account, look_up
 from banking.teller.actions import CHEQUE_BOOK_SIZES
 from banking.teller.denominations import (
     FIELDS,
@@ -25,6 +24,7 @@ from banking.teller.denominations import (
     check_adds_up,
     parse_count,
 )
+from banking.teller.lookup import find_account, look_up
 from portals.forms import AmountField, TokenForm, WholeNumberField
 
 

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from banking.core.errors import AccountClosed, AccountFrozen, BankingError
-from banking.teller.lookup import NUMBER_LENGTH, credit_note, look_up
 from banking.teller.actions import (
     PAN_THRESHOLD,
     current_day,
@@ -28,6 +27,7 @@ from banking.teller.actions import (
     today,
     transfer_at_counter,
 )
+from banking.teller.lookup import NUMBER_LENGTH, credit_note, look_up
 from banking.teller.models import CounterTransaction, TransactionKind, TransactionStatus
 from banking.teller.words import rupees_in_words
 from portals import policies

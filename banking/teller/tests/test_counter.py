@@ -22,7 +22,6 @@ from banking.ledger.models import JournalEntry
 from banking.testing import make_user
 from banking.users.roles import Role
 
-from ..lookup import check_number, find_account, look_up
 from ..actions import (
     CASH_OVER_LIMIT,
     COUNTER_REVERSAL,
@@ -38,6 +37,7 @@ from ..actions import (
     transfer_at_counter,
 )
 from ..denominations import Denominations
+from ..lookup import check_number, find_account, look_up
 from ..models import CashMovement, Cheque, ChequeStatus, CounterTransaction, TransactionStatus
 from .factories import OPENING, fresh, give_pan, key, open_account, set_status, teller_with_open_till
 from .test_cash import assert_counts_match_books
