@@ -341,3 +341,20 @@ def test_closing_early_releases_the_accrual_and_gives_back_the_difference(bank):
 def test_the_financial_year_runs_april_to_march():
     assert terms.financial_year(D(2026, 3, 31)) == 2025 and terms.financial_year(D(2026, 4, 1)) == 2026
     assert terms.financial_year_label(2026) == "FY 2026-27"
+
+
+def test_tds_that_a_credit_cannot_bear_is_carried_to_the_next(bank):
+    customer = with_pan(bank.customer)
+    deposits = [bank.open_account() for _ in range(3)]  # stand-ins: one credit per deposit
+    # ₹49,900 credited in May: within ₹50,000, no TDS.
+    first, _ = terms.credit_interest(account=deposits[0], on=D(2026, 5, 1), interest_paise=49_900_00)
+    # ₹200 in June takes the year to ₹50,100: 10% of it is ₹5,010, but the credit is only
+    # ₹200, so ₹200 is deducted and ₹4,810 carried.
+    second, quote = terms.credit_interest(account=deposits[1], on=D(2026, 6, 1), interest_paise=200_00)
+    assert (first.tds, second.tds_due, second.tds) == (0, 5_010_00, 200_00)
+    assert "₹4,810.00 could not be taken from this interest and is carried" in quote.note
+    # ₹10,000 in July: 10% of it, ₹1,000, plus the ₹4,810 carried = ₹5,810.
+    third, _ = terms.credit_interest(account=deposits[2], on=D(2026, 7, 1), interest_paise=10_000_00)
+    assert (third.tds_due, third.tds) == (1_000_00, 5_810_00)
+    assert InterestCredit.objects.for_year(customer, 2026).totals() == {
+        "interest": 60_100_00, "tds_due": 6_010_00, "tds": 6_010_00}
