@@ -222,11 +222,16 @@ def retry_failed(job_id):
         job = ProcrastinateJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status != "failed":
             raise NotFailed(f"Job {job_id} is not a failed job.")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT now()")
-            (now,) = cursor.fetchone()
-        _app().job_manager.retry_job_by_id(job_id=job_id, retry_at=now)
+        _app().job_manager.retry_job_by_id(job_id=job_id, retry_at=_database_now())
     return job.task_name
+
+
+def _database_now():
+    # The database's clock, which decides when a job is due: inside a transaction
+    # (a test's), now() is when it began, and a later time would not be due yet.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
 
 
 def retry_stalled(*, seconds_since_heartbeat=30, queue=None, job_ids=None):
@@ -235,6 +240,7 @@ def retry_stalled(*, seconds_since_heartbeat=30, queue=None, job_ids=None):
     procrastinate's stalled jobs, of `queue` and among `job_ids` when given. Workers
     beat every 10 seconds. Returns the ids of the jobs sent back."""
     from asgiref.sync import async_to_sync
+    from procrastinate.exceptions import ConnectorException
 
     manager = _app().job_manager
     stalled = async_to_sync(manager.get_stalled_jobs)(queue=queue, seconds_since_heartbeat=seconds_since_heartbeat)
@@ -242,7 +248,11 @@ def retry_stalled(*, seconds_since_heartbeat=30, queue=None, job_ids=None):
     sent = []
     for job in stalled:
         if wanted is None or job.id in wanted:
-            manager.retry_job_by_id(job_id=job.id, retry_at=timezone.now())
+            try:
+                with transaction.atomic():
+                    manager.retry_job_by_id(job_id=job.id, retry_at=_database_now())
+            except ConnectorException:
+                continue  # another sweep sent it back first: it is no longer running
             sent.append(job.id)
     return sent
 

@@ -196,3 +196,21 @@ def test_finished_jobs_are_removed_after_a_week_but_failed_ones_stay(run_jobs):
     assert done not in remaining
     assert {recent, failed} <= remaining
     assert JobFailure.objects.filter(job_id=failed).exists()
+
+
+def test_a_job_whose_worker_stopped_goes_back_to_the_queue_and_frees_its_lock(run_jobs):
+    from banking.core.tasks import retry_stalled_jobs
+
+    job_id = jobs.defer(note, word="stalled", lock="tests:lock")
+    waiting = jobs.defer(note, word="behind", lock="tests:lock")
+    with connection.cursor() as cursor:  # a worker took it and died: it beat last a minute ago
+        cursor.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 minute')"
+                       " RETURNING id")
+        (worker_id,) = cursor.fetchone()
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+                       [worker_id, job_id])
+    assert run_jobs() == 0  # the second waits for the lock the dead worker's job holds
+    jobs.defer(retry_stalled_jobs, timestamp=0)
+    run_jobs()
+    assert sorted(ran) == ["behind", "stalled"]
+    assert _job(job_id).status == "succeeded" and _job(waiting).status == "succeeded"
