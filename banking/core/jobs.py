@@ -26,8 +26,9 @@ Declaring work, in an app's `tasks.py` (found by procrastinate when Django start
   `queueing_lock` (at most one job with it waits in the queue).
 - `periodic(cron=...)` declares a task the workers defer on a cron schedule (five
   fields, read in UTC: a schedule that names an hour must allow for IST's +5:30).
-  Its function takes `timestamp` (the tick, seconds since the epoch). A periodic task is locked by its
-  name: two workers never run it at once, and at most one run of it waits.
+  Its function takes `timestamp` (the tick, seconds since the epoch). A periodic task
+  is locked by its name: two workers never run it at once, and at most one run of it
+  waits.
 - Arguments are JSON: ids, integer paise, strings (dates as ISO strings), booleans,
   None, and lists or dicts of them. Never a model instance, a Decimal, a float or a
   date object: `defer` refuses them with a TypeError.
@@ -47,6 +48,11 @@ A task that raises is retried as its `retry` says; `raise RetryLater(message, at
 chooses the moment of the next attempt itself. Every failure is recorded with its
 error (`JobFailure`, read by the operations queue screen), and a failed job can be
 sent back to the queue (`retry_failed`).
+
+Reading and tending the queue: `jobs_query()` (every job with its last error, runs and
+retries), `status_counts()`, `live_workers()`, `schedule()`, `retry_stalled()` (the
+jobs of a worker that stopped mid-job go back to the queue; `core.retry_stalled_jobs`
+runs it every minute) and `remove_finished()` (hourly, `core.remove_old_jobs`).
 
 Running: `run_worker(...)` is the long-running worker (`manage.py run_worker`);
 `run_waiting()` runs every job that is due right now, in this thread and on this
