@@ -14,6 +14,7 @@ urlpatterns = [
     path("supervisor/", include("portals.supervisor.urls")),
     path("banking/", include("portals.customer.urls")),
     path("ops/", include("portals.operations.urls")),
+    path("api/v1/", include("portals.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -363,7 +363,7 @@ def check_limits(customer, account, destination, amount, date):
         raise LimitExceeded(
             f"{destination.payee.label} was added less than 24 hours ago: a new payee can receive at most "
             f"{format_money(settings.CBS_PAYEE_COOLING_LIMIT)} in its first day ({format_money(room)} left). "
-            f"Send the rest after {ends:%d %b %Y, %H:%M}.")
+            f"Send the rest after {ends:%d %b %Y, %H:%M}.", code="payee_cooling_period")
 
 
 def _step(payment, status, note="", *, actor=None, at=None, fields=()):

@@ -77,6 +77,12 @@ THIRD_PARTY_APPS = [
     "allauth.mfa",
     # Background work (banking/core/jobs.py): its jobs live in this database.
     "procrastinate.contrib.django",
+    # The mobile and partner API (portals/api): REST framework, JWT with its blacklist of
+    # used refresh tokens, and the OpenAPI schema with its docs served from the sidecar.
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 LOCAL_APPS = [
     "banking.core",
@@ -91,6 +97,7 @@ LOCAL_APPS = [
     "banking.notifications",
     "banking.operations",
     "banking.demo",
+    "banking.idempotency",
     "portals",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -381,6 +388,60 @@ CBS_EOD_PARTITION_SIZE = int(env("CBS_EOD_PARTITION_SIZE", "10000"))
 # The test suite turns the rule off, so that it passes on any day of the week; the
 # holiday tests turn it back on.
 CBS_WEEKLY_HOLIDAYS = env_bool("CBS_WEEKLY_HOLIDAYS", True)
+
+# ---------------------------------------------------------------------------
+# The API (portals/api): REST framework, JWT, OpenAPI
+# ---------------------------------------------------------------------------
+# Every API view carries one policy from portals/api/policies.py, which sets its
+# authentication, permissions and rate limits; these defaults refuse everyone, so a
+# view that slipped past the system check still serves nobody.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["portals.api.policies.Nobody"],
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "portals.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "UNAUTHENTICATED_TOKEN": None,
+    "DEFAULT_VERSIONING_CLASS": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+# Requests a minute: per customer, per partner key, and sign-in attempts per address.
+CBS_API_RATES = {"customer": "60/min", "partner": "600/min", "sign_in": "10/min"}
+# An Idempotency-Key and its answer are kept this long.
+CBS_IDEMPOTENCY_TTL = datetime.timedelta(hours=24)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": datetime.timedelta(minutes=5),
+    "REFRESH_TOKEN_LIFETIME": datetime.timedelta(hours=12),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CBS Bank API",
+    "DESCRIPTION": "The mobile and partner API of CBS Bank. Money is a string of rupees with two decimals; "
+                   "errors are RFC 9457 problem details with a stable `code`.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+    "APPEND_COMPONENTS": {"securitySchemes": {
+        "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "Authorization",
+                   "description": "`Api-Key <prefix>.<secret>`"}}},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,119 @@
+"""`Idempotency-Key` for the API's money-moving POSTs (payments, collect requests,
+partner payouts).
+
+    @api_customer
+    @api_view(["POST"])
+    def payments(request):
+        key = idempotency_key(request)                  # 400 when missing or malformed
+        data = validate(...)                              # bad input: nothing kept
+        return run_once(request, key, owner=f"user:{request.user.pk}", work=lambda: ...)
+
+`run_once`, in one transaction:
+1. takes a transaction-scoped advisory lock on (owner, key) without waiting: a request
+   with the same key still running holds it, so this one answers 409
+   `request_in_progress`;
+2. finds the kept answer of the same key (younger than CBS_IDEMPOTENCY_TTL): same body →
+   that answer again, same status, with `Idempotent-Replayed: true`; another body → 422
+   `idempotency_key_reused`;
+3. else runs `work()` (which returns a Response) and keeps its answer in the same
+   transaction as whatever `work` wrote. A refusal (4xx) is kept too: the same request
+   would be refused again. A 5xx is not kept, and its writes are rolled back.
+
+Because the answer commits with the payment, a request killed after its commit is
+replayed by the retry, and one killed before it left nothing behind.
+"""
+
+import hashlib
+import json
+import re
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
+
+from banking.core.errors import BankingError
+from banking.idempotency.models import IdempotentRequest
+
+from .problems import ApiProblem, banking_code, problem
+
+HEADER = "Idempotency-Key"
+KEY = re.compile(r"[\x21-\x7e]{1,64}")  # 1-64 printable ASCII characters, no spaces
+
+KEY_PARAMETER = OpenApiParameter(HEADER, str, location=OpenApiParameter.HEADER, required=True,
+                                 description="1–64 printable characters, unique per payment; the same key and body "
+                                             "within 24 hours replays the first answer.")
+
+
+def idempotency_key(request):
+    """The request's key, or a 400 problem."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        raise ApiProblem(400, "idempotency_key_required", f"Send an {HEADER} header (1–64 characters) so that a "
+                                                          "retry never pays twice.")
+    if not KEY.fullmatch(key):
+        raise ApiProblem(400, "idempotency_key_invalid", f"The {HEADER} must be 1–64 printable characters "
+                                                         "without spaces.")
+    return key
+
+
+def request_hash(request, data):
+    """What makes two requests "the same": method, path and the parsed body."""
+    canonical = json.dumps({"m": request.method, "p": request.path, "b": data}, sort_keys=True, default=str,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_id(owner, key):
+    return int.from_bytes(hashlib.sha256(f"{owner}\x00{key}".encode()).digest()[:8], "big", signed=True)
+
+
+def _replay(kept):
+    response = Response(kept.body, status=kept.status_code,
+                        content_type="application/problem+json" if kept.status_code >= 400 else None)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def run_once(request, key, *, owner, data, work):
+    """Answer the request once for (owner, key); see the module's docstring."""
+    digest = request_hash(request, data)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(owner, key)])
+            (locked,) = cursor.fetchone()
+        if not locked:
+            return problem(409, "request_in_progress", "A request with this Idempotency-Key is still running; "
+                                                       "retry it in a moment.", headers={"Retry-After": "1"})
+        since = timezone.now() - settings.CBS_IDEMPOTENCY_TTL
+        kept = IdempotentRequest.objects.filter(owner=owner, key=key).first()
+        if kept is not None and kept.created_at < since:
+            kept.delete()
+            kept = None
+        if kept is not None:
+            if kept.request_hash != digest:
+                return problem(422, "idempotency_key_reused", "This Idempotency-Key was used for another request "
+                                                              "in the last 24 hours; nothing was done. Use a new "
+                                                              "key for a new request.")
+            return _replay(kept)
+        try:
+            with transaction.atomic():
+                response = work()
+        except ApiProblem as error:
+            response = problem(error.status_code, error.code, error.problem_detail, errors=error.errors)
+        except BankingError as error:
+            response = problem(422, banking_code(error), str(error))
+        if response.status_code >= 500:
+            transaction.set_rollback(True)
+            return response
+        IdempotentRequest.objects.create(owner=owner, key=key, method=request.method, path=request.path[:200],
+                                         request_hash=digest, status_code=response.status_code,
+                                         body=response.data)
+        return response
+
+
+def purge_expired(now=None):
+    """Delete the answers older than CBS_IDEMPOTENCY_TTL; returns how many."""
+    since = (now or timezone.now()) - settings.CBS_IDEMPOTENCY_TTL
+    return IdempotentRequest.objects.filter(created_at__lt=since).delete()[0]
