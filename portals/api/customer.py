@@ -14,7 +14,7 @@ CBS_PAYMENT_TOTP_ABOVE.
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -153,7 +153,7 @@ def account(request, number):
 class TransactionOut(serializers.Serializer):
     id = serializers.IntegerField()
     value_date = serializers.DateField(source="business_date")
-    booked_at = BankTimeField(source="entry.booked_at")
+    booked_at = BankTimeField()
     narration = serializers.CharField(source="entry.narration")
     amount = MoneyField()
     direction = serializers.SerializerMethodField()
@@ -193,12 +193,13 @@ def _bad_date(name):
 def transactions(request, number):
     found = _my_account(_me(request), number)
     start, end = _date(request, "from"), _date(request, "to")
-    postings = Posting.objects.filter(account_id=found.ledger_account_id).select_related("entry")
+    postings = (Posting.objects.filter(account_id=found.ledger_account_id).select_related("entry")
+                .annotate(booked_at=F("entry__booked_at")))
     if start:
         postings = postings.filter(business_date__gte=start)
     if end:
         postings = postings.filter(business_date__lte=end)
-    return Response(paginate(request, postings, TransactionOut, ordering=("-entry__booked_at", "-id")))
+    return Response(paginate(request, postings, TransactionOut, ordering=("-booked_at", "-id")))
 
 
 # -- payees -----------------------------------------------------------------------------------

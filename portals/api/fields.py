@@ -33,13 +33,14 @@ class MoneyField(serializers.Field):
     }
 
     def to_internal_value(self, data):
+        # Every refusal carries the code "invalid", so the problem's code is `invalid_<field>`.
         if not isinstance(data, str):
-            self.fail("not_a_string")
+            raise serializers.ValidationError(self.error_messages["not_a_string"], code="invalid")
         if not TYPED.fullmatch(data):
             self.fail("invalid")
         paise = Money.parse(data).minor
         if paise <= 0:
-            self.fail("not_positive")
+            raise serializers.ValidationError(self.error_messages["not_positive"], code="invalid")
         return paise
 
     def to_representation(self, value):
