@@ -12,6 +12,7 @@ CBS_PAYMENT_TOTP_ABOVE.
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -333,6 +334,13 @@ PAYMENT_EXAMPLE = {"id": 42, "status": "settled", "rail": "internal", "amount": 
                    "created_at": "2026-12-07T10:15:00+05:30", "status_url": "/api/v1/payments/42/"}
 
 
+def _payment_key(customer, key):
+    """The payment's own idempotency key. The API's Idempotency-Key is answered once by
+    run_once (its lock and its answer, kept with the payment); after its 24 hours the
+    client may use it again for a new payment, so the payment's key adds a fresh part."""
+    return f"api-{customer.pk}-{key}-{uuid.uuid4().hex[:12]}"
+
+
 def _send(request, customer, data, key):
     """make_payment with the customer's own records, as internet banking calls it."""
     debit = DepositAccount.objects.for_customer(customer).filter(number=data["from_account"]).first()
@@ -352,7 +360,7 @@ def _send(request, customer, data, key):
                              "through a payee.", errors={"to_account": ["Not one of your accounts."]})
     _check_code(request.user, data.get("otp"), needed=data["amount"] > settings.CBS_PAYMENT_TOTP_ABOVE)
     payment = actions.make_payment(actor=request.user, customer=customer, debit_account=debit,
-                                   amount=data["amount"], idempotency_key=f"api-{customer.pk}-{key}",
+                                   amount=data["amount"], idempotency_key=_payment_key(customer, key),
                                    rail=data["rail"], payee=payee, credit_account=credit, vpa=data.get("vpa") or "",
                                    narration=data.get("narration") or "")
     return Response(PaymentOut(payment).data, status=201)
@@ -441,7 +449,7 @@ def collect_requests(request):
 def _pay_collect(request, customer, pk, key):
     _check_code(request.user, request.data.get("otp"))
     collect = actions.approve_collect_request(actor=request.user, customer=customer, request_id=pk,
-                                              idempotency_key=f"api-{customer.pk}-{key}")
+                                              idempotency_key=_payment_key(customer, key))
     return Response(PaymentOut(collect.payment).data, status=201)
 
 
