@@ -54,7 +54,7 @@ ROLE_PERMISSIONS = {
     Role.BRANCH_MANAGER: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests"],
     Role.OPERATIONS: ["users.access_ops_portal", "users.post_manual_journal", "users.operate_payments",
                       "core.retry_jobs",
-                      "operations.run_end_of_day", "operations.manage_holidays"],
+                      "operations.run_end_of_day", "operations.manage_holidays", "partners.manage_partners"],
     Role.COMPLIANCE: ["users.access_ops_portal", "users.view_compliance_reports"],
     Role.AUDITOR: ["users.access_ops_portal", "users.view_audit_trail"],
     Role.ADMINISTRATOR: ["users.access_ops_portal", "users.view_audit_trail", "users.manage_staff"]

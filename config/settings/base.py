@@ -98,6 +98,7 @@ LOCAL_APPS = [
     "banking.operations",
     "banking.demo",
     "banking.idempotency",
+    "banking.partners",
     "portals",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
