@@ -18,11 +18,13 @@ PROBLEMS = (400, 401, 404, 405, 406, 415, 429)
 
 
 def problem_responses(*codes):
-    """Problem responses for `codes`, each with an example."""
+    """Problem responses (application/problem+json) for `codes` and those every view
+    may give, each with an example."""
     out = {}
     for status in sorted(set(codes) | set(PROBLEMS)):
         code = EXAMPLE_CODES.get(status, "error")
-        out[status] = OpenApiResponse(Problem, description=TITLES.get(status, "Error"), examples=[OpenApiExample(
+        out[(status, "application/problem+json")] = OpenApiResponse(
+            Problem, description=TITLES.get(status, "Error"), examples=[OpenApiExample(
             code, response_only=True, status_codes=[str(status)],
             value={"type": f"https://bank.example/problems/{code.replace('_', '-')}", "title": TITLES.get(status),
                    "status": status, "detail": "What went wrong, in words.", "code": code})])
