@@ -233,3 +233,15 @@ def test_the_counter_pays_out_a_matured_fd(client, bank):
     assert response.status_code == 302
     fd.refresh_from_db()
     assert fd.status == DepositStatus.CLOSED and fd.settlement.kind == "paid_after_maturity"
+
+
+def test_a_renewed_fd_says_where_it_came_from(client, fd_setup):
+    _, fd, _ = fd_setup
+    DepositAccount.objects.filter(pk=fd.pk).update(maturity_instruction="renew_all")
+    close_day(D(2027, 1, 1))
+    renewed = DepositAccount.objects.get(settlement__isnull=True, product__code="FD", customer=fd.customer)
+    page = words(client.get(reverse("customer:account", args=[renewed.number])))
+    assert f"Renewed on 01 Jan 2027 from fixed deposit {fd.masked_number}." in page
+    assert renewed.maturity_date == D(2028, 1, 1) and "01 Jan 2028" in page and "₹1,06,975.37" in page
+    old = words(client.get(reverse("customer:account", args=[fd.number])))
+    assert "Maturity advice" in old and "Renewed as" in old and renewed.masked_number in old
