@@ -100,17 +100,10 @@ class TermDepositSettlement(models.Model):
     def __str__(self):
         return f"{self.account_id}: {self.get_kind_display()} on {self.settled_on}"
 
-    @property
-    def net_interest(self):
-        return self.interest - self.tds
-
 
 class RecurringInstalmentQuerySet(models.QuerySet):
     def unpaid(self):
         return self.filter(paid_on__isnull=True)
-
-    def missed(self):
-        return self.filter(missed=True)
 
 
 class RecurringInstalment(models.Model):
