@@ -120,3 +120,9 @@ def ops_holidays(view):
 def ops_jobs(view):
     """Operations staff who send failed background jobs back to the queue."""
     return requires("users.access_ops_portal", "core.retry_jobs", name="ops_jobs")(view)
+
+
+def ops_partners(view):
+    """Operations staff who issue, rotate and revoke partner API keys (maker-checker
+    between two of them) and replay webhook deliveries."""
+    return requires("users.access_ops_portal", "partners.manage_partners", name="ops_partners")(view)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import payment_views, standing_views, term_views, views
+from . import payment_views, payout_views, standing_views, term_views, views
 
 app_name = "customer"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("accounts/<str:number>/statement.csv", views.statement_csv, name="statement-csv"),
     path("accounts/<str:number>/statement.pdf", views.statement_pdf, name="statement-pdf"),
     path("activate/<str:token>/", views.activate, name="activate"),
+    # Partner payouts waiting for the customer's authoriser
+    path("payouts/", payout_views.payout_list, name="payouts"),
+    path("payouts/<int:pk>/", payout_views.payout_decide, name="payout-decide"),
     # Standing instructions
     path("standing/", standing_views.standing_list, name="standing"),
     path("standing/new/", standing_views.standing_new, name="standing-new"),

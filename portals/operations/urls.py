@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import eod_views, job_views, ledger_views, payment_views, staff_views, views
+from . import eod_views, job_views, ledger_views, partner_views, payment_views, staff_views, views
 
 app_name = "ops"
 urlpatterns = [
@@ -37,6 +37,14 @@ urlpatterns = [
     path("holidays/requests/<int:pk>/reject/", eod_views.holiday_request_reject, name="holiday-request-reject"),
     path("jobs/", job_views.jobs_list, name="jobs"),
     path("jobs/<int:pk>/retry/", job_views.job_retry, name="job-retry"),
+    path("partners/keys/", partner_views.keys, name="partner-keys"),
+    path("partners/keys/issue/", partner_views.key_issue, name="partner-key-issue"),
+    path("partners/keys/<int:pk>/rotate/", partner_views.key_rotate, name="partner-key-rotate"),
+    path("partners/keys/<int:pk>/revoke/", partner_views.key_revoke, name="partner-key-revoke"),
+    path("partners/requests/<int:pk>/approve/", partner_views.key_request_approve, name="partner-request-approve"),
+    path("partners/requests/<int:pk>/reject/", partner_views.key_request_reject, name="partner-request-reject"),
+    path("partners/deliveries/", partner_views.deliveries, name="partner-deliveries"),
+    path("partners/deliveries/<int:pk>/replay/", partner_views.delivery_replay, name="partner-delivery-replay"),
     path("staff/", staff_views.staff_list, name="staff"),
     path("staff/<int:pk>/change/", staff_views.staff_change, name="staff-change"),
     path("staff/requests/<int:pk>/", staff_views.staff_request, name="staff-request"),

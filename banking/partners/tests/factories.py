@@ -42,8 +42,8 @@ class PartnerBank:
 
 def make_partner_bank():
     bank = make_bank()
-    maker = make_user(Role.OPERATIONS, mfa=False)
-    checker = make_user(Role.OPERATIONS, mfa=False)
+    maker = make_user(Role.OPERATIONS)
+    checker = make_user(Role.OPERATIONS)
     result = PartnerBank(bank, maker, checker, None)
     result.account = result.corporate()
     return result
