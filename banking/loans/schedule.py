@@ -88,12 +88,18 @@ class Instalment:
         return self.principal + self.interest
 
 
-def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_on, first_due=None):
+def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_on, first_due=None,
+                   carried_interest=0):
     """The instalments repaying `principal` paise disbursed on `disbursed_on`.
 
     For EMI and equal principal, `months` instalments from `first_due` (default: a month
     after disbursement). For a bullet, one instalment `months` after disbursement.
+    `carried_interest` (paise) is interest already run before `disbursed_on` that the
+    first instalment collects too: a later tranche regenerates the schedule from its own
+    date, and the earlier tranches' interest up to that date is carried into it.
     """
+    if carried_interest < 0:
+        raise ValueError("carried interest cannot be negative")
     if schedule_type not in SCHEDULE_TYPES:
         raise ValueError(f"unknown schedule type {schedule_type!r}")
     if principal <= 0 or months <= 0:
@@ -102,7 +108,7 @@ def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_o
         raise ValueError("the rate cannot be negative")
     if schedule_type == BULLET:
         due = add_months(disbursed_on, months)
-        interest = broken_period_interest(principal, annual_rate, disbursed_on, due)
+        interest = broken_period_interest(principal, annual_rate, disbursed_on, due) + carried_interest
         return [Instalment(1, due, principal, principal, interest, 0)]
     first_due = first_due or first_due_date(disbursed_on)
     if first_due <= disbursed_on:
@@ -113,7 +119,7 @@ def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_o
     for number in range(1, months + 1):
         due = add_months(first_due, number - 1)
         if number == 1:
-            interest = broken_period_interest(outstanding, annual_rate, disbursed_on, due)
+            interest = broken_period_interest(outstanding, annual_rate, disbursed_on, due) + carried_interest
         else:
             interest = monthly_interest(outstanding, annual_rate)
         if number == months:

@@ -50,11 +50,16 @@ ADMIN_MODEL_PERMISSIONS = [
 ]
 ROLE_PERMISSIONS = {
     Role.TELLER: ["users.access_teller_portal"],
-    Role.SUPERVISOR: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests"],
-    Role.BRANCH_MANAGER: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests"],
+    Role.SUPERVISOR: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests",
+                      "loans.sanction_up_to_10_lakh"],
+    # Loan sanction authority by amount; above ₹1 crore it is the credit committee's
+    # permission, given to its members directly (no role carries it).
+    Role.BRANCH_MANAGER: ["users.access_teller_portal", "users.access_supervisor_portal", "users.approve_requests",
+                          "loans.sanction_up_to_10_lakh", "loans.sanction_up_to_1_crore"],
     Role.OPERATIONS: ["users.access_ops_portal", "users.post_manual_journal", "users.operate_payments",
                       "core.retry_jobs",
-                      "operations.run_end_of_day", "operations.manage_holidays", "partners.manage_partners"],
+                      "operations.run_end_of_day", "operations.manage_holidays", "partners.manage_partners",
+                      "loans.manage_loan_products"],
     Role.COMPLIANCE: ["users.access_ops_portal", "users.view_compliance_reports"],
     Role.AUDITOR: ["users.access_ops_portal", "users.view_audit_trail"],
     Role.ADMINISTRATOR: ["users.access_ops_portal", "users.view_audit_trail", "users.manage_staff"]

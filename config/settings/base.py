@@ -99,6 +99,7 @@ LOCAL_APPS = [
     "banking.demo",
     "banking.idempotency",
     "banking.partners",
+    "banking.loans",
     "portals",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
