@@ -19,7 +19,7 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
   done; exit 1
 
 .PHONY: help run worker test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
-        bench-ledger bench-teller bench-payments clean
+        bench-ledger bench-teller bench-payments bench-api clean
 
 help:
 	@echo "make run        serve the demo bank on http://127.0.0.1:8000 with one background worker"
@@ -120,6 +120,12 @@ bench-teller: install-test
 # Last line: bench-payments ratio=<worst of the two> target=5
 bench-payments: install-test
 	$(BENCH_DB) $(PY) -m bench.payments
+
+# The customer API under load: gunicorn on 127.0.0.1, 8 customers with JWT tokens,
+# interleaved slices of GET /api/v1/accounts/, POST /api/v1/payments/ (internal) and a
+# trivial DRF view, in a database of its own. Last line: bench-api ratio=<...> target=3
+bench-api: install-test
+	$(BENCH_DB) $(PY) -m bench.api
 
 # Back to a fresh clone, the demo bank's database included (not while it runs).
 clean:
