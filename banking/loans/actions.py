@@ -547,7 +547,7 @@ def reject_sanction(approval, checker):
                  summary=f"Application {application.number} rejected: {approval.decision_reason}"[:300],
                  after={"status": application.status, "reason": approval.decision_reason})
     if application.customer.email:
-        bank = getattr(settings, "BANK_NAME", "CBS Bank")
+        bank = settings.CBS_BANK_NAME
         send_mail(
             f"{bank}: your loan application {application.number}",
             f"Dear {application.customer.display_name},\n\nWe are sorry: your application {application.number} "

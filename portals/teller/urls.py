@@ -6,6 +6,7 @@ from . import (
     counter_views,
     customer_views,
     deposit_views,
+    loan_views,
     remittance_views,
     standing_views,
     term_views,
@@ -64,4 +65,9 @@ urlpatterns = [
     path("accounts/<str:number>/statement/", deposit_views.statement, name="statement"),
     path("accounts/<str:number>/statement.csv", deposit_views.statement_csv, name="statement-csv"),
     path("accounts/<str:number>/statement.pdf", deposit_views.statement_pdf, name="statement-pdf"),
+    # Loans: the application with live eligibility, the KFS, sanction, disbursement, the loan
+    path("customers/<int:pk>/loans/new/", loan_views.loan_apply, name="loan-apply"),
+    path("loans/applications/<str:number>/", loan_views.loan_application, name="loan-application"),
+    path("loans/applications/<str:number>/kfs.pdf", loan_views.loan_kfs_pdf, name="loan-kfs-pdf"),
+    path("loans/<str:number>/", loan_views.loan_detail, name="loan-detail"),
 ]

@@ -39,6 +39,8 @@ RECONCILIATION = "<the reconciliation of that file>"
 STAFF_MEMBER = "<the people's teller>"
 STAFF_REQUEST = "<the administrator's request to make the teller a supervisor>"
 EOD_RUN = "<the date of a finished end of day>"
+LOAN_APPLICATION = "<a sanctioned loan application's number>"
+LOAN = "<that sanctioned loan's number>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -89,6 +91,11 @@ EXPECTED = {
     "teller:statement": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
     "teller:statement-csv": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
     "teller:statement-pdf": ({"number": ACCOUNT}, TELLER_SIDE, 403, "login"),
+    # Loans at the counter: read bank-wide; the actions refuse another branch's work.
+    "teller:loan-apply": ({"pk": CUSTOMER}, TELLER_SIDE, 403, "login"),
+    "teller:loan-application": ({"number": LOAN_APPLICATION}, TELLER_SIDE, 403, "login"),
+    "teller:loan-kfs-pdf": ({"number": LOAN_APPLICATION}, TELLER_SIDE, 403, "login"),
+    "teller:loan-detail": ({"number": LOAN}, TELLER_SIDE, 403, "login"),
     # Internet banking: the customer's own accounts only (another's number is a 404).
     "customer:account": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:statements": ({}, {Role.CUSTOMER}, 403, "login"),
@@ -211,6 +218,7 @@ def objects(people):
     payments.update(_neft_cycle_objects())
     payments.update(_staff_objects(people))
     payments.update(_eod_objects())
+    payments.update(_loan_objects())
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -252,6 +260,14 @@ def _eod_objects():
     run = EodRun.objects.create(business_date=datetime.date(2026, 1, 5), state=RunState.DONE,
                                 started_at=timezone.now(), finished_at=timezone.now())
     return {EOD_RUN: run.business_date.isoformat()}
+
+
+def _loan_objects():
+    """A personal loan applied for, acknowledged and sanctioned at a branch of its own."""
+    from banking.loans.tests.factories import LoanBank
+
+    loan = LoanBank().sanctioned()
+    return {LOAN_APPLICATION: loan.application.number, LOAN: loan.number}
 
 
 def _neft_cycle_objects():
