@@ -31,4 +31,13 @@ def _errors(resolver):
                 hint="Decorate it with one policy from portals.policies.",
                 id="portals.E001",
             )
+        elif is_portal_view(callback) and hasattr(callback, "cls") and "access_policy" not in vars(callback.cls):
+            # A REST framework view answers through its own authentication and
+            # permission classes, which only an API policy sets.
+            yield checks.Error(
+                f"The API view {callback.__module__}.{callback.__name__} at '{route}' has a portal policy, "
+                "not an API policy.",
+                hint="Decorate it with one policy from portals.api.policies, above @api_view.",
+                id="portals.E002",
+            )
 
