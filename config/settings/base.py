@@ -109,6 +109,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # ---------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Under /api/, every answer (these middleware's refusals included) is JSON and never cached.
+    "portals.api.middleware.ApiJsonMiddleware",
     # A body larger than its page accepts is refused (413) before anything reads it.
     "portals.limits.RequestSizeLimitMiddleware",
     # A NUL in the path, query, form or headers is a 400 before any view runs.

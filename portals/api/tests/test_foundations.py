@@ -61,3 +61,26 @@ def test_schema_is_openapi_3_1(anonymous):
     response = anonymous.get("/api/v1/schema/", headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.1")
+
+
+def test_a_refusal_before_any_view_is_a_json_problem(client, settings):
+    """The NUL filter answers before the view; under /api/ it is still a problem."""
+    response = client.get("/api/v1/accounts/?q=%00")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 400
+
+
+def test_an_unhandled_error_is_a_json_500(api, monkeypatch):
+    def explode(request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("portals.api.customer.MeOut", explode)
+    api.client.raise_request_exception = False
+    response = api.get("/api/v1/me/")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+
+
+def test_api_answers_are_never_cached(api):
+    assert "no-store" in api.get("/api/v1/ping/")["Cache-Control"]
