@@ -306,15 +306,19 @@ def _private(host):
 
 def check_webhook_url(url):
     url = str(url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # an unbalanced "[" of an IPv6 address, say
+        hostname = None
+    if not hostname or parts.scheme not in ("https", "http") or len(url) > 500 or any(c.isspace() for c in url):
         raise ValidationFailed("Give the endpoint's full address, as https://erp.example.com/cbs/events.",
                                code="invalid_url")
     if _local_allowed():
         return url
     if parts.scheme != "https":
         raise ValidationFailed("A webhook endpoint must use https.", code="invalid_url")
-    if _private(parts.hostname):
+    if _private(hostname):
         raise ValidationFailed("A webhook endpoint must be on the public internet, not a private address.",
                                code="invalid_url")
     return url

@@ -76,3 +76,22 @@ def test_a_declined_batch_pays_nothing(pb, run_jobs):
     run_jobs()
     assert batch.items.get().status == ItemStatus.DECLINED
     assert not Payment.objects.filter(payout_item__batch=batch).exists()
+
+
+def test_a_returned_payout_raises_payment_returned_and_moves_its_item(pb, run_jobs, settings):
+    from banking.payments.actions import record_return
+
+    settings.CBS_WEBHOOKS_ALLOW_LOCAL = True
+    key, _token = pb.partner()
+    create_webhook(actor=None, partner=key.partner, url="http://127.0.0.1:9/x", events=["payment.returned"])
+    batch, _ = submit_payout(partner=key.partner, key=key, idempotency_key="k5",
+                             items=[item("R-1", rail="NEFT")])
+    run_jobs()
+    payout = batch.items.get()
+    assert payout.status == ItemStatus.SENT
+    record_return(payment=payout.payment, code="R03", reason="Account does not exist")
+    payout.refresh_from_db()
+    assert payout.status == ItemStatus.RETURNED
+    event = WebhookEvent.objects.get(type="payment.returned")
+    assert event.data["reference"] == "R-1" and event.data["return_code"] == "R03"
+    assert event.data["amount"] == "1000.00" and event.data["rail"] == "neft"

@@ -97,7 +97,8 @@ def test_operations_replay_a_delivered_event_and_see_every_attempt(pb, local_hoo
 
 
 @pytest.mark.parametrize("url", ["http://erp.example.com/hooks", "https://127.0.0.1/hooks", "https://10.1.2.3/h",
-                                 "https://localhost/hooks", "ftp://example.com/x", "not a url"])
+                                 "https://localhost/hooks", "ftp://example.com/x", "not a url",
+                                 "https://[::1/hooks"])
 def test_production_refuses_plain_http_and_private_addresses(pb, settings, url):
     settings.CBS_WEBHOOKS_ALLOW_LOCAL = False
     key, _token = pb.partner()
