@@ -9,15 +9,19 @@ Design overview
 - While a request runs, a transaction-scoped advisory lock on (owner, key) is held;
   a second request with the same key that finds it taken answers 409 at once.
 - Keys live `CBS_IDEMPOTENCY_TTL` (24 hours); an older row is deleted when its key comes
-  back, and `purge_expired` removes the rest.
+  back, and the hourly job `idempotency.purge_expired` (tasks.py) removes the rest.
 """
 
 from django.db import models
 
 
 class IdempotentRequestQuerySet(models.QuerySet):
-    def live(self, since):
-        return self.filter(created_at__gte=since)
+    def expired(self, now=None):
+        """Answers older than CBS_IDEMPOTENCY_TTL: their keys may be used again."""
+        from django.conf import settings
+        from django.utils import timezone
+
+        return self.filter(created_at__lt=(now or timezone.now()) - settings.CBS_IDEMPOTENCY_TTL)
 
 
 class IdempotentRequest(models.Model):

@@ -27,9 +27,7 @@ import hashlib
 import json
 import re
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
@@ -86,9 +84,8 @@ def run_once(request, key, *, owner, data, work):
         if not locked:
             return problem(409, "request_in_progress", "A request with this Idempotency-Key is still running; "
                                                        "retry it in a moment.", headers={"Retry-After": "1"})
-        since = timezone.now() - settings.CBS_IDEMPOTENCY_TTL
         kept = IdempotentRequest.objects.filter(owner=owner, key=key).first()
-        if kept is not None and kept.created_at < since:
+        if kept is not None and IdempotentRequest.objects.expired().filter(pk=kept.pk).exists():
             kept.delete()
             kept = None
         if kept is not None:
@@ -112,8 +109,3 @@ def run_once(request, key, *, owner, data, work):
                                          body=response.data)
         return response
 
-
-def purge_expired(now=None):
-    """Delete the answers older than CBS_IDEMPOTENCY_TTL; returns how many."""
-    since = (now or timezone.now()) - settings.CBS_IDEMPOTENCY_TTL
-    return IdempotentRequest.objects.filter(created_at__lt=since).delete()[0]

@@ -88,3 +88,13 @@ def first_created_minus_a_day():
     from django.utils import timezone
 
     return timezone.now() - settings.CBS_IDEMPOTENCY_TTL - timezone.timedelta(minutes=1)
+
+
+def test_the_hourly_job_purges_expired_answers(api, account, second):
+    from banking.idempotency.tasks import purge_expired
+
+    api.post("/api/v1/payments/", body(account, second), headers={"Idempotency-Key": "fresh"})
+    api.post("/api/v1/payments/", {**body(account, second), "amount": "2.00"}, headers={"Idempotency-Key": "stale"})
+    IdempotentRequest.objects.filter(key="stale").update(created_at=first_created_minus_a_day())
+    assert purge_expired.func(timestamp=0) == 1
+    assert list(IdempotentRequest.objects.values_list("key", flat=True)) == ["fresh"]
