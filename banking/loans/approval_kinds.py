@@ -9,6 +9,8 @@ A sanction request is described in words from the application: the KFS figures a
 each eligibility check as the form showed it.
 """
 
+from django.utils import timezone
+
 from banking.core.money import format_money
 
 from . import eligibility
@@ -74,9 +76,11 @@ def describe_sanction(payload):
     if application.gold_value:
         rows.append(("Gold pledged", f"{application.gold_grams} g of {application.gold_carat} carat at "
                                      f"{format_money(application.gold_rate_per_gram)} a gram (24 carat)"))
-    acknowledged = (f"{application.acknowledgement} (attested by {application.acknowledged_by.get_full_name() or
-                                                                  application.acknowledged_by.username}, "
-                    f"{application.acknowledged_at:%d %b %Y %H:%M})" if application.is_acknowledged else "Not yet")
+    acknowledged = "Not yet"
+    if application.is_acknowledged:
+        by = application.acknowledged_by
+        acknowledged = (f"{application.acknowledgement} (attested by {by.get_full_name() or by.username}, "
+                        f"{timezone.localtime(application.acknowledged_at):%d %b %Y %H:%M})")
     rows.append(("KFS acknowledged", acknowledged))
     return rows
 

@@ -3,13 +3,24 @@ attestation and the disbursement."""
 
 from django import forms
 
+from banking.core.identifiers import new_token
 from banking.deposits.models import DepositAccount
 from banking.loans.models import LoanProduct
 from portals.forms import AmountField, TokenField, WholeNumberField
 
 
-class LoanApplicationForm(forms.Form):
+class _Tokened(forms.Form):
+    """A fresh token with each new form: the action it feeds is idempotent by it."""
+
     token = TokenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("token", new_token())
+
+
+class LoanApplicationForm(_Tokened):
     product = forms.ModelChoiceField(
         queryset=LoanProduct.objects.active(), label="Loan", empty_label=None,
         error_messages={"required": "Choose the loan.", "invalid_choice": "Choose one of the bank's loans."})
@@ -54,6 +65,5 @@ class AttestationForm(forms.Form):
                                 error_messages={"required": "Say how the borrower acknowledged the KFS."})
 
 
-class DisbursementForm(forms.Form):
-    token = TokenField()
+class DisbursementForm(_Tokened):
     amount = AmountField(label="Amount to disburse (₹)")

@@ -95,7 +95,7 @@ def loan_apply(request, pk):
     context = {"customer": customer, "form": form, "quote": quote, "score": score, "simulated": simulated,
                "customer_url": customer_url(customer), "has_account": form.fields["deposit_account"].queryset.exists()}
     if request.htmx and request.POST.get("action") == "preview":
-        template += "#loan-apply-form"
+        template += "#loan-eligibility"
     return render(request, template, context)
 
 
