@@ -1,16 +1,14 @@
-"""The API's formats: money as a string of rupees with two decimals, times with the
-bank's offset, dates in ISO 8601."""
+"""The API's formats: money as a string of rupees with two decimals and times with
+the bank's offset. (Dates are REST framework's own DateField: ISO 8601.)"""
 
 import re
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from banking.core.money import Money
 
-MONEY_PATTERN = r"^[0-9]{1,13}\.[0-9]{2}$"
 # What a client may send: whole rupees or rupees and paise, at most two decimals.
 TYPED = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
@@ -57,8 +55,3 @@ class BankTimeField(serializers.Field):
 
     def to_representation(self, value):
         return timezone.localtime(value).replace(microsecond=0).isoformat()
-
-
-@extend_schema_field(OpenApiTypes.DATE)
-class BankDateField(serializers.DateField):
-    """ISO 8601 dates ("2026-12-07")."""
