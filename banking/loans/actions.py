@@ -20,7 +20,8 @@ Design overview
   it. Sanction authority goes by the amount (`sanction_kind`): up to ₹10,00,000 a
   supervisor, up to ₹1,00,00,000 a branch manager, above that the credit committee;
   each band is its own approval kind whose checker permission only that authority
-  holds, so the queue shows a request only to those who may decide it. The request
+  holds, so the queue shows a request only to those who may decide it (the credit
+  committee's requests are head office's, where the committee sits). The request
   carries no amount for the approval-limit check: a sanction moves no money, and the
   authority is the band's permission.
 - On approval `sanction_approved_loan` creates the `Loan` (status sanctioned). On
@@ -485,9 +486,11 @@ def request_sanction(*, actor, application, idempotency_key=""):
     if application.status != ApplicationStatus.ACKNOWLEDGED:
         raise ValidationFailed(f"Application {application.number} is {application.get_status_display().lower()}.")
     kind, who = sanction_kind(application.amount)
+    # The credit committee sits at head office: its requests are head office's.
+    branch = None if kind == SANCTION_BANDS[-1][1] else application.branch
     approval = submit_request(
         actor=actor, kind=kind, payload={"application_id": application.pk, "number": application.number},
-        amount=None, branch=application.branch, idempotency_key=idempotency_key,
+        amount=None, branch=branch, idempotency_key=idempotency_key,
         summary=f"Sanction {application.product.name} of {format_money(application.amount)} for "
                 f"{application.customer.display_name} ({application.number})",
     )

@@ -266,3 +266,35 @@ def test_sanction_does_not_depend_on_the_approval_limit(bank):
     except LimitExceeded:  # pragma: no cover - the assertion below says why
         pytest.fail("a supervisor's sanction authority does not depend on the approval limit")
     assert Loan.objects.count() == 1
+
+
+def test_above_one_crore_goes_to_the_credit_committee(bank):
+    from django.contrib.auth.models import Permission
+
+    from banking.testing import make_user
+
+    bank.repo("5.50")
+    application = bank.acknowledged(product="HL", amount=1_50_00_000_00, months=300, monthly_income=30_00_000_00)
+    approval = request_sanction(actor=bank.teller, application=application)
+    assert approval.kind == "loans.sanction_credit_committee"
+    assert approval.branch is None
+    with pytest.raises(NotPermitted):
+        approve_request(actor=bank.manager, request_id=approval.pk)
+    member = make_user("supervisor")
+    member.user_permissions.add(Permission.objects.get(codename="sanction_above_1_crore"))
+    from banking.users.models import User
+
+    member = User.objects.get(pk=member.pk)
+    approve_request(actor=member, request_id=approval.pk)
+    assert Loan.objects.get().sanctioned_amount == 1_50_00_000_00
+
+
+def test_another_branch_cannot_act_on_the_application(bank):
+    from banking.testing import make_branch, make_user
+
+    application = bank.apply()
+    stranger = make_user("teller", branch=make_branch())
+    with pytest.raises(NotPermitted, match="another branch"):
+        acknowledge_kfs(actor=stranger, application=application, statement="Signed")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPLIED
