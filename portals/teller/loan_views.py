@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from banking.core.errors import BankingError
 from banking.core.identifiers import new_token
@@ -86,8 +85,6 @@ def loan_apply(request, pk):
                     idempotency_key=f"loan-{data['token']}")
                 messages.success(request, f"Application {application.number} taken. Give the borrower the Key "
                                           "Facts Statement and record their acknowledgement.")
-                if request.htmx:
-                    return HttpResponseClientRedirect(application_url(application))
                 return redirect(application_url(application))
         except BankingError as error:
             form.add_error(None, str(error))
