@@ -317,6 +317,12 @@ def _array(values):
     return "{" + ",".join(str(value) for value in values) + "}"
 
 
+def _text_array(values):
+    """A PostgreSQL array literal of texts, each quoted (for a `%s::text[]` parameter):
+    cheaper for psycopg to send than a list of ten thousand strings."""
+    return "{" + ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values) + "}"
+
+
 def reverse_entry(*, actor, entry, idempotency_key, narration="", checker=None, channel=Channel.OPERATIONS):
     """Post the mirror of `entry` and link it. Locks as post_entry."""
     if entry.kind == EntryKind.REVERSAL or entry.reversal_of_id:
@@ -455,8 +461,9 @@ def _batch_arguments(actor, entries, prepared, pending, *, kind, channel, curren
     event = event_context(actor=actor)
     summary = f"{EntryKind(kind).label}: a batch of {len(pending)} entries sent to the ledger"
     return [
-        [entries[i].idempotency_key for i in pending], [prepared[i][3] for i in pending],
-        [prepared[i][2][:200] for i in pending], [(entries[i].reference or "")[:40] for i in pending],
+        _text_array(entries[i].idempotency_key for i in pending), _text_array(prepared[i][3] for i in pending),
+        _text_array(prepared[i][2][:200] for i in pending), _text_array((entries[i].reference or "")[:40]
+                                                                        for i in pending),
         _array(line_entries), _array(accounts), _array(sides), _array(amounts),
         kind, channel, actor.pk if actor is not None else None, currency, booked_at,
         timezone.localdate(booked_at, timezone.get_default_timezone()),

@@ -10,6 +10,7 @@ import hashlib
 import random
 import re
 import threading
+import time
 import uuid
 
 import pytest
@@ -110,6 +111,17 @@ def test_refusals_that_need_no_account_come_back_too():
     assert snapshot() == before
     with pytest.raises(ValidationFailed, match="Unknown entry kind"):
         post_batch(actor=None, kind="gift", entries=[entry([Line.debit(a, 1), Line.credit(b, 1)])])
+
+
+def test_narrations_keys_and_references_reach_the_journal_as_written():
+    a, b = customer_account(5_000), customer_account()
+    narration = 'Rent "May" ₹ \\ {x,y} नमस्ते, \'quoted\''
+    (outcome,) = post_batch(actor=None, kind=EntryKind.TRANSFER, entries=[
+        entry([Line.debit(a, 100), Line.credit(b, 100)], narration=narration, idempotency_key='k "1" \\ {,}',
+              reference='ref "2" {x}')])
+    posted = JournalEntry.objects.get(pk=outcome.entry_id)
+    assert (posted.narration, posted.idempotency_key, posted.reference) == (narration, 'k "1" \\ {,}',
+                                                                            'ref "2" {x}')
 
 
 def test_expired_holds_that_alone_stand_in_the_way_are_released_as_for_a_single_entry():
@@ -391,3 +403,63 @@ def test_the_same_batch_sent_twice_at_once_posts_once():
     assert len({tuple(o.entry_id for o in r) for r in results}) == 1
     assert sum(o.posted_now for r in results for o in r) == 50
     assert Posting.objects.filter(account__in=accounts).count() == 50
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_a_key_taken_by_another_transaction_while_the_batch_waited_is_answered_by_that_entry():
+    """Batch B names a key that batch A, not yet committed, has just used for other
+    accounts: B waits on the key, and once A commits gets A's entry back as a reused
+    key (different content), its other entries posted."""
+    a1, a2, b1, b2, b3, b4 = (customer_account(10_000) for _ in range(6))
+    shared = key()
+    a_posted, b_waiting, results, unexpected = threading.Event(), threading.Event(), {}, []
+
+    def batch_a():
+        try:
+            with transaction.atomic():
+                results["a"] = post_batch(actor=None, kind=EntryKind.TRANSFER, entries=[
+                    entry([Line.debit(a1, 100), Line.credit(a2, 100)], idempotency_key=shared)])
+                a_posted.set()
+                assert b_waiting.wait(30)
+        except Exception as error:
+            unexpected.append(repr(error))
+        finally:
+            connection.close()
+
+    def batch_b():
+        try:
+            assert a_posted.wait(30)
+            results["b"] = post_batch(actor=None, kind=EntryKind.TRANSFER, entries=[
+                entry([Line.debit(b1, 200), Line.credit(b2, 200)], idempotency_key=shared),
+                entry([Line.debit(b3, 300), Line.credit(b4, 300)])])
+        except Exception as error:
+            unexpected.append(repr(error))
+        finally:
+            connection.close()
+
+    def waiting_on_a_lock():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                           " AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0]
+
+    threads = [threading.Thread(target=batch_a), threading.Thread(target=batch_b)]
+    for thread in threads:
+        thread.start()
+    assert a_posted.wait(30)
+    deadline = time.monotonic() + 30
+    while not waiting_on_a_lock() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    b_waiting.set()
+    for thread in threads:
+        thread.join()
+    assert unexpected == []
+    (first,) = results["a"]
+    reused, other = results["b"]
+    assert first.posted_now
+    assert isinstance(reused.error, IdempotencyConflict)
+    assert other.posted_now
+    b1.refresh_from_db()
+    assert b1.balance == 10_000  # nothing of the refused entry was written
+    assert Posting.objects.filter(entry_id=first.entry_id).count() == 2
