@@ -41,6 +41,7 @@ STAFF_REQUEST = "<the administrator's request to make the teller a supervisor>"
 EOD_RUN = "<the date of a finished end of day>"
 LOAN_APPLICATION = "<a sanctioned loan application's number>"
 LOAN = "<that sanctioned loan's number>"
+PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -182,6 +183,25 @@ EXPECTED = {
     "ops:staff-request": ({"pk": STAFF_REQUEST}, {Role.ADMINISTRATOR}, 403, "login"),
     "ops:staff-request-approve": ({"pk": STAFF_REQUEST}, set(), 405, 405),
     "ops:staff-request-reject": ({"pk": STAFF_REQUEST}, set(), 405, 405),
+    # Partner API keys and webhook deliveries: operations who manage partners; changes are POST only.
+    "ops:partner-keys": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:partner-deliveries": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:partner-key-issue": ({}, set(), 405, 405),
+    "ops:partner-key-rotate": ({"pk": 1}, set(), 405, 405),
+    "ops:partner-key-revoke": ({"pk": 1}, set(), 405, 405),
+    "ops:partner-request-approve": ({"pk": 1}, set(), 405, 405),
+    "ops:partner-request-reject": ({"pk": 1}, set(), 405, 405),
+    "ops:partner-delivery-replay": ({"pk": 1}, set(), 405, 405),
+    # A partner's payout batch waiting for the customer's authoriser.
+    "customer:payouts": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:payout-decide": ({"pk": PAYOUT_BATCH}, {Role.CUSTOMER}, 403, "login"),
+    # The partner API takes API keys, never a session: everyone without one is 401.
+    "api:partner-accounts": ({}, set(), 401, 401),
+    "api:partner-transactions": ({"number": ACCOUNT}, set(), 401, 401),
+    "api:partner-payouts": ({}, set(), 401, 401),
+    "api:partner-payout": ({"batch_id": "0b6f1f0e-5a4e-4c39-9a53-5e1f1c6f2d11"}, set(), 401, 401),
+    "api:partner-webhooks": ({}, set(), 401, 401),
+    "api:partner-webhook": ({"pk": 1}, set(), 401, 401),
 }
 
 
@@ -219,9 +239,22 @@ def objects(people):
     payments.update(_staff_objects(people))
     payments.update(_eod_objects())
     payments.update(_loan_objects())
+    payments.update(_partner_objects(deposits[ACCOUNT]))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
+
+
+def _partner_objects(number):
+    """A partner of the matrix's customer with a payout batch waiting for them."""
+    from banking.deposits.models import DepositAccount
+    from banking.partners.models import BatchStatus, Partner, PayoutBatch
+
+    account = DepositAccount.objects.select_related("customer").get(number=number)
+    partner = Partner.objects.create(name="Matrix ERP", customer=account.customer, payout_account=account)
+    batch = PayoutBatch.objects.create(partner=partner, idempotency_key="matrix", request_hash="0" * 64,
+                                       status=BatchStatus.AWAITING_AUTHORISATION, total=100_00)
+    return {PAYOUT_BATCH: batch.pk}
 
 
 def _payment_objects(number):

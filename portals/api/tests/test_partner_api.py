@@ -189,3 +189,13 @@ def test_another_partners_ids_are_not_found(pb, client, local_hooks):
     number = theirs_key.partner.payout_account.number
     assert my_api.get(f"/api/v1/partner/accounts/{number}/transactions/").status_code == 404
     assert WebhookEndpoint.objects.filter(pk=hook["id"], deleted_at__isnull=True).exists()
+
+
+def test_a_partner_over_its_rate_gets_429(pb, client, settings):
+    settings.CBS_API_RATES = {**settings.CBS_API_RATES, "partner": "2/min"}
+    _key, token = pb.partner()
+    api = Partner(client, token)
+    assert [api.get("/api/v1/partner/accounts/").status_code for _ in range(2)] == [200, 200]
+    limited = api.get("/api/v1/partner/accounts/")
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert int(limited["Retry-After"]) > 0
