@@ -19,7 +19,7 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
   done; exit 1
 
 .PHONY: help run worker test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
-        bench-ledger bench-teller bench-payments bench-api clean
+        bench-ledger bench-teller bench-payments bench-api bench-eod clean
 
 help:
 	@echo "make run        serve the demo bank on http://127.0.0.1:8000 with one background worker"
@@ -126,6 +126,12 @@ bench-payments: install-test
 # trivial DRF view, in a database of its own. Last line: bench-api ratio=<...> target=3
 bench-api: install-test
 	$(BENCH_DB) $(PY) -m bench.api
+
+# End of day's savings steps over 1,000,000 accounts loaded with COPY: the accrual
+# through the workers (1, then 2) and the quarter's credit, each against a bare
+# set-based SQL pass making the same writes. Last line: bench-eod ratio=<...> target=3
+bench-eod: install-test
+	$(BENCH_DB) $(PY) -m bench.eod
 
 # Back to a fresh clone, the demo bank's database included (not while it runs).
 clean:
