@@ -195,6 +195,26 @@ EXPECTED = {
     # A partner's payout batch waiting for the customer's authoriser.
     "customer:payouts": ({}, {Role.CUSTOMER}, 403, "login"),
     "customer:payout-decide": ({"pk": PAYOUT_BATCH}, {Role.CUSTOMER}, 403, "login"),
+    # The customer API takes a JWT, never a session: signed in or not, a browser gets 401;
+    # the open endpoints (sign-in, refresh, logout) take POST only; the docs are public.
+    "api:token": ({}, set(), 405, 405),
+    "api:token-refresh": ({}, set(), 405, 405),
+    "api:logout": ({}, set(), 405, 405),
+    "api:ping": ({}, set(), 401, 401),
+    "api:me": ({}, set(), 401, 401),
+    "api:accounts": ({}, set(), 401, 401),
+    "api:account": ({"number": ACCOUNT}, set(), 401, 401),
+    "api:transactions": ({"number": ACCOUNT}, set(), 401, 401),
+    "api:payees": ({}, set(), 401, 401),
+    "api:payee": ({"pk": PAYEE}, set(), 401, 401),
+    "api:payments": ({}, set(), 401, 401),
+    "api:payment": ({"pk": 1}, set(), 401, 401),
+    "api:collect-requests": ({}, set(), 401, 401),
+    "api:collect-pay": ({"pk": COLLECT}, set(), 401, 401),
+    "api:collect-decline": ({"pk": COLLECT}, set(), 401, 401),
+    "api:docs": ({}, ALL, None, 200),
+    "api:redoc": ({}, ALL, None, 200),
+    "api:not-found": ({"rest": "nowhere/"}, set(), 404, 404),
     # The partner API takes API keys, never a session: everyone without one is 401.
     "api:partner-accounts": ({}, set(), 401, 401),
     "api:partner-transactions": ({"number": ACCOUNT}, set(), 401, 401),
