@@ -64,6 +64,7 @@ Batch work runs as nobody in particular: a task calls actions with `actor=None` 
 management commands do.
 """
 
+import functools
 import logging
 from contextlib import contextmanager
 
@@ -159,18 +160,31 @@ def defer(task, /, *, lock=None, queueing_lock=None, queue=None, priority=None, 
     """Queue a job of `task` with `kwargs`, in the current transaction. Returns its id,
     or None if a job with `queueing_lock` is already waiting."""
     from procrastinate.exceptions import AlreadyEnqueued
+    from procrastinate.jobs import JobDeferrer
 
     _check_json(kwargs, task.name)
     if after is not None:
         at = timezone.now() + after
     options = {"lock": lock, "queueing_lock": queueing_lock, "queue": queue, "priority": priority, "schedule_at": at}
     deferrer = task.configure(**{key: value for key, value in options.items() if value is not None})
+    # Through Django's connection, always: inside a worker the app's connector is the
+    # worker's own pool, and a job deferred there would commit before (or without) the
+    # transaction that asked for it: the next step's jobs seen before their rows exist.
+    deferrer = JobDeferrer(job_manager=_django_job_manager(), job=deferrer.job)
     try:
         # A savepoint: a refused queueing lock must not abort the caller's transaction.
         with transaction.atomic():
             return deferrer.defer(**kwargs)
     except AlreadyEnqueued:
         return None
+
+
+@functools.cache
+def _django_job_manager():
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+    from procrastinate.manager import JobManager
+
+    return JobManager(DjangoConnector())
 
 
 def _check_json(value, where):

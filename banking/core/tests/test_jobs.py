@@ -61,6 +61,26 @@ def test_a_job_deferred_in_a_rolled_back_transaction_does_not_exist():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_job_deferred_inside_a_worker_belongs_to_the_tasks_transaction():
+    """A worker swaps the app's connector for a pool of its own (run_worker); a job a
+    task defers must still ride on the task's Django transaction, or the next step's
+    jobs would be seen before the rows they work on commit."""
+    from procrastinate.contrib.django import app
+
+    class Rollback(Exception):
+        pass
+
+    job_id = None
+    with app.replace_connector(app.connector.get_worker_connector()):
+        with pytest.raises(Rollback), transaction.atomic():
+            job_id = jobs.defer(note, word="inside a worker")
+            assert _count(job_id) == 1
+            raise Rollback
+    assert job_id is not None
+    assert _count(job_id) == 0
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_job_deferred_in_a_committed_transaction_exists_and_waits():
     with transaction.atomic():
         job_id = jobs.defer(note, word="kept")
