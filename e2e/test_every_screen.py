@@ -42,6 +42,7 @@ NOT_A_SCREEN = {
     "customer:statement-csv",
     "customer:statement-pdf",
     "ops:settlement-file",
+    "teller:loan-kfs-pdf",
 }
 
 

@@ -28,8 +28,11 @@ def tables_named(sql_file, owners):
 
 
 def test_the_scan_sees_the_tables_a_file_uses():
-    named = tables_named(BANKING / "ledger" / "sql" / "post_entry.sql", _owners())
-    assert {"ledger_journalentry", "ledger_posting", "ledger_ledgeraccount", "ledger_hold"} <= named
+    owners = _owners()
+    assert {"ledger_journalentry", "ledger_posting", "ledger_ledgeraccount"} <= tables_named(
+        BANKING / "ledger" / "sql" / "post_entry.sql", owners)
+    assert {"ledger_ledgeraccount", "ledger_hold"} <= tables_named(BANKING / "ledger" / "sql" / "account_rules.sql",
+                                                                   owners)
 
 
 def test_no_app_sql_names_another_apps_table():
