@@ -103,6 +103,24 @@ def run_riders(riders, *, entry_id, entry_date):
     return execute_prepared(f"{with_sql} SELECT {ran}", [entry_id, entry_date, *params])[0][0]
 
 
+def columns_of(model, alias):
+    """`alias.column, ...` for every concrete field of `model`, in field order: the
+    select list of a prepared statement whose rows `from_row` reads back."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def from_row(row, *models):
+    """Instances of `models` read off the front of `row` (selected with `columns_of`),
+    in order, then the rest of the row."""
+    found, at = [], 0
+    for model in models:
+        fields = model._meta.concrete_fields
+        found.append(model.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], row[at:at + len(fields)]))
+        at += len(fields)
+    return *found, *row[at:]
+
+
 def insert_rider(instance, **from_posted):
     """A rider inserting `instance` (an unsaved model instance; its primary key given
     or left to the database) once the entry is posted. `from_posted` names columns

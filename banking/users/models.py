@@ -81,14 +81,13 @@ class User(AbstractUser):
     def with_grants(cls, pk):
         """The user `pk` (None if there is none) with their grants, in one prepared
         statement: the first query of every signed-in request."""
-        from banking.core.db import execute_prepared
+        from banking.core.db import execute_prepared, from_row
 
-        fields = cls._meta.concrete_fields
         rows = execute_prepared(_user_sql(), [pk])
         if not rows:
             return None
-        user = cls.from_db("default", [field.attname for field in fields], rows[0][:len(fields)])
-        user.__dict__["cbs_grants"] = rows[0][len(fields):]
+        user, groups, permissions = from_row(rows[0], cls)
+        user.__dict__["cbs_grants"] = groups, permissions
         return user
 
     @cached_property
@@ -162,5 +161,6 @@ def grants_sql(user_id):
 
 @functools.cache
 def _user_sql():
-    columns = ", ".join(f"u.{field.column}" for field in User._meta.concrete_fields)
-    return f"SELECT {columns}, {grants_sql('u.id')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608
+    from banking.core.db import columns_of
+
+    return f"SELECT {columns_of(User, 'u')}, {grants_sql('u.id')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608

@@ -116,6 +116,11 @@ def ensure_till(*, teller, actor=None):
     return box
 
 
+# A box's count moved by a delta of each denomination, once the entry is posted.
+_COUNT_SQL = (f"UPDATE teller_cashbox SET {', '.join(f'{name} = {name} + %s' for name in FIELDS)}"  # noqa: S608 fixed names
+              " WHERE id = %s AND EXISTS (SELECT FROM posted) RETURNING 1")
+
+
 def _movement(box, delta, *, kind, actor):
     """Riders (banking.core.db) that count `delta` into a locked box (negative: out
     of it) and record the movement, for the entry they are written with; refuses a
@@ -123,10 +128,8 @@ def _movement(box, delta, *, kind, actor):
     if not (box.counts + delta).is_nonnegative():
         raise InsufficientFunds(f"{box.name} does not hold {', '.join(box.counts.shortfall(-delta))}.")
     counts = delta.as_dict()
-    count = (f"UPDATE teller_cashbox SET {', '.join(f'{name} = {name} + %s' for name in FIELDS)}"  # noqa: S608 fixed names
-             " WHERE id = %s AND EXISTS (SELECT FROM posted) RETURNING 1")
     movement = CashMovement(box=box, kind=kind, amount=delta.value, created_by=actor, **counts)
-    return [(count, [counts[name] for name in FIELDS] + [box.pk]),
+    return [(_COUNT_SQL, [counts[name] for name in FIELDS] + [box.pk]),
             insert_rider(movement, entry_id="posted.entry_id", business_date="posted.entry_date")]
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from banking.approvals.actions import submit_request
 from banking.audit.actions import record_event
-from banking.core.db import execute_prepared
+from banking.core.db import columns_of, execute_prepared, from_row
 from banking.core.errors import ValidationFailed
 from banking.core.money import format_money
 from banking.ledger.actions import Line, post_entry
@@ -110,14 +110,14 @@ def require_open_till(user, *, lock=False, token=None):
     rows = execute_prepared(till_sql, [user.pk, user.pk])
     if not rows:
         raise ValidationFailed("You have no cash in a till yet: ask the vault for cash and open your till first.")
-    till, till.branch, till.teller_cash_limit = _from_row(rows[0], CashBox, Branch)
+    till, till.branch, till.teller_cash_limit = from_row(rows[0], CashBox, Branch)
     till.teller = user
     rows = execute_prepared(day_sql, [token, token, till.pk, timezone.localdate()])
     if not rows:
         # No till opens on a holiday: say so rather than "open it" (read only on this path).
         refuse_on_holiday()
         raise ValidationFailed("Your till is not open. Open it with your counted cash before taking cash.")
-    day, day.taken, day.next_id = _from_row(rows[0], TillDay)  # with no token, both None
+    day, day.taken, day.next_id = from_row(rows[0], TillDay)  # with no token, both None
     if not day.is_open:
         raise ValidationFailed(f"Your till is closed for {_when(day.business_date)}.")
     return till, day
@@ -128,32 +128,19 @@ def _till_statements(lock):
     """`require_open_till`'s two statements, their columns read off the models."""
     from django.db import connection
 
-    def columns(model, alias):
-        return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields)
-
     table = {model: connection.ops.quote_name(model._meta.db_table)
              for model in (CashBox, Branch, StaffProfile, TillDay, CounterTransaction, BusinessDate)}
-    till = (f"SELECT {columns(CashBox, 'b')}, {columns(Branch, 'r')}, p.cash_limit"  # noqa: S608 names from the models
+    till = (f"SELECT {columns_of(CashBox, 'b')}, {columns_of(Branch, 'r')}, p.cash_limit"  # noqa: S608 names from the models
             f" FROM {table[CashBox]} b JOIN {table[StaffProfile]} p ON p.user_id = %s AND p.branch_id = b.branch_id"
             f" JOIN {table[Branch]} r ON r.id = b.branch_id"
             f" WHERE b.kind = '{BoxKind.TILL}' AND b.teller_id = %s{' FOR UPDATE OF b' if lock else ''}")
-    day = (f"SELECT {columns(TillDay, 'd')},"  # noqa: S608 names from the models
+    day = (f"SELECT {columns_of(TillDay, 'd')},"  # noqa: S608 names from the models
            f" (SELECT t.id FROM {table[CounterTransaction]} t WHERE t.idempotency_key = %s::text LIMIT 1),"
            f" CASE WHEN %s::text IS NOT NULL"
            f" THEN nextval(pg_get_serial_sequence('{CounterTransaction._meta.db_table}', 'id')) END"
            f" FROM {table[TillDay]} d WHERE d.till_id = %s AND d.business_date ="
            f" coalesce((SELECT b.date FROM {table[BusinessDate]} b WHERE b.id = 1), %s::date)")
     return till, day
-
-
-def _from_row(row, *models):
-    """Instances of `models` read off the front of `row`, in order, then the rest of it."""
-    found, at = [], 0
-    for model in models:
-        fields = model._meta.concrete_fields
-        found.append(model.from_db("default", [field.attname for field in fields], row[at:at + len(fields)]))
-        at += len(fields)
-    return *found, *row[at:]
 
 
 @transaction.atomic
