@@ -25,13 +25,13 @@ from banking.approvals.models import ApprovalRequest
 from banking.core.errors import BankingError
 from banking.ledger import holidays as holiday_rules
 from banking.ledger.models import Holiday
+from banking.operations import actions as operations_actions  # its clock is read at call time, so tests can set it
 from banking.operations.actions import (
     HOLIDAY_KINDS,
     HOLIDAY_PERMISSION,
     EndOfDayRefused,
     EndOfDayRunning,
     business_date,
-    calendar_date,
     pre_check_problems,
     request_holiday,
     request_holiday_removal,
@@ -86,9 +86,9 @@ def _eod_context(request, refused=None):
     run = _shown_run()
     context = {
         "date": date,
-        "calendar_date": calendar_date(),
+        "calendar_date": operations_actions.calendar_date(),
         # Rolled already tonight: the new date's own end of day waits for its day.
-        "ahead": date > calendar_date() and (run is None or run.state not in LIVE),
+        "ahead": date > operations_actions.calendar_date() and (run is None or run.state not in LIVE),
         "holiday": holiday_rules.holiday_name(date),
         "can_start": request.user.has_perm("operations.run_end_of_day"),
         **_run_context(run),
