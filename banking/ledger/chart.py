@@ -52,6 +52,8 @@ STANDARD = [
     ("2341", "UPI inward clearing", AccountType.LIABILITY, "2300", False, False),
     ("2900", "Sundry liabilities", AccountType.LIABILITY, "2000", True, False),
     ("2901", "Sundry creditors", AccountType.LIABILITY, "2900", False, False),
+    ("2903", "Interest suspense on non-performing loans", AccountType.LIABILITY, "2900", False, False),
+    ("2904", "Provisions held against loans", AccountType.LIABILITY, "2900", False, False),
     ("2600", "Taxes deducted and payable", AccountType.LIABILITY, "2000", True, False),
     ("2601", "TDS payable on deposit interest (section 194A)", AccountType.LIABILITY, "2600", False, False),
     ("2602", "GST payable on the bank's charges", AccountType.LIABILITY, "2600", False, False),
@@ -74,6 +76,8 @@ STANDARD = [
     ("5103", "Rounding of savings interest credited", AccountType.EXPENSE, "5100", False, False),
     ("5200", "Operating expenses", AccountType.EXPENSE, "5000", True, False),
     ("5201", "Cash shortage written off", AccountType.EXPENSE, "5200", False, False),
+    ("5300", "Provisions and contingencies", AccountType.EXPENSE, "5000", True, False),
+    ("5301", "Provisions for loan losses", AccountType.EXPENSE, "5300", False, False),
 ]
 
 # Control headers for customer deposit products, by product code.
@@ -109,6 +113,12 @@ MINIMUM_BALANCE_CHARGES = "4202"
 # GST (18%) collected on the bank's charges, owed to the government.
 GST_PAYABLE = "2602"
 SHARE_CAPITAL = "3100"
+# Loans at end of day: interest accrued on a non-performing loan is held in suspense,
+# never income (RBI's income recognition norms); provisions by asset classification.
+LOAN_INTEREST_INCOME = "4101"
+NPA_INTEREST_SUSPENSE = "2903"
+LOAN_PROVISIONS = "2904"
+LOAN_PROVISION_EXPENSE = "5301"
 
 
 def vault_code(branch_code):
