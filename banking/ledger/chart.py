@@ -23,6 +23,7 @@ STANDARD = [
     ("1201", "RBI settlement account", AccountType.ASSET, "1200", False, False),
     ("1300", "Interest receivable", AccountType.ASSET, "1000", True, False),
     ("1301", "Interest receivable on loans", AccountType.ASSET, "1300", False, False),
+    ("1302", "Charges receivable on loans", AccountType.ASSET, "1300", False, False),
     ("1400", "Loans and advances", AccountType.ASSET, "1000", True, False),
     ("1410", "Personal loans", AccountType.ASSET, "1400", True, False),
     ("1420", "Home loans", AccountType.ASSET, "1400", True, False),
@@ -69,6 +70,8 @@ STANDARD = [
     ("4203", "Remittance charges", AccountType.INCOME, "4200", False, False),
     ("4204", "Penalty on late recurring deposit instalments", AccountType.INCOME, "4200", False, False),
     ("4205", "Loan processing fees", AccountType.INCOME, "4200", False, False),
+    ("4206", "Penal charges on loans", AccountType.INCOME, "4200", False, False),
+    ("4207", "Loan prepayment and foreclosure charges", AccountType.INCOME, "4200", False, False),
     ("5000", "Expenses", AccountType.EXPENSE, None, True, False),
     ("5100", "Interest expended", AccountType.EXPENSE, "5000", True, False),
     ("5101", "Interest paid on savings deposits", AccountType.EXPENSE, "5100", False, False),
@@ -84,6 +87,11 @@ STANDARD = [
 DEPOSIT_CONTROL = {"SB": "2110", "BSBDA": "2115", "CA": "2120", "FD": "2130", "RD": "2140"}
 # Loans are asset sub-ledgers under their product's header (1410-1440, LoanProduct.control_gl_code).
 LOAN_PROCESSING_FEES = "4205"
+# Loan servicing: charges levied and not yet paid (penal charges are a charge, never
+# interest, never capitalised: RBI, August 2023), their income, and prepayment charges.
+LOAN_CHARGES_RECEIVABLE = "1302"
+LOAN_PENAL_CHARGES = "4206"
+LOAN_PREPAYMENT_CHARGES = "4207"
 # Outward and inward clearing by payment rail.
 CLEARING = {
     "NEFT": ("2310", "2311"),
