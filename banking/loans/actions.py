@@ -390,6 +390,18 @@ def apply_for_loan(*, actor, customer, product, deposit_account, amount, months,
     writes nothing when the customer or the loan does not qualify."""
     branch = _require_branch(actor)
     _require_permission(actor, "users.access_teller_portal", "Only branch staff take loan applications.")
+    return take_application(actor=actor, branch=branch, customer=customer, product=product,
+                            deposit_account=deposit_account, amount=amount, months=months, purpose=purpose,
+                            monthly_income=monthly_income, existing_emis=existing_emis, bureau_score=bureau_score,
+                            gold_grams=gold_grams, gold_carat=gold_carat, idempotency_key=idempotency_key)
+
+
+@transaction.atomic
+def take_application(*, actor, branch, customer, product, deposit_account, amount, months, purpose, monthly_income,
+                     existing_emis=0, bureau_score=None, gold_grams=None, gold_carat=None, idempotency_key=None):
+    """The rules every application keeps, whoever takes it (a teller at `branch`, or
+    the customer online for their home branch: banking.loans.online). The caller has
+    checked who the actor is and that they may apply here."""
     product = find_product(product)
     _require_verified(customer)
     _require_deposit_account(deposit_account, customer)
@@ -481,6 +493,13 @@ def request_sanction(*, actor, application, idempotency_key=""):
     borrower has acknowledged the KFS."""
     application = _locked_application(application)
     _require_same_branch(actor, application)
+    return send_for_sanction(actor=actor, application=application, idempotency_key=idempotency_key)
+
+
+def send_for_sanction(*, actor, application, idempotency_key=""):
+    """The queueing itself, for a caller inside a transaction holding the
+    application's row lock (`request_sanction`, or the customer's online
+    acknowledgement in banking.loans.online, which sends it at once)."""
     if application.status == ApplicationStatus.APPLIED:
         raise ValidationFailed("The borrower has not acknowledged the Key Facts Statement yet; sanction needs it.")
     if application.status != ApplicationStatus.ACKNOWLEDGED:
