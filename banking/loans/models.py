@@ -25,8 +25,25 @@ Design overview
   sub-standard, doubtful D1–D3, loss) is the bank's word for its health, and every
   change is kept in `LoanClassificationChange`.
 - A `Schedule` is one version of a loan's repayment plan, with the reason it was
-  made (disbursement, tranche, prepayment, rate reset); exactly one is current.
-  Its `Instalment`s carry due date, principal and interest due, and the parts paid.
+  made (disbursement, tranche, prepayment, rate reset, foreclosure); exactly one is
+  current. Its `Instalment`s carry due date, principal and interest due, and the
+  parts paid. An instalment is due once its due date has come (on or before the
+  business date); what is due and unpaid is read off the current schedule, so no
+  flag has to be flipped for it. A new version copies the instalments already due,
+  with what was paid of them, so the current schedule always holds the whole story:
+  the principal it has not yet been paid equals the loan sub-ledger's balance.
+- Interest accrued and not yet due is `Loan.accrued_interest` (paise, through
+  `accrued_through`): the end-of-day accrual adds to it and to interest receivable
+  (1301), and the day an instalment falls due its interest stops being "accrued"
+  and becomes "due" on the instalment.
+- A `LoanCharge` is a charge levied on a loan (penal charge on an overdue, a
+  returned mandate, a prepayment charge), with its GST and how much of it is paid.
+  Penal charges are a charge: never interest, never added to the rate, never
+  capitalised into principal (RBI, August 2023).
+- A `Repayment` is money received for a loan (cash at the counter, from the
+  borrower's account, auto-debit): instalment dues, a part-prepayment or a
+  foreclosure; its `RepaymentAllocation` lines say what each rupee paid (a charge,
+  an instalment's interest or principal), and they sum to the amount received.
 - Money is integer paise; rates are Decimal percent per annum.
 """
 
@@ -304,6 +321,11 @@ class Classification(models.TextChoices):
     LOSS = "loss", "Loss"
 
 
+# Non-performing assets: over 90 days past due, and what follows (RBI's IRAC norms).
+NPA_CLASSES = frozenset({Classification.SUB_STANDARD, Classification.DOUBTFUL_1, Classification.DOUBTFUL_2,
+                         Classification.DOUBTFUL_3, Classification.LOSS})
+
+
 class LoanQuerySet(models.QuerySet):
     def for_branch(self, branch):
         return self.filter(branch=branch)
@@ -335,6 +357,9 @@ class Loan(models.Model):
     classification = models.CharField(max_length=12, choices=Classification.choices,
                                       default=Classification.STANDARD)
     days_past_due = models.PositiveIntegerField(default=0)
+    # Interest accrued since the last due date and not yet due (paise); end of day adds to it.
+    accrued_interest = models.BigIntegerField(default=0)
+    accrued_through = models.DateField(null=True, blank=True)
     sanctioned_on = models.DateField()
     sanctioned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     first_disbursed_on = models.DateField(null=True, blank=True)
@@ -353,6 +378,9 @@ class Loan(models.Model):
                                    name="loan_disbursed_has_ledger"),
             models.CheckConstraint(condition=Q(rate_type="fixed") | Q(spread__isnull=False),
                                    name="loan_floating_has_spread"),
+            models.CheckConstraint(condition=Q(accrued_interest__gte=0), name="loan_accrued_interest_nonnegative"),
+            models.CheckConstraint(condition=~Q(status="closed") | Q(closed_on__isnull=False),
+                                   name="loan_closed_has_date"),
         ]
 
     def __str__(self):
@@ -362,6 +390,14 @@ class Loan(models.Model):
     def outstanding(self):
         """Principal outstanding: the loan sub-ledger's balance."""
         return self.ledger_account.balance if self.ledger_account_id else 0
+
+    @property
+    def is_closed(self):
+        return self.status == LoanStatus.CLOSED
+
+    @property
+    def is_npa(self):
+        return self.classification in NPA_CLASSES
 
     @property
     def undisbursed(self):
@@ -420,6 +456,7 @@ class ScheduleReason(models.TextChoices):
     TRANCHE = "tranche", "Further tranche"
     PREPAYMENT = "prepayment", "Part-prepayment"
     RATE_RESET = "rate_reset", "Rate reset"
+    FORECLOSURE = "foreclosure", "Foreclosure"
 
 
 class Schedule(models.Model):
@@ -455,8 +492,6 @@ class Instalment(models.Model):
     interest = models.BigIntegerField()
     principal_paid = models.BigIntegerField(default=0)
     interest_paid = models.BigIntegerField(default=0)
-    charges_due = models.BigIntegerField(default=0)
-    charges_paid = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["schedule", "number"]
@@ -465,8 +500,7 @@ class Instalment(models.Model):
             models.CheckConstraint(condition=Q(principal__gte=0, interest__gte=0, opening__gte=0),
                                    name="loan_instalment_nonnegative"),
             models.CheckConstraint(condition=Q(principal_paid__gte=0, principal_paid__lte=F("principal"))
-                                   & Q(interest_paid__gte=0, interest_paid__lte=F("interest"))
-                                   & Q(charges_paid__gte=0, charges_paid__lte=F("charges_due")),
+                                   & Q(interest_paid__gte=0, interest_paid__lte=F("interest")),
                                    name="loan_instalment_paid_within_due"),
         ]
 
@@ -482,6 +516,175 @@ class Instalment(models.Model):
         return self.opening - self.principal
 
     @property
+    def principal_unpaid(self):
+        return self.principal - self.principal_paid
+
+    @property
+    def interest_unpaid(self):
+        return self.interest - self.interest_paid
+
+    @property
+    def unpaid(self):
+        return self.principal_unpaid + self.interest_unpaid
+
+    @property
+    def paid(self):
+        return self.principal_paid + self.interest_paid
+
+    @property
     def is_paid(self):
-        return (self.principal_paid == self.principal and self.interest_paid == self.interest
-                and self.charges_paid == self.charges_due)
+        return self.principal_paid == self.principal and self.interest_paid == self.interest
+
+
+class ChargeKind(models.TextChoices):
+    PENAL = "penal", "Penal charge on the overdue"
+    BOUNCE = "bounce", "Returned mandate charge"
+    PREPAYMENT = "prepayment", "Prepayment charge"
+    OTHER = "other", "Other charge"
+
+
+class LoanChargeQuerySet(models.QuerySet):
+    def unpaid(self):
+        return self.filter(paid__lt=F("amount") + F("gst"))
+
+
+class LoanCharge(models.Model):
+    """A charge levied on a loan, with its GST, and how much of both is paid.
+
+    Levied (`servicing.levy_charge`): Dr charges receivable (1302), Cr the charge's
+    income and GST payable. Paid by a repayment: Cr charges receivable. A prepayment
+    charge is levied and paid in the repayment's own entry (no receivable)."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="charges")
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="charges", help_text="The overdue instalment it was levied on.")
+    kind = models.CharField(max_length=12, choices=ChargeKind.choices)
+    levied_on = models.DateField()
+    amount = models.BigIntegerField()
+    gst = models.BigIntegerField(default=0)
+    paid = models.BigIntegerField(default=0)
+    narration = models.CharField(max_length=200)
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LoanChargeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["loan", "levied_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0, gst__gte=0, paid__gte=0)
+                                   & Q(paid__lte=F("amount") + F("gst")), name="loan_charge_paid_within_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {Money(self.total)} on {self.loan.number}"
+
+    @property
+    def total(self):
+        return self.amount + self.gst
+
+    @property
+    def unpaid(self):
+        return self.total - self.paid
+
+
+class RepaymentKind(models.TextChoices):
+    DUES = "dues", "Instalment dues"
+    PREPAYMENT = "prepayment", "Part-prepayment"
+    FORECLOSURE = "foreclosure", "Foreclosure"
+
+
+class RepaymentChannel(models.TextChoices):
+    CASH = "cash", "Cash at the counter"
+    ACCOUNT = "account", "From the borrower's account"
+    AUTO_DEBIT = "auto_debit", "Auto-debit under the mandate"
+
+
+class PrepaymentChoice(models.TextChoices):
+    REDUCE_EMI = "emi", "Reduce the EMI, keep the tenure"
+    REDUCE_TENURE = "tenure", "Reduce the tenure, keep the EMI"
+
+
+class RepaymentQuerySet(models.QuerySet):
+    def for_branch(self, branch):
+        return self.filter(loan__branch=branch)
+
+    def for_customer(self, customer):
+        return self.filter(loan__customer=customer)
+
+
+class Repayment(models.Model):
+    """Money received for a loan, with its receipt number; `allocations` say what it paid."""
+
+    number = models.CharField(max_length=20, unique=True)
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="repayments")
+    kind = models.CharField(max_length=12, choices=RepaymentKind.choices)
+    channel = models.CharField(max_length=12, choices=RepaymentChannel.choices)
+    amount = models.BigIntegerField()
+    on = models.DateField(help_text="The business date it was received.")
+    deposit_account = models.ForeignKey("deposits.DepositAccount", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    counts = models.JSONField(null=True, blank=True, help_text="Cash: the notes and coins taken.")
+    choice = models.CharField(max_length=8, choices=PrepaymentChoice.choices, blank=True)
+    prepayment_charge = models.BigIntegerField(default=0)
+    schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 help_text="The schedule version it made (a prepayment, a foreclosure).")
+    entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RepaymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0, prepayment_charge__gte=0),
+                                   name="loan_repayment_positive"),
+            models.CheckConstraint(condition=Q(kind="prepayment") | Q(choice=""),
+                                   name="loan_repayment_choice_only_for_prepayment"),
+            models.CheckConstraint(condition=~Q(channel="cash") | Q(counts__isnull=False),
+                                   name="loan_repayment_cash_counted"),
+        ]
+
+    def __str__(self):
+        return f"Receipt {self.number}: {Money(self.amount)} for {self.loan.number}"
+
+
+class AllocationPart(models.TextChoices):
+    CHARGE = "charge", "Charges"
+    INTEREST = "interest", "Interest"
+    PRINCIPAL = "principal", "Principal"
+
+
+class RepaymentAllocation(models.Model):
+    """What part of a repayment paid: a charge, or an instalment's interest or principal.
+    Principal prepaid (a part-prepayment) names no instalment: it lowers the principal
+    the new schedule version is drawn for. A foreclosure's last instalment, due the day
+    it closes, is written by the foreclosure and paid by it."""
+
+    repayment = models.ForeignKey(Repayment, on_delete=models.CASCADE, related_name="allocations")
+    part = models.CharField(max_length=10, choices=AllocationPart.choices)
+    instalment = models.ForeignKey(Instalment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    charge = models.ForeignKey(LoanCharge, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["repayment", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="loan_allocation_positive"),
+            models.CheckConstraint(condition=Q(part="charge", charge__isnull=False)
+                                   | ~Q(part="charge") & Q(charge__isnull=True),
+                                   name="loan_allocation_charge_names_its_charge"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_part_display()} {Money(self.amount)}"
+
+
+# What end of day keeps about loans (each loan's book, the day's classification).
+from .eod_models import LoanBook, LoanDayStatus  # noqa: E402, F401
