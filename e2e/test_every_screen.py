@@ -43,6 +43,11 @@ NOT_A_SCREEN = {
     "customer:statement-pdf",
     "ops:settlement-file",
     "teller:loan-kfs-pdf",
+    "customer:loan-kfs-pdf",
+    "customer:loan-schedule-csv",
+    "customer:loan-schedule-pdf",
+    "customer:loan-statement-csv",
+    "customer:loan-statement-pdf",
 }
 
 

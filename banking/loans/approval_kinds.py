@@ -6,7 +6,8 @@
 - loans.sanction_credit_committee   the same, above that: the credit committee
 
 A sanction request is described in words from the application: the KFS figures and
-each eligibility check as the form showed it.
+each eligibility check as the form showed it. Approving one sanctions the loan, and
+an application the customer made online is disbursed at once (online.py).
 """
 
 from django.utils import timezone
@@ -20,9 +21,9 @@ from .actions import (
     create_approved_product_version,
     lapse_sanction,
     reject_sanction,
-    sanction_approved_loan,
 )
 from .models import LoanApplication
+from .online import came_online, sanction_and_disburse
 
 TERM_LABELS = {
     "min_amount": "Smallest loan", "max_amount": "Largest loan", "min_months": "Shortest tenure (months)",
@@ -79,7 +80,8 @@ def describe_sanction(payload):
     acknowledged = "Not yet"
     if application.is_acknowledged:
         by = application.acknowledged_by
-        acknowledged = (f"{application.acknowledgement} (attested by {by.get_full_name() or by.username}, "
+        who = "in internet banking" if came_online(application) else f"attested by {by.get_full_name() or by.username}"
+        acknowledged = (f"{application.acknowledgement} ({who}, "
                         f"{timezone.localtime(application.acknowledged_at):%d %b %Y %H:%M})")
     rows.append(("KFS acknowledged", acknowledged))
     return rows
@@ -89,7 +91,8 @@ KINDS = [
     {"kind": PRODUCT_CHANGE_KIND, "label": "Loan product change", "handler": create_approved_product_version,
      "describe": describe_product_change, "checker_permission": "loans.manage_loan_products"},
 ] + [
-    {"kind": kind, "label": f"Loan sanction ({who})", "handler": sanction_approved_loan,
+    # An online personal loan is paid into the customer's account as it is sanctioned (online.py).
+    {"kind": kind, "label": f"Loan sanction ({who})", "handler": sanction_and_disburse,
      "describe": describe_sanction, "checker_permission": permission, "on_reject": reject_sanction,
      "on_lapse": lapse_sanction}
     for _limit, kind, permission, who in SANCTION_BANDS

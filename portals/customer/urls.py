@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import payment_views, payout_views, standing_views, term_views, views
+from . import loan_views, payment_views, payout_views, standing_views, term_views, views
 
 app_name = "customer"
 urlpatterns = [
@@ -31,4 +31,14 @@ urlpatterns = [
     path("upi/requests/count/", payment_views.collect_count, name="collect-count"),
     path("upi/requests/<int:pk>/", payment_views.collect_request, name="collect-request"),
     path("upi/requests/<int:pk>/decline/", payment_views.collect_decline, name="collect-decline"),
+    # Loans: my loans, the schedule and statement, applying online with the KFS
+    path("loans/", loan_views.loan_list, name="loans"),
+    path("loans/apply/", loan_views.loan_apply, name="loan-apply"),
+    path("loans/applications/<str:number>/", loan_views.loan_application, name="loan-application"),
+    path("loans/applications/<str:number>/kfs.pdf", loan_views.loan_kfs_pdf, name="loan-kfs-pdf"),
+    path("loans/<str:number>/", loan_views.loan_detail, name="loan"),
+    path("loans/<str:number>/schedule.csv", loan_views.schedule_csv, name="loan-schedule-csv"),
+    path("loans/<str:number>/schedule.pdf", loan_views.schedule_pdf, name="loan-schedule-pdf"),
+    path("loans/<str:number>/statement.csv", loan_views.statement_csv, name="loan-statement-csv"),
+    path("loans/<str:number>/statement.pdf", loan_views.statement_pdf, name="loan-statement-pdf"),
 ]

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from . import eod_views, job_views, ledger_views, partner_views, payment_views, staff_views, views
+from . import (
+    eod_views,
+    job_views,
+    ledger_views,
+    loan_report_views,
+    loan_views,
+    partner_views,
+    payment_views,
+    staff_views,
+    views,
+)
 
 app_name = "ops"
 urlpatterns = [
@@ -50,4 +60,14 @@ urlpatterns = [
     path("staff/requests/<int:pk>/", staff_views.staff_request, name="staff-request"),
     path("staff/requests/<int:pk>/approve/", staff_views.staff_request_approve, name="staff-request-approve"),
     path("staff/requests/<int:pk>/reject/", staff_views.staff_request_reject, name="staff-request-reject"),
+    # Loans: benchmark and gold rates; products and their versions through maker-checker
+    path("loans/rates/", loan_views.loan_rates, name="loan-rates"),
+    path("loans/products/", loan_views.loan_products, name="loan-products"),
+    path("loans/products/<str:code>/", loan_views.loan_product, name="loan-product"),
+    path("loans/product-changes/<int:pk>/approve/", loan_views.loan_product_approve, name="loan-product-approve"),
+    path("loans/product-changes/<int:pk>/reject/", loan_views.loan_product_reject, name="loan-product-reject"),
+    # Loans: the book as end of day classified it
+    path("loans/portfolio/", loan_report_views.loan_portfolio, name="loan-portfolio"),
+    path("loans/sma-npa/", loan_report_views.loan_sma_npa, name="loan-sma-npa"),
+    path("loans/provisions/", loan_report_views.loan_provisions, name="loan-provisions"),
 ]

@@ -41,6 +41,8 @@ STAFF_REQUEST = "<the administrator's request to make the teller a supervisor>"
 EOD_RUN = "<the date of a finished end of day>"
 LOAN_APPLICATION = "<a sanctioned loan application's number>"
 LOAN = "<that sanctioned loan's number>"
+MY_LOAN = "<the matrix customer's disbursed personal loan>"
+MY_LOAN_APPLICATION = "<the application of the matrix customer's loan>"
 PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
@@ -104,6 +106,16 @@ EXPECTED = {
     "customer:statement-csv": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:statement-pdf": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:fd-maturity": ({"number": FIXED_DEPOSIT}, {Role.CUSTOMER}, 403, "login"),
+    # Internet banking loans: the customer's own loans and applications (another's number is a 404).
+    "customer:loans": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-apply": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-application": ({"number": MY_LOAN_APPLICATION}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-kfs-pdf": ({"number": MY_LOAN_APPLICATION}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-schedule-csv": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-schedule-pdf": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-statement-csv": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-statement-pdf": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     # The emailed one-time link: open to anyone holding a valid token.
     "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
     # Internet banking payments: the customer's own payees, payments and collect requests.
@@ -166,9 +178,13 @@ EXPECTED = {
     "supervisor:branch-close": ({}, set(), 405, 405),
     "supervisor:cash-position": ({}, SUPERVISORS, 403, "login"),
     "supervisor:cash-differences": ({}, SUPERVISORS, 403, "login"),
+    "supervisor:loans-overdue": ({}, SUPERVISORS, 403, "login"),
     # End of day, its history and kept trial balances, the holiday calendar: the operations side reads them;
     # starting end of day and asking for or deciding a holiday are POST only.
     "ops:eod": ({}, OPS_SIDE, 403, "login"),
+    "ops:loan-portfolio": ({}, OPS_SIDE, 403, "login"),
+    "ops:loan-sma-npa": ({}, OPS_SIDE, 403, "login"),
+    "ops:loan-provisions": ({}, OPS_SIDE, 403, "login"),
     "ops:eod-start": ({}, set(), 405, 405),
     "ops:eod-history": ({}, OPS_SIDE, 403, "login"),
     "ops:eod-run": ({"date": EOD_RUN}, OPS_SIDE, 403, "login"),
@@ -192,6 +208,12 @@ EXPECTED = {
     "ops:partner-request-approve": ({"pk": 1}, set(), 405, 405),
     "ops:partner-request-reject": ({"pk": 1}, set(), 405, 405),
     "ops:partner-delivery-replay": ({"pk": 1}, set(), 405, 405),
+    # Loan rates and products: the operations side reads them; deciding a product change is POST only.
+    "ops:loan-rates": ({}, OPS_SIDE, 403, "login"),
+    "ops:loan-products": ({}, OPS_SIDE, 403, "login"),
+    "ops:loan-product": ({"code": "PL"}, OPS_SIDE, 403, "login"),
+    "ops:loan-product-approve": ({"pk": 1}, set(), 405, 405),
+    "ops:loan-product-reject": ({"pk": 1}, set(), 405, 405),
     # A partner's payout batch waiting for the customer's authoriser.
     "customer:payouts": ({}, {Role.CUSTOMER}, 403, "login"),
     "customer:payout-decide": ({"pk": PAYOUT_BATCH}, {Role.CUSTOMER}, 403, "login"),
@@ -260,6 +282,7 @@ def objects(people):
     payments.update(_eod_objects())
     payments.update(_loan_objects())
     payments.update(_partner_objects(deposits[ACCOUNT]))
+    payments.update(_customer_loan_objects(deposits[ACCOUNT]))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -275,6 +298,26 @@ def _partner_objects(number):
     batch = PayoutBatch.objects.create(partner=partner, idempotency_key="matrix", request_hash="0" * 64,
                                        status=BatchStatus.AWAITING_AUTHORISATION, total=100_00)
     return {PAYOUT_BATCH: batch.pk}
+
+
+def _customer_loan_objects(number):
+    """A personal loan of the matrix's customer, taken at their branch and paid into their savings account."""
+    from banking.approvals.actions import approve_request
+    from banking.deposits.models import DepositAccount
+    from banking.loans import actions
+
+    account = DepositAccount.objects.select_related("customer", "branch").get(number=number)
+    teller = make_user(Role.TELLER, branch=account.branch)
+    supervisor = make_user(Role.SUPERVISOR, branch=account.branch, approval_limit=10_00_000_00)
+    application = actions.apply_for_loan(actor=teller, customer=account.customer, product="PL",
+                                         deposit_account=account, amount=1_00_000_00, months=12, purpose="Matrix",
+                                         monthly_income=1_00_000_00, bureau_score=760)
+    actions.acknowledge_kfs(actor=teller, application=application, statement="Signed at the counter")
+    approval = actions.request_sanction(actor=teller, application=application)
+    approve_request(actor=supervisor, request_id=approval.pk)
+    application.refresh_from_db()
+    actions.disburse_loan(actor=teller, loan=application.loan, amount=1_00_000_00, idempotency_key="matrix-loan")
+    return {MY_LOAN: application.loan.number, MY_LOAN_APPLICATION: application.number}
 
 
 def _payment_objects(number):
