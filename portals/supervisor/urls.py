@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import cash_views, views
+from . import cash_views, loan_views, views
 
 app_name = "supervisor"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
     path("tills/close-branch/", cash_views.branch_close, name="branch-close"),
     path("reports/cash-position/", cash_views.cash_position_report, name="cash-position"),
     path("reports/cash-differences/", cash_views.cash_differences, name="cash-differences"),
+    # The branch's loans past due, by SMA bucket
+    path("reports/loans-overdue/", loan_views.loans_overdue, name="loans-overdue"),
 ]
