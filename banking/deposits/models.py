@@ -305,6 +305,12 @@ class DepositAccount(models.Model):
         return self.ledger_account.available if self.ledger_account_id else 0
 
     @property
+    def ledger_names(self):
+        """How the customer and staff know this account's ledger account, for a
+        ledger refusal's words (post_entry's and check_debit's `names`)."""
+        return {self.ledger_account_id: f"Account {self.number}"}
+
+    @property
     def currency(self):
         return self.ledger_account.currency if self.ledger_account_id else "INR"
 

@@ -178,6 +178,7 @@ def post_entry(
     reference="",
     reversal_of=None,
     riders=(),
+    names=None,
 ):
     """Post one balanced journal entry and return it.
 
@@ -188,6 +189,9 @@ def post_entry(
     `riders` (banking.core.db): the caller's own writes that go with the entry, sent
     in the same statement and written only if the entry is posted now: not when it is
     refused, nor when its key finds an entry posted before.
+
+    `names`: how the person at the screen knows some of the ledger accounts, by id
+    (a customer's sub-ledger is "Account 900714100000016"), for a refusal's words.
     """
     lines, total, narration, content_hash = _prepare(lines, kind, narration, idempotency_key, currency, reversal_of)
     booked_at = timezone.now()
@@ -221,14 +225,14 @@ def post_entry(
             return JournalEntry.objects.get(pk=entry_id)
         if outcome != "held_expired":
             raise _refusal(outcome, account_id=account_id, available=available, change=change, lines=lines,
-                           currency=currency)
+                           currency=currency, names=names)
         with transaction.atomic():
             account = LedgerAccount.objects.select_for_update().get(pk=account_id)
             _release_expired(account, actor)
     raise AssertionError("expired holds released on every account, and still refused for them")
 
 
-def _refusal(outcome, *, account_id, available, change, lines, currency):
+def _refusal(outcome, *, account_id, available, change, lines, currency, names=None):
     """The BankingError, in words, for a refusal code of cbs_post_entry."""
     if outcome == "key_reused":
         return IdempotencyConflict("This request was already made with different details, so it was not posted again.")
@@ -244,7 +248,7 @@ def _refusal(outcome, *, account_id, available, change, lines, currency):
     if outcome == "no_account":
         return AccountNotPostable(f"There is no ledger account with id {account_id}.")
     account = LedgerAccount.objects.get(pk=account_id)
-    named = f"{account.name} ({account.code})"
+    named = (names or {}).get(account_id) or f"{account.name} ({account.code})"
     if outcome == "header":
         return AccountNotPostable(f"{account} is a header account; post to one of its detail accounts.")
     if outcome == "currency":
@@ -256,12 +260,33 @@ def _refusal(outcome, *, account_id, available, change, lines, currency):
     if outcome == "debit_frozen":
         return AccountFrozen(f"{named} has a debit freeze: only credits are allowed.")
     if outcome == "insufficient":
-        return InsufficientFunds(
-            f"{named} has {format_money(available, currency)} available; "
-            f"{format_money(-change, currency)} would take it below its "
-            f"{'minimum balance' if account.min_balance else 'limit'}."
-        )
+        if account.min_balance:
+            return InsufficientFunds(
+                f"{named} has {format_money(available, currency)} available; {format_money(-change, currency)} "
+                f"would take it below its minimum balance of {format_money(account.min_balance, currency)}.")
+        return InsufficientFunds(f"{named} has {format_money(available, currency)} available, less than "
+                                 f"{format_money(-change, currency)}.")
     raise AssertionError(f"cbs_post_entry answered {outcome!r}")
+
+
+_CHECK_DEBIT_SQL = (
+    "SELECT cbs_refusal_reason(id, currency, true, CASE WHEN normal_side = 'C' THEN -%s ELSE %s END, %s) "
+    "FROM ledger_ledgeraccount WHERE id = %s"
+)
+
+
+def check_debit(account_id, amount, *, names=None, currency="INR"):
+    """Refuse now, in the posting's own words, a debit of `amount` from ledger
+    account `account_id` that posting would refuse: for work that is previewed or
+    queued for approval before it posts. The question goes to the ledger's rules
+    themselves (cbs_refusal_reason, account_rules.sql), so the answer cannot differ
+    from the posting's; holds that have expired do not refuse it, as posting releases
+    them. Reads without locking: posting decides, under its locks."""
+    outcome = execute_prepared(_CHECK_DEBIT_SQL, [amount, amount, timezone.now(), account_id])[0][0]
+    if outcome not in (None, "held_expired"):
+        available = LedgerAccount.objects.get(pk=account_id).available
+        raise _refusal(outcome, account_id=account_id, available=available, change=-amount, lines=(),
+                       currency=currency, names=names)
 
 
 def _entry_event(lines, total, *, kind, narration, currency, checker, reversal_of):

@@ -39,14 +39,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, Sum, Value
+from django.db.models.signals import post_save
 from django.utils import timezone
 
-from banking.audit.actions import record_event
-from banking.core.db import Job, one_at_a_time
+from banking.audit.actions import event_rider, record_event
+from banking.core.db import Job, insert_rider, one_at_a_time
 from banking.core.errors import (
     IdempotencyConflict,
-    InsufficientFunds,
     InvalidAmount,
     LimitExceeded,
     NotPermitted,
@@ -78,7 +78,7 @@ from .models import (
     VirtualAddress,
 )
 from .network import network
-from .references import next_in_series, next_reference
+from .references import next_in_series, next_in_series_with_id, next_reference
 
 RTGS_MINIMUM = 2_00_000_00
 IMPS_MAXIMUM = 5_00_000_00
@@ -370,21 +370,51 @@ def _step(payment, status, note="", *, actor=None, at=None, fields=()):
     """Move `payment` (locked) to `status` (Payment.move_to: stamped, saved, in its
     timeline) and audit the step."""
     before = payment.move_to(status, note=note, at=at, fields=fields)
-    record_event(action=f"payments.{status}", obj=payment, actor=actor,
-                 summary=f"Payment {payment.number} ({payment.rail} {format_money(payment.amount)}): "
-                         f"{PaymentStatus(status).label.lower()}" + (f", {note}" if note else ""),
-                 before={"status": before}, after={"status": status, "reference": payment.reference})
+    record_event(**_step_event(payment, status, before, note, actor=actor))
 
 
-def _number(date):
-    return f"PAY{date:%y%m%d}{next_in_series('PAY', date):06d}"
+def _step_event(payment, status, before, note, *, actor):
+    """The audit event of a payment's step, as record_event's or event_rider's arguments."""
+    return {"action": f"payments.{status}", "obj": payment, "actor": actor,
+            "summary": f"Payment {payment.number} ({payment.rail} {format_money(payment.amount)}): "
+                       f"{PaymentStatus(status).label.lower()}" + (f", {note}" if note else ""),
+            "before": {"status": before}, "after": {"status": status, "reference": payment.reference}}
 
 
-def _create(*, actor, customer, debit_account, destination, amount, key, content, origin, narration, date,
-            remitter=None, paid_in_cash=False):
+def _initiated_event(payment, *, actor):
+    """The audit event of a new payment, as record_event's or event_rider's arguments."""
+    return {"action": "payments.initiated", "obj": payment, "actor": actor,
+            "summary": f"Payment {payment.number}: {payment.rail} {format_money(payment.amount)} to "
+                       f"{payment.counterparty} ({payment.counterparty_detail})",
+            "after": {"amount": payment.amount, "rail": payment.rail, "reference": payment.reference,
+                      "debit_account": payment.remitter_account}}
+
+
+def _number(date, sequence=None):
+    return f"PAY{date:%y%m%d}{next_in_series('PAY', date) if sequence is None else sequence:06d}"
+
+
+def _create(*, actor, **fields):
+    """A new payment, written with its first step and audit event."""
+    payment = _new_payment(actor=actor, **fields)
+    payment.save(force_insert=True)
+    PaymentEvent.objects.create(payment=payment, status=PaymentStatus.INITIATED, at=payment.initiated_at)
+    record_event(**_initiated_event(payment, actor=actor))
+    return payment
+
+
+def _new_payment(*, actor, customer, debit_account, destination, amount, key, content, origin, narration, date,
+                 remitter=None, paid_in_cash=False, reserve_id=False):
+    """A new payment, not yet written, with its number (and, with `reserve_id`, its id)
+    taken now: the day's payments queue on that number until they commit."""
     remitter = remitter or {}
-    payment = Payment.objects.create(
-        number=_number(date), direction=Direction.INTERNAL if destination.stays_in_bank else Direction.OUTWARD,
+    if reserve_id:
+        sequence, pk = next_in_series_with_id("PAY", date, Payment)
+    else:
+        sequence, pk = next_in_series("PAY", date), None
+    return Payment(
+        id=pk, number=_number(date, sequence),
+        direction=Direction.INTERNAL if destination.stays_in_bank else Direction.OUTWARD,
         rail=destination.rail, origin=origin, amount=amount, idempotency_key=key, business_date=date,
         narration=narration, content_hash=content, customer=customer, debit_account=debit_account,
         credit_account=destination.credit_account, payee=destination.payee,
@@ -399,18 +429,16 @@ def _create(*, actor, customer, debit_account, destination, amount, key, content
                                                                   and destination.rail == Rail.INTERNAL) else None,
         initiated_by=actor,
     )
-    PaymentEvent.objects.create(payment=payment, status=PaymentStatus.INITIATED, at=payment.initiated_at)
-    record_event(action="payments.initiated", obj=payment, actor=actor,
-                 summary=f"Payment {payment.number}: {payment.rail} {format_money(amount)} to "
-                         f"{payment.counterparty} ({payment.counterparty_detail})",
-                 after={"amount": amount, "rail": payment.rail, "reference": payment.reference,
-                        "debit_account": payment.remitter_account})
-    return payment
 
 
-def _debit(payment, *, actor, checker=None, source_gl=None):
+def _debit(payment, *, actor, checker=None, source_gl=None, riders_for=None):
     """Post the payment's debit: to the beneficiary's account when it stays in the
-    bank (and settle it), else to the rail's outward clearing."""
+    bank (and settle it), else to the rail's outward clearing.
+
+    A payment not yet written (`_new_payment`) is written with its debit: its row,
+    its first two steps and their audit events ride with the entry (banking.core.db),
+    in one statement, written only if the entry posts; so does what `riders_for`
+    (given the payment as made) returns, when the debit settles the payment."""
     amount = payment.amount
     source = source_gl or payment.debit_account.ledger_account_id
     if payment.credit_account_id:
@@ -420,28 +448,53 @@ def _debit(payment, *, actor, checker=None, source_gl=None):
     channel = CHANNEL_OF_ORIGIN[payment.origin]
     narration = (f"{payment.rail} {payment.reference or payment.number} to {payment.counterparty}"
                  + (f": {payment.narration}" if payment.narration else ""))[:200]
-    try:
-        entry = post_entry(actor=actor, checker=checker, lines=[Line.debit(source, amount),
-                                                                Line.credit(target, amount)],
-                           kind=EntryKind.PAYMENT, narration=narration, idempotency_key=f"payment-{payment.pk}-debit",
-                           channel=channel, reference=payment.reference or payment.number)
-    except InsufficientFunds:
-        if payment.debit_account_id is None:
-            raise
-        available = LedgerAccount.objects.get(pk=source).available
-        raise InsufficientFunds(f"Account {payment.debit_account.number} has {format_money(available)} available, "
-                                f"less than {format_money(amount)}.") from None
-    payment.debit_entry = entry
-    if payment.debit_account_id and payment.origin != Origin.STANDING_INSTRUCTION:
-        DepositAccount.objects.filter(pk=payment.debit_account_id).exclude(
-            last_customer_activity_on=entry.business_date).update(last_customer_activity_on=entry.business_date)
+    status = PaymentStatus.SETTLED if payment.credit_account_id else PaymentStatus.DEBITED
     if payment.credit_account_id:
-        _step(payment, PaymentStatus.SETTLED, "credited to the beneficiary's account", actor=actor,
-              fields=["debit_entry"])
+        note = "credited to the beneficiary's account"
+    elif payment.debit_account_id:
+        note = f"debited from account {payment.remitter_account}"
     else:
-        _step(payment, PaymentStatus.DEBITED, f"debited from account {payment.remitter_account}"
-              if payment.debit_account_id else "paid in cash at the branch", actor=actor, fields=["debit_entry"])
+        note = "paid in cash at the branch"
+    new, riders, steps = payment._state.adding, [], []
+    if new:
+        if payment.pk is None:
+            raise AssertionError("a payment written with its debit needs its id reserved (_new_payment)")
+        steps.append(PaymentEvent(payment=payment, status=PaymentStatus.INITIATED, at=payment.initiated_at))
+        initiated = _initiated_event(payment, actor=actor)
+        before, step = payment.advance(status, note=note)
+        steps.append(step)
+        riders = [insert_rider(payment, debit_entry_id="posted.entry_id"), *(insert_rider(s) for s in steps),
+                  event_rider(**initiated), event_rider(**_step_event(payment, status, before, note, actor=actor))]
+        if riders_for is not None and status == PaymentStatus.SETTLED:
+            riders += riders_for(payment)
+    entry = post_entry(actor=actor, checker=checker, lines=[Line.debit(source, amount), Line.credit(target, amount)],
+                       kind=EntryKind.PAYMENT, narration=narration, idempotency_key=f"payment-{payment.pk}-debit",
+                       channel=channel, reference=payment.reference or payment.number,
+                       names=payment.debit_account.ledger_names if payment.debit_account_id else None,
+                       riders=riders)
+    payment.debit_entry = entry
+    if new:
+        # Written by the statement: what saving them would have told their listeners
+        # (the partners follow a payment's steps), it tells now.
+        for instance in (payment, *steps):
+            instance._state.adding, instance._state.db = False, "default"
+        for step in steps:
+            post_save.send(sender=PaymentEvent, instance=step, created=True, raw=False, using="default",
+                           update_fields=None)
+        return entry
+    _note_activity(payment.debit_account if payment.debit_account_id else None, payment.origin, entry.business_date)
+    _step(payment, status, note, actor=actor, fields=["debit_entry"])
     return entry
+
+
+def _note_activity(account, origin, date):
+    """A payment the customer makes from `account` keeps it from becoming inoperative
+    (a standing instruction's does not: the bank makes it)."""
+    if account is None or origin == Origin.STANDING_INSTRUCTION or account.last_customer_activity_on == date:
+        return
+    DepositAccount.objects.filter(pk=account.pk).exclude(last_customer_activity_on=date).update(
+        last_customer_activity_on=date)
+    account.last_customer_activity_on = date
 
 
 def _settle(payment, *, actor=None, note=""):
@@ -501,22 +554,31 @@ def _send(payment, *, actor=None):
 
 @transaction.atomic
 def make_payment(*, actor, customer, debit_account, amount, idempotency_key, rail=Rail.INTERNAL, payee=None,
-                 credit_account=None, vpa="", narration="", origin=Origin.INTERNET):
+                 credit_account=None, vpa="", narration="", origin=Origin.INTERNET, riders_for=None):
     """Make a payment from `debit_account` of `customer`: to one of their own accounts
     (`credit_account`), to a payee, or to a UPI ID typed in (`vpa`). Returns the
     payment, which is settled, sent (NEFT: waiting for its batch) or, when the
     network answers at once that it cannot credit, reversed with the reason.
 
-    Locks: the Customer row, then (through post_entry) the ledger accounts."""
+    A payment that stays in the bank is made in one posting, written with it (see
+    `_debit`); `riders_for`, given the payment as made, returns the caller's own
+    writes to go in that statement (the API's kept answer). Called only then: a
+    caller whose riders it did not take writes them itself.
+
+    Locks: the Customer row, the day's payment numbers (until the transaction ends),
+    then (through post_entry) the ledger accounts."""
     if not idempotency_key:
         raise ValidationFailed("This form has no token; reload the page and enter the payment again.")
     amount = check_amount(amount)
     narration = " ".join(str(narration or "").split())[:140]
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
-    if not DepositAccount.objects.for_customer(customer).filter(pk=debit_account.pk).exists():
+    owned = DepositAccount.objects.for_customer(customer)
+    # The lock and whose accounts these are, in one statement.
+    owns_debit, owns_credit = Customer.objects.select_for_update(of=("self",)).filter(pk=customer.pk).values_list(
+        Exists(owned.filter(pk=debit_account.pk)),
+        Exists(owned.filter(pk=credit_account.pk)) if credit_account is not None else Value(True)).get()
+    if not owns_debit:
         raise NotPermitted("You can pay only from your own accounts.")
-    if credit_account is not None and not DepositAccount.objects.for_customer(customer).filter(
-            pk=credit_account.pk).exists():
+    if not owns_credit:
         raise NotPermitted("You can transfer only to your own accounts or to your payees.")
     if payee is not None and payee.customer_id != customer.pk:
         raise NotPermitted("That payee is not yours.")
@@ -532,9 +594,17 @@ def make_payment(*, actor, customer, debit_account, amount, idempotency_key, rai
     check_rail(destination.rail, amount)
     date = business_date()
     check_limits(customer, debit_account, destination, amount, date)
-    payment = _create(actor=actor, customer=customer, debit_account=debit_account, destination=destination,
-                      amount=amount, key=idempotency_key, content=content, origin=origin, narration=narration,
-                      date=date)
+    fields = {"actor": actor, "customer": customer, "debit_account": debit_account, "destination": destination,
+              "amount": amount, "key": idempotency_key, "content": content, "origin": origin,
+              "narration": narration, "date": date}
+    if destination.stays_in_bank:
+        # Its account's activity first (the deposit account's row before its ledger
+        # account's, as at the counter), then its number, as late as can be.
+        _note_activity(debit_account, origin, date)
+        payment = _new_payment(**fields, reserve_id=True)
+        _debit(payment, actor=actor, riders_for=riders_for)
+        return payment
+    payment = _create(**fields)
     _debit(payment, actor=actor)
     if payment.status == PaymentStatus.DEBITED:
         _send(payment, actor=actor)

@@ -26,9 +26,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from banking.core.errors import BankingError, InsufficientFunds, ValidationFailed
+from banking.core.errors import BankingError, ValidationFailed
 from banking.core.money import format_money
 from banking.deposits.models import DepositAccount
+from banking.ledger.actions import check_debit
 from banking.payments import actions
 from banking.payments.directory import find_branch
 from banking.payments.models import BankBranch, CollectRequest, CollectStatus, Payee, Payment, Rail
@@ -175,9 +176,7 @@ def _review(customer, form):
     actions.check_rail(destination.rail, amount)
     date = actions.business_date()
     actions.check_limits(customer, debit, destination, amount, date)
-    if amount > debit.available:
-        raise InsufficientFunds(f"Account {debit.number} has {format_money(debit.available)} available, "
-                                f"less than {format_money(amount)}.")
+    check_debit(debit.ledger_account_id, amount, names=debit.ledger_names)
     own_transfer = destination.rail == Rail.INTERNAL and destination.payee is None and destination.stays_in_bank
     limit = None if own_transfer else actions.daily_limit(debit, destination.rail)
     room = actions.cooling_room(destination.payee)

@@ -200,7 +200,7 @@ def _refusals():
 
     return [
         (insufficient, InsufficientFunds,
-         r"Asha Rao \(.*\) has ₹75.00 available; ₹80.00 would take it below its limit"),
+         r"Asha Rao \(.*\) has ₹75.00 available, less than ₹80.00"),
         (frozen, AccountFrozen, r"Asha Rao \(.*\) is frozen: no debits or credits"),
         (debit_frozen, AccountFrozen, r"Asha Rao \(.*\) has a debit freeze: only credits are allowed"),
         (closed, AccountClosed, r"Asha Rao \(.*\) is closed"),

@@ -22,8 +22,8 @@ from banking.customers.models import IdentityDocument
 from banking.deposits import actions as deposits
 from banking.deposits.actions import OPENING_KIND
 from banking.deposits.models import DepositAccount
-from banking.ledger.actions import Line, post_entry, reverse_entry
-from banking.ledger.models import Channel, EntryKind, LedgerAccount
+from banking.ledger.actions import Line, check_debit, post_entry, reverse_entry
+from banking.ledger.models import Channel, EntryKind
 
 from ..denominations import check_adds_up
 from ..lookup import check_mobile, refuse
@@ -175,14 +175,9 @@ def _post(txn, *, checker, till):
         after={"amount": amount, "counts": txn.counts.as_dict() if txn.is_cash else None,
                "checker": checker.pk if checker else None},
         after_from_posted={"entry": "posted.entry_id"}))
-    try:
-        entry = post_entry(actor=txn.teller, checker=checker, lines=lines, kind=kind, narration=_narration(txn),
-                           idempotency_key=f"counter-{txn.idempotency_key}", channel=Channel.BRANCH,
-                           reference=txn.number, riders=riders)
-    except InsufficientFunds:
-        available = LedgerAccount.objects.get(pk=customer_gl).available
-        raise InsufficientFunds(f"Account {txn.account.number} has {format_money(available)} available, less than "
-                                f"{format_money(amount)}.") from None
+    entry = post_entry(actor=txn.teller, checker=checker, lines=lines, kind=kind, narration=_narration(txn),
+                       idempotency_key=f"counter-{txn.idempotency_key}", channel=Channel.BRANCH,
+                       reference=txn.number, riders=riders, names=txn.account.ledger_names)
     txn.entry = entry
     txn._state.adding, txn._state.db = False, "default"
     if delta is not None:
@@ -299,9 +294,7 @@ def pay_cash_withdrawal(*, actor, account, amount, counts, idempotency_key, cheq
         raise InsufficientFunds(f"Your till does not hold {', '.join(till.counts.shortfall(counts))}. "
                                 "Pay with other notes.")
     cheque = _presented_cheque(account, cheque_number) if str(cheque_number or "").strip() else None
-    if account.available < amount:
-        raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, "
-                                f"less than {format_money(amount)}.")
+    check_debit(account.ledger_account_id, amount, names=account.ledger_names)
     txn = CounterTransaction(
         pk=day.next_id, kind=TransactionKind.CASH_WITHDRAWAL, teller=actor, till=till, branch_id=till.branch_id,
         business_date=day.business_date, account=account, amount=amount, narration=narration[:120],
@@ -398,9 +391,7 @@ def transfer_at_counter(*, actor, account, to_account, amount, idempotency_key, 
     refuse(account, debit=True)
     refuse(to_account, debit=False)
     cheque = _presented_cheque(account, cheque_number) if str(cheque_number or "").strip() else None
-    if account.available < amount:
-        raise InsufficientFunds(f"Account {account.number} has {format_money(account.available)} available, less "
-                                f"than {format_money(amount)}.")
+    check_debit(account.ledger_account_id, amount, names=account.ledger_names)
     txn = CounterTransaction(
         kind=TransactionKind.TRANSFER, branch=actor.branch, teller=actor, till=None, business_date=today(),
         account=account, to_account=to_account, amount=amount, narration=narration[:120],
