@@ -358,6 +358,19 @@ class Payment(models.Model):
         the row, save it with `fields`, and add the step to its timeline. Returns the
         status it left; refuses a move the pipeline does not allow. The caller
         writes the audit event."""
+        before, event = self.advance(status, note=note, at=at)
+        stamp = self.stamps.get(status)
+        self.save(update_fields=["status", "updated_at", *([stamp] if stamp else []), *fields])
+        event.save(force_insert=True)
+        return before
+
+    move_to.alters_data = True
+
+    def advance(self, status, *, note="", at=None):
+        """`move_to` in memory only: the payment moved to `status` and stamped, and its
+        timeline step unsaved, for a caller that writes both itself (a payment not yet
+        written, which is written with its posting). Returns the status it left and the
+        step; refuses a move the pipeline does not allow."""
         if status not in self.pipeline[self.status]:
             raise ValidationFailed(f"Payment {self.number} is {self.get_status_display().lower()}; it cannot become "
                                    f"{PaymentStatus(status).label.lower()}.")
@@ -366,11 +379,9 @@ class Payment(models.Model):
         stamp = self.stamps.get(status)
         if stamp:
             setattr(self, stamp, at)
-        self.save(update_fields=["status", "updated_at", *([stamp] if stamp else []), *fields])
-        PaymentEvent.objects.create(payment=self, status=status, at=at, note=note[:200])
-        return before
+        return before, PaymentEvent(payment=self, status=status, at=at, note=note[:200])
 
-    move_to.alters_data = True
+    advance.alters_data = True
 
     @property
     def counterparty(self):

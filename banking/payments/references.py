@@ -8,14 +8,16 @@
   an 8-digit sequence of the day (IMPS and UPI share it, so an RRN is never reused).
 - Payments within the bank carry no network reference.
 
-The sequence is one row per rail and day (`ReferenceCounter`), advanced with an
-UPDATE that holds its row lock until the payment's transaction ends: a rolled-back
-payment gives its number back, so the numbers have no gaps from refusals.
+The sequence is one row per rail and day (`ReferenceCounter`), advanced by one
+statement whose row lock is held until the payment's transaction ends: a rolled-back
+payment gives its number back, so the numbers have no gaps from refusals. Payments
+of the day queue on that row, so a payment takes its number as late as it can, just
+before it posts.
 """
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+
+from banking.core.db import execute_prepared
 
 from .models import Rail, ReferenceCounter
 
@@ -24,15 +26,26 @@ SEQUENCE_DIGITS = {"NEFT": 6, "RTGS": 8, "IMPS": 8, "UPI": 8}
 
 def next_in_series(series, date):
     """The next number of `series` (a rail, or PAY for payment numbers) on `date`.
-    The increment and the read are one transaction: the caller's, or (called
-    outside one, as the inbound simulator does) a transaction of their own, so no
-    other caller's increment can slip in between."""
-    with transaction.atomic(savepoint=False):
-        updated = ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
-        if not updated:
-            ReferenceCounter.objects.get_or_create(rail=series, date=date)
-            ReferenceCounter.objects.filter(rail=series, date=date).update(last=F("last") + 1)
-        return ReferenceCounter.objects.filter(rail=series, date=date).values_list("last", flat=True).get()
+    The increment and the read are one statement (an upsert that also starts the
+    day's row), so no other caller's increment can slip in between, inside the
+    caller's transaction or, called outside one (as the inbound simulator does), in
+    its own."""
+    return _advance(series, date)[0]
+
+
+def next_in_series_with_id(series, date, model):
+    """`next_in_series`, and a fresh primary key of `model` reserved from its sequence
+    in the same statement: for a row written later, with its posting (a rider)."""
+    return _advance(series, date, model)
+
+
+def _advance(series, date, model=None):
+    table = ReferenceCounter._meta.db_table
+    reserve = f", nextval(pg_get_serial_sequence('{model._meta.db_table}', 'id'))" if model is not None else ""
+    return tuple(execute_prepared(
+        f"INSERT INTO {table} (rail, date, last) VALUES (%s, %s::date, 1)"  # noqa: S608 names from the models
+        f" ON CONFLICT (rail, date) DO UPDATE SET last = {table}.last + 1 RETURNING last{reserve}",
+        [series, date])[0])
 
 
 def next_reference(rail, date):

@@ -78,16 +78,24 @@ class User(AbstractUser):
         return set(groups), set(permissions)
 
     @classmethod
-    def with_grants(cls, pk):
+    def with_grants(cls, pk, *, also=None):
         """The user `pk` (None if there is none) with their grants, in one prepared
-        statement: the first query of every signed-in request."""
+        statement: the first query of every signed-in request. `also`: a model with a
+        one-to-one `user` field (the customer record, for the API), read in the same
+        statement and cached on the user (None when the user has none)."""
         from banking.core.db import execute_prepared, from_row
 
-        rows = execute_prepared(_user_sql(), [pk])
+        rows = execute_prepared(_user_sql(also), [pk])
         if not rows:
             return None
-        user, groups, permissions = from_row(rows[0], cls)
+        user, groups, permissions, *rest = from_row(rows[0], cls)
         user.__dict__["cbs_grants"] = groups, permissions
+        if also is not None:
+            link = also._meta.get_field("user")
+            found = from_row(rest, also)[0] if rest[0] is not None else None
+            link.remote_field.set_cached_value(user, found)
+            if found is not None:
+                link.set_cached_value(found, user)
         return user
 
     @cached_property
@@ -160,7 +168,11 @@ def grants_sql(user_id):
 
 
 @functools.cache
-def _user_sql():
+def _user_sql(also=None):
     from banking.core.db import columns_of
 
-    return f"SELECT {columns_of(User, 'u')}, {grants_sql('u.id')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608
+    if also is None:
+        return f"SELECT {columns_of(User, 'u')}, {grants_sql('u.id')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608
+    column = also._meta.get_field("user").column
+    return (f"SELECT {columns_of(User, 'u')}, {grants_sql('u.id')}, {columns_of(also, 'a')}"  # noqa: S608 names
+            f" FROM {User._meta.db_table} u LEFT JOIN {also._meta.db_table} a ON a.{column} = u.id WHERE u.id = %s")

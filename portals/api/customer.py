@@ -341,9 +341,11 @@ def _payment_key(customer, key):
     return f"api-{customer.pk}-{key}-{uuid.uuid4().hex[:12]}"
 
 
-def _send(request, customer, data, key):
-    """make_payment with the customer's own records, as internet banking calls it."""
-    debit = DepositAccount.objects.for_customer(customer).filter(number=data["from_account"]).first()
+def _send(request, customer, data, key, keep):
+    """make_payment with the customer's own records, as internet banking calls it. A
+    payment within the bank is made in one posting, and its answer is kept in it."""
+    debit = (DepositAccount.objects.for_customer(customer).select_related("product", "branch")
+             .filter(number=data["from_account"]).first())
     if debit is None:
         raise ApiProblem(422, "invalid_from_account", "from_account is not one of your accounts.",
                          errors={"from_account": ["Not one of your accounts."]})
@@ -359,11 +361,17 @@ def _send(request, customer, data, key):
             raise ApiProblem(422, "invalid_to_account", "to_account is not one of your accounts; pay others "
                              "through a payee.", errors={"to_account": ["Not one of your accounts."]})
     _check_code(request.user, data.get("otp"), needed=data["amount"] > settings.CBS_PAYMENT_TOTP_ABOVE)
+    made = []
+
+    def answer(payment):
+        made.append(Response(PaymentOut(payment).data, status=201))
+        return [keep(made[-1])]
+
     payment = actions.make_payment(actor=request.user, customer=customer, debit_account=debit,
                                    amount=data["amount"], idempotency_key=_payment_key(customer, key),
                                    rail=data["rail"], payee=payee, credit_account=credit, vpa=data.get("vpa") or "",
-                                   narration=data.get("narration") or "")
-    return Response(PaymentOut(payment).data, status=201)
+                                   narration=data.get("narration") or "", riders_for=answer)
+    return made[-1] if made else Response(PaymentOut(payment).data, status=201)
 
 
 @extend_schema(methods=["GET"], operation_id="payments_list", tags=["payments"],
@@ -389,7 +397,7 @@ def payments(request):
     body = PaymentIn(data=request.data)
     body.is_valid(raise_exception=True)
     return run_once(request, key, owner=f"user:{request.user.pk}", data=request.data,
-                    work=lambda: _send(request, customer, body.validated_data, key))
+                    work=lambda keep: _send(request, customer, body.validated_data, key, keep))
 
 
 @extend_schema(operation_id="payment", tags=["payments"], summary="A payment's status and timeline",
@@ -467,7 +475,7 @@ def collect_pay(request, pk):
     key = idempotency_key(request)
     CollectPayIn(data=request.data).is_valid(raise_exception=True)
     return run_once(request, key, owner=f"user:{request.user.pk}", data=request.data,
-                    work=lambda: _pay_collect(request, customer, pk, key))
+                    work=lambda keep: _pay_collect(request, customer, pk, key))
 
 
 @extend_schema(operation_id="collect_request_decline", tags=["upi"], request=None, summary="Decline a collect request",

@@ -6,7 +6,7 @@ partner payouts).
     def payments(request):
         key = idempotency_key(request)                  # 400 when missing or malformed
         data = validate(...)                              # bad input: nothing kept
-        return run_once(request, key, owner=f"user:{request.user.pk}", work=lambda: ...)
+        return run_once(request, key, owner=f"user:{request.user.pk}", work=lambda keep: ...)
 
 `run_once`, in one transaction:
 1. takes a transaction-scoped advisory lock on (owner, key) without waiting: a request
@@ -15,9 +15,12 @@ partner payouts).
 2. finds the kept answer of the same key (younger than CBS_IDEMPOTENCY_TTL): same body →
    that answer again, same status, with `Idempotent-Replayed: true`; another body → 422
    `idempotency_key_reused`;
-3. else runs `work()` (which returns a Response) and keeps its answer in the same
+3. else runs `work(keep)` (which returns a Response) and keeps its answer in the same
    transaction as whatever `work` wrote. A refusal (4xx) is kept too: the same request
    would be refused again. A 5xx is not kept, and its writes are rolled back.
+   `keep(response)` gives work the answer's row as a rider (banking.core.db), to be
+   written in the statement of work's own posting (a payment within the bank): work
+   then returns that very response, and run_once writes no row of its own.
 
 Because the answer commits with the payment, a request killed after its commit is
 replayed by the retry, and one killed before it left nothing behind.
@@ -31,6 +34,7 @@ from django.db import connection, transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
+from banking.core.db import insert_rider
 from banking.core.errors import BankingError
 from banking.idempotency.models import IdempotentRequest
 
@@ -94,9 +98,15 @@ def run_once(request, key, *, owner, data, work):
                                                               "in the last 24 hours; nothing was done. Use a new "
                                                               "key for a new request.")
             return _replay(kept)
+        ridden = []
+
+        def keep(response):
+            ridden.append(response)
+            return insert_rider(_answer(request, owner, key, digest, response), created_at="now()")
+
         try:
             with transaction.atomic():
-                response = work()
+                response = work(keep)
         except ApiProblem as error:
             response = problem(error.status_code, error.code, error.problem_detail, errors=error.errors)
         except BankingError as error:
@@ -104,8 +114,12 @@ def run_once(request, key, *, owner, data, work):
         if response.status_code >= 500:
             transaction.set_rollback(True)
             return response
-        IdempotentRequest.objects.create(owner=owner, key=key, method=request.method, path=request.path[:200],
-                                         request_hash=digest, status_code=response.status_code,
-                                         body=response.data)
+        if not any(response is answer for answer in ridden):
+            _answer(request, owner, key, digest, response).save(force_insert=True)
         return response
+
+
+def _answer(request, owner, key, digest, response):
+    return IdempotentRequest(owner=owner, key=key, method=request.method, path=request.path[:200],
+                             request_hash=digest, status_code=response.status_code, body=response.data)
 

@@ -248,7 +248,7 @@ def payouts(request):
     items = [{**item, "ifsc": item["ifsc"].upper(), "rail": PAYOUT_RAILS[item["rail"]]}
              for item in body.validated_data["items"]]
     return run_once(request, key, owner=f"partner:{partner.pk}", data=request.data,
-                    work=lambda: _submit(request, partner, key, items))
+                    work=lambda keep: _submit(request, partner, key, items))
 
 
 @extend_schema(operation_id="partner_payout", tags=["partner"], summary="The status of each item of a batch",
