@@ -634,7 +634,8 @@ class Repayment(models.Model):
     schedule = models.ForeignKey(Schedule, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  help_text="The schedule version it made (a prepayment, a foreclosure).")
     entry = models.ForeignKey("ledger.JournalEntry", on_delete=models.PROTECT, related_name="+")
-    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", help_text="None: the auto-debit at end of day.")
     idempotency_key = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -659,6 +660,8 @@ class AllocationPart(models.TextChoices):
     CHARGE = "charge", "Charges"
     INTEREST = "interest", "Interest"
     PRINCIPAL = "principal", "Principal"
+    # Cash is taken in whole rupees: the paise over the dues go to the borrower's account.
+    ACCOUNT = "account", "Paise over, to the borrower's account"
 
 
 class RepaymentAllocation(models.Model):

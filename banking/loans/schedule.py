@@ -89,7 +89,7 @@ class Instalment:
 
 
 def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_on, first_due=None,
-                   carried_interest=0):
+                   carried_interest=0, emi=None, principal_part=None):
     """The instalments repaying `principal` paise disbursed on `disbursed_on`.
 
     For EMI and equal principal, `months` instalments from `first_due` (default: a month
@@ -97,6 +97,11 @@ def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_o
     `carried_interest` (paise) is interest already run before `disbursed_on` that the
     first instalment collects too: a later tranche regenerates the schedule from its own
     date, and the earlier tranches' interest up to that date is carried into it.
+
+    `emi` (EMI schedules) or `principal_part` (equal principal) keep the instalment a
+    part-prepayment or a rate reset leaves unchanged when the borrower chooses a
+    shorter or longer tenure: `months` is then the most instalments allowed, and the
+    schedule ends when the principal is repaid (the last instalment takes what is left).
     """
     if carried_interest < 0:
         raise ValueError("carried interest cannot be negative")
@@ -113,8 +118,8 @@ def build_schedule(*, principal, annual_rate, months, schedule_type, disbursed_o
     first_due = first_due or first_due_date(disbursed_on)
     if first_due <= disbursed_on:
         raise ValueError("the first due date must come after disbursement")
-    emi = emi_amount(principal, annual_rate, months)
-    equal_part = to_paise(Decimal(principal) / months)
+    emi = emi if emi is not None else emi_amount(principal, annual_rate, months)
+    equal_part = principal_part if principal_part is not None else to_paise(Decimal(principal) / months)
     rows, outstanding = [], principal
     for number in range(1, months + 1):
         due = add_months(first_due, number - 1)
