@@ -93,8 +93,10 @@ BEGIN
        OR cardinality(p_line_entries) IS DISTINCT FROM cardinality(p_amounts) THEN
         RAISE EXCEPTION 'cbs_post_batch: the arrays of one entry or of one line differ in length';
     END IF;
-    -- In id order: LockRows sits above the sort.
-    PERFORM FROM ledger_ledgeraccount a WHERE a.id = ANY(p_accounts) ORDER BY a.id FOR UPDATE;
+    -- In id order: LockRows sits above the sort. Each account once, found by its key: the
+    -- lines name a GL once per entry, and `= ANY` over them reads the table whole.
+    PERFORM FROM ledger_ledgeraccount a WHERE a.id IN (SELECT DISTINCT x.id FROM unnest(p_accounts) AS x(id))
+     ORDER BY a.id FOR UPDATE;
     SELECT b.date INTO v_date FROM ledger_businessdate b WHERE b.id = 1;
     v_date := coalesce(v_date, p_today);
 
@@ -142,7 +144,10 @@ BEGIN
           FROM en
           LEFT JOIN per_entry pe ON pe.entry_no = en.entry_no
           LEFT JOIN totals t ON t.entry_no = en.entry_no
-          LEFT JOIN ledger_journalentry u ON u.idempotency_key = en.key
+          -- A probe of the key's index per entry (LATERAL ... LIMIT 1): a hash join would
+          -- read the whole journal, which grows by the batch's size at every call.
+          LEFT JOIN LATERAL (SELECT j.id, j.content_hash FROM ledger_journalentry j
+                              WHERE j.idempotency_key = en.key LIMIT 1) u ON true
     ), ok AS (
         SELECT v.* FROM v WHERE v.verdict IS NULL
     ), e AS (
