@@ -685,7 +685,10 @@ def reactivate_account(*, actor, account, reason):
 
 
 def _closure_refusal(account, payout_to):
-    """Why `account` cannot be closed as asked, or None."""
+    """Why `account` cannot be closed as asked, or None. The interest that closing
+    credits (savings.settle_interest_on_closing) is paid out with the balance."""
+    from .savings import interest_due_on_closing
+
     ledger_account = account.ledger_account
     if ledger_account.on_hold:
         return (f"Account {account.number} has {format_money(ledger_account.on_hold)} on hold. "
@@ -693,9 +696,15 @@ def _closure_refusal(account, payout_to):
     if ledger_account.balance < 0:
         return (f"Account {account.number} is overdrawn by {format_money(-ledger_account.balance)}; "
                 "the overdraft must be repaid before closing.")
+    _, interest_due = interest_due_on_closing(account.pk)
     if ledger_account.balance and payout_to is None:
-        return (f"Account {account.number} still holds {format_money(ledger_account.balance)}. Pay it out first "
-                "(choose an account of the customer to transfer it to, or pay it in cash), then close it.")
+        return (f"Account {account.number} still holds {format_money(ledger_account.balance)}"
+                + (f", and closing credits it {format_money(interest_due)} of interest" if interest_due else "")
+                + ". Pay it out first (choose an account of the customer to transfer it to, or pay it in cash), "
+                "then close it.")
+    if interest_due and payout_to is None:
+        return (f"Closing account {account.number} credits it {format_money(interest_due)} of interest accrued "
+                "this quarter. Choose an account of the customer to pay it out to.")
     return None
 
 
@@ -718,10 +727,12 @@ def request_closure(*, actor, account, reason, payout_to=None):
     if _pending(CLOSURE_KIND, account):
         raise ValidationFailed(f"Closing {account.number} is already waiting for approval.")
     reason = _require_reason(reason)
-    balance = account.ledger_account.balance
+    from .savings import interest_due_on_closing
+
+    balance = account.ledger_account.balance + interest_due_on_closing(account.pk)[1]
     summary = f"Close {account.number}: {reason}"
     if balance:
-        summary += f" ({format_money(balance)} to {payout_to.number})"
+        summary += f" ({format_money(balance)} with interest to {payout_to.number})"
     return submit_request(
         actor=actor, kind=CLOSURE_KIND, amount=balance, branch=_holding_branch(account, actor), summary=summary,
         payload={"account_id": account.pk, "number": account.number, "reason": reason,
@@ -739,6 +750,12 @@ def close_approved_account(approval, checker):
     refusal = _closure_refusal(account, payout_to)
     if refusal:
         raise ValidationFailed(refusal)
+    # The quarter's interest so far first, so that the payout carries it.
+    from .savings import settle_interest_on_closing
+
+    if settle_interest_on_closing(account=account, actor=approval.maker, checker=checker,
+                                  idempotency_key=f"approval-{approval.pk}-interest"):
+        account.ledger_account.refresh_from_db()
     balance = account.ledger_account.balance
     if balance:
         ledger.post_entry(

@@ -65,7 +65,7 @@ from django.db.models.functions import Coalesce
 from banking.core.eod import posting_key
 from banking.core.errors import InsufficientFunds, ValidationFailed
 from banking.core.money import format_money
-from banking.ledger.actions import BatchEntry, Line, post_batch
+from banking.ledger.actions import BatchEntry, Line, post_batch, post_entry
 from banking.ledger.chart import (
     GST_PAYABLE,
     MINIMUM_BALANCE_CHARGES,
@@ -339,6 +339,65 @@ def post_credit_rounding(*, date):
         for book in taken:
             book.save(update_fields=["accrued", "credited_through"])
         return len(taken)
+
+
+# -- closing an account ------------------------------------------------------------------
+
+
+def interest_due_on_closing(account_id):
+    """What closing the account now credits it: (its accruals not yet credited, in
+    hundredths of a paisa; their paise, rounded half-up once). Its last accrual less
+    what a credit that same day took of it; (0, 0) for an account that never accrued."""
+    last = SavingsAccrual.objects.filter(account_id=account_id).order_by("-date").first()
+    if last is None:
+        return 0, 0
+    credited = SavingsCredit.objects.filter(account_id=account_id, date=last.date).values_list("accrued", flat=True)
+    owed = last.accrued - (credited[0] if credited else 0)
+    return owed, paise(owed)
+
+
+def settle_interest_on_closing(*, account, actor, checker=None, idempotency_key):
+    """The bank's rule for an account closed between quarter ends: it is credited its
+    interest up to the last day end of day accrued (the day before the closing day,
+    whose own balance is paid out, not left to earn), before the closing payout, so
+    the payout carries it. Crediting rather than reversing the accrual: interest on
+    savings is the customer's for every day the money stayed (RBI's directions on
+    savings interest, daily product), and a closing is no reason to forfeit it.
+
+    As a quarter's credit does: the accruals not yet credited (hundredths of a paisa)
+    leave the product and branch's `SavingsInterestPayable`, the GL's interest payable
+    (2202) releases what its rounded figure falls by, the account gets them rounded
+    half-up to the paisa, and the difference goes to the rounding GL (5103), all in
+    one entry ("Interest credited on closing ..."), with a `SavingsCredit` dated the
+    last accrual, so the GL's interest payable still equals the accruals not yet
+    credited. Returns the paise credited (0 when nothing was owed).
+
+    Inside the closing's transaction; the caller holds the DepositAccount's lock. Locks
+    the product and branch's SavingsInterestPayable row, then (post_entry) the ledger
+    accounts in id order."""
+    owed, amount = interest_due_on_closing(account.pk)
+    if amount <= 0:  # under half a paisa, which no one can be paid, stays as a quarter's credit leaves it
+        return 0
+    last_date = SavingsAccrual.objects.filter(account_id=account.pk).order_by("-date").values_list(
+        "date", flat=True)[0]
+    payable, rounding = _gl_ids(SAVINGS_INTEREST_PAYABLE, SAVINGS_INTEREST_ROUNDING)
+    book = _locked_book(account.product_id, account.branch_id)
+    released = paise(book.accrued) - paise(book.accrued - owed)
+    difference = released - amount  # above zero: the bank credits less than it had set aside
+    lines = [Line.credit(account.ledger_account_id, amount)]
+    if released:
+        lines.append(Line.debit(payable, released))
+    if difference > 0:
+        lines.append(Line.credit(rounding, difference))
+    elif difference < 0:
+        lines.append(Line.debit(rounding, -difference))
+    entry = post_entry(actor=actor, checker=checker, kind=EntryKind.INTEREST, channel=Channel.BRANCH, lines=lines,
+                       idempotency_key=idempotency_key, reference=account.number,
+                       narration=f"Interest credited on closing, up to {last_date:%-d %b %Y}")
+    book.accrued -= owed
+    book.save(update_fields=["accrued"])
+    SavingsCredit.objects.create(date=last_date, account_id=account.pk, accrued=owed, amount=amount, entry_id=entry.pk)
+    return amount
 
 
 # -- minimum balance charges ------------------------------------------------------------
