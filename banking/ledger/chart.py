@@ -19,6 +19,7 @@ STANDARD = [
     ("1100", "Cash in hand", AccountType.ASSET, "1000", True, False),
     ("1101", "Vault cash", AccountType.ASSET, "1100", True, False),
     ("1110", "Till cash", AccountType.ASSET, "1100", True, False),
+    ("1120", "ATM cash", AccountType.ASSET, "1100", True, False),
     ("1200", "Balances with the Reserve Bank of India", AccountType.ASSET, "1000", True, False),
     ("1201", "RBI settlement account", AccountType.ASSET, "1200", False, False),
     ("1300", "Interest receivable", AccountType.ASSET, "1000", True, False),
@@ -137,6 +138,11 @@ def till_code(branch_code, employee_id):
     """A teller's till-cash GL. Every cash GL belongs to a vault or a till, so each
     shows on the supervisor's tills-and-vault page."""
     return f"1110-{branch_code}-{employee_id}"
+
+
+def atm_cash_code(branch_code, terminal_id):
+    """An ATM's cash GL, under the ATM-cash header, at the branch that looks after it."""
+    return f"1120-{branch_code}-{terminal_id}"
 
 
 @transaction.atomic
