@@ -100,6 +100,7 @@ LOCAL_APPS = [
     "banking.idempotency",
     "banking.partners",
     "banking.loans",
+    "banking.cards",
     "portals",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
