@@ -74,6 +74,7 @@ from banking.ledger.chart import (
 from banking.ledger.models import Channel, EntryKind, LedgerAccount
 
 from . import classification as rules
+from . import servicing
 from .models import Loan, LoanStatus
 
 DUES_STEP = "loans.dues"
@@ -197,15 +198,9 @@ def run_dues(*, date, first=None, last=None):
 def auto_debit(*, date, first=None, last=None):
     """Under the standing mandate, take each loan's dues and arrears (ids `first` to
     `last`) from its linked deposit account, as far as the account allows, through
-    the servicing rules. Returns how many loans paid something."""
-    try:
-        from . import servicing
-    except ImportError:  # servicing not installed: nothing to collect with
-        return 0
-    collect = getattr(servicing, "collect_by_mandate", None)
-    if collect is None:
-        return 0
-    return collect(date=as_date(date), first=first, last=last)
+    the servicing rules (servicing.collect_by_mandate: `repay`, each loan in its own
+    savepoint, keyed by date and loan). Returns how many loans paid something."""
+    return servicing.collect_by_mandate(date=as_date(date), first=first, last=last)
 
 
 # -- accrual ----------------------------------------------------------------------------

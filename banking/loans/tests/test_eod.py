@@ -5,17 +5,19 @@ import datetime
 import pytest
 from django.db.models import Sum
 
+from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import (
     INTEREST_RECEIVABLE,
     LOAN_INTEREST_INCOME,
     LOAN_PROVISIONS,
     NPA_INTEREST_SUSPENSE,
+    SHARE_CAPITAL,
 )
-from banking.ledger.models import JournalEntry, LedgerAccount, Posting
+from banking.ledger.models import BusinessDate, EntryKind, JournalEntry, LedgerAccount, Posting
 from banking.loans import eod
 from banking.loans.actions import disburse_loan
 from banking.loans.models import Classification as C
-from banking.loans.models import Instalment, LoanBook, LoanClassificationChange, LoanDayStatus
+from banking.loans.models import Instalment, LoanBook, LoanClassificationChange, LoanDayStatus, Repayment
 
 from .factories import key
 
@@ -45,9 +47,22 @@ def pay(instalment):
 
 
 def run_day(date):
+    """The loans' steps of one end of day, run as the controller runs them: on the
+    business date (the auto-debit's repayment is received on it)."""
+    BusinessDate.objects.update_or_create(pk=1, defaults={"date": date})
     eod.run_dues(date=date)
     eod.accrue_interest(date=date)
     eod.classify_loans(date=date)
+
+
+def drain(account):
+    """The borrower spends what is in the account (the loan's proceeds included)."""
+    account.ledger_account.refresh_from_db()
+    balance = account.ledger_account.balance
+    if balance:
+        post_entry(actor=None, kind=EntryKind.TRANSFER, narration="Spent", idempotency_key=key(),
+                   lines=[Line.debit(account.ledger_account, balance),
+                          Line.credit(LedgerAccount.objects.get(code=SHARE_CAPITAL), balance)])
 
 
 def state(loan):
@@ -151,6 +166,7 @@ def test_each_provision_amount_is_posted(bank, product, fields, months, npa_prov
 
 def test_accrual_actual_365_and_dues_true_up_to_the_instalments_interest(bank):
     loan = disbursed(bank, amount=5_00_000_00, months=24)
+    drain(bank.account)
     start = loan.first_disbursed_on
     first = instalments(loan)[0]
     income = gl(LOAN_INTEREST_INCOME)
@@ -173,6 +189,7 @@ def test_accrual_actual_365_and_dues_true_up_to_the_instalments_interest(bank):
 
 def test_income_stops_at_npa_and_the_unrealised_interest_is_reversed(bank):
     loan = disbursed(bank, amount=5_00_000_00, months=24)
+    drain(bank.account)
     due = instalments(loan)[0].due_date
     income = gl(LOAN_INTEREST_INCOME)
     npa_day = due + 90 * DAY
@@ -196,6 +213,7 @@ def test_income_stops_at_npa_and_the_unrealised_interest_is_reversed(bank):
 
 def test_rerunning_a_date_posts_nothing_twice(bank):
     loan = disbursed(bank)
+    drain(bank.account)
     due = instalments(loan)[0].due_date
     for on in (loan.first_disbursed_on, due, due + 90 * DAY):
         run_day(on)
@@ -207,3 +225,36 @@ def test_rerunning_a_date_posts_nothing_twice(bank):
     assert LoanDayStatus.objects.filter(loan=loan).count() == 3
     assert Posting.objects.filter(entry__idempotency_key__startswith="eod:").aggregate(
         total=Sum("amount"))["total"] > 0
+
+
+def test_the_auto_debit_takes_the_emi_on_its_due_date(bank):
+    loan = disbursed(bank)
+    drain(bank.account)
+    first = instalments(loan)[0]
+    bank.fund(bank.account, first.total + 100_00)
+    run_day(first.due_date)
+    first.refresh_from_db()
+    assert first.is_paid
+    bank.account.ledger_account.refresh_from_db()
+    assert bank.account.ledger_account.balance == 100_00
+    (repayment,) = Repayment.objects.filter(loan=loan)
+    assert (repayment.channel, repayment.amount) == ("auto_debit", first.total)
+    assert state(loan) == (C.STANDARD, 0)
+    run_day(first.due_date)  # a rerun takes nothing twice
+    assert Repayment.objects.filter(loan=loan).count() == 1
+
+
+def test_funds_short_the_auto_debit_takes_what_there_is_and_the_emi_stays_overdue(bank):
+    loan = disbursed(bank)
+    drain(bank.account)
+    first = instalments(loan)[0]
+    bank.fund(bank.account, 5_000_00)
+    run_day(first.due_date)
+    first.refresh_from_db()
+    assert first.paid == 5_000_00 and not first.is_paid
+    bank.account.ledger_account.refresh_from_db()
+    assert bank.account.ledger_account.balance == 0
+    assert state(loan) == (C.SMA_0, 1)
+    # Nothing in the account: nothing taken, and the part payment cured nothing.
+    run_day(first.due_date + 31 * DAY)
+    assert state(loan) == (C.SMA_1, 32)
