@@ -105,6 +105,8 @@ class Card(models.Model):
             models.CheckConstraint(condition=Q(atm_daily_limit__gte=0) & Q(atm_daily_limit__lte=models.F("atm_cap")),
                                    name="card_atm_limit_within_cap"),
             models.CheckConstraint(condition=Q(status__in=CardStatus.values), name="card_status_valid"),
+            models.UniqueConstraint(fields=["account", "customer"], condition=Q(status="active"),
+                                    name="card_one_active_per_holder"),
         ]
 
     def __str__(self):
