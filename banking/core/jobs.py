@@ -254,14 +254,23 @@ def _database_now():
         return cursor.fetchone()[0]
 
 
-def retry_stalled(*, seconds_since_heartbeat=30, queue=None, job_ids=None):
+# Workers send a heartbeat every 10 seconds; three missed ones mean the worker is gone.
+STALLED_AFTER = 30
+
+
+def retry_stalled(*, seconds_since_heartbeat=None, queue=None, job_ids=None):
     """Send back to the queue the running jobs whose worker stopped sending heartbeats
-    more than `seconds_since_heartbeat` ago (killed with `kill -9`, its machine lost):
-    procrastinate's stalled jobs, of `queue` and among `job_ids` when given. Workers
-    beat every 10 seconds. Returns the ids of the jobs sent back."""
+    more than `seconds_since_heartbeat` ago (STALLED_AFTER unless given; killed with
+    `kill -9`, its machine lost): procrastinate's stalled jobs, of `queue` and among
+    `job_ids` when given. The one rule for every queue: `core.retry_stalled_jobs` runs
+    it every minute over all of them, end of day's included, and the end-of-day
+    controller for its own partitions when operations starts a run again. Returns the
+    ids of the jobs sent back."""
     from asgiref.sync import async_to_sync
     from procrastinate.exceptions import ConnectorException
 
+    if seconds_since_heartbeat is None:
+        seconds_since_heartbeat = STALLED_AFTER
     manager = _app().job_manager
     stalled = async_to_sync(manager.get_stalled_jobs)(queue=queue, seconds_since_heartbeat=seconds_since_heartbeat)
     wanted = None if job_ids is None else set(job_ids)

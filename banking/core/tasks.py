@@ -4,8 +4,6 @@ from . import jobs
 
 # Finished jobs are kept this long for the queue screen, then removed.
 KEEP_FINISHED_HOURS = 7 * 24
-# Workers send a heartbeat every 10 seconds; three missed ones mean the worker is gone.
-STALLED_AFTER = 30
 
 
 @jobs.periodic(cron="* * * * *", name="core.retry_stalled_jobs")
@@ -14,8 +12,9 @@ def retry_stalled_jobs(*, timestamp):
 
     A stopped worker's job would otherwise stay running for ever, and hold its lock:
     a scheduled job (locked by its name) would never run again. Every job is safe to
-    run twice. Returns how many were sent back."""
-    return len(jobs.retry_stalled(seconds_since_heartbeat=STALLED_AFTER))
+    run twice. Every queue, end of day's included (jobs.STALLED_AFTER says when a
+    worker is gone). Returns how many were sent back."""
+    return len(jobs.retry_stalled())
 
 
 @jobs.periodic(cron="43 * * * *", name="core.remove_old_jobs")

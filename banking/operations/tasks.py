@@ -3,9 +3,10 @@
 - `eod_advance` starts a run's next step, or finishes the run (actions.advance_run);
 - `eod_partition` runs one partition of a step (actions.run_partition). A partition
   that fails is tried again at once, `ATTEMPTS` times in all, before its step stops;
-- `retry_stalled_eod_jobs`, every minute: a worker killed in the middle of a job
-  (`kill -9`, a machine lost) leaves the job running; once the worker has sent no
-  heartbeat for `STALLED_AFTER` seconds its end-of-day jobs go back on the queue.
+- a worker killed in the middle of a job (`kill -9`, a machine lost) leaves the job
+  running; once the worker has sent no heartbeat for `jobs.STALLED_AFTER` seconds the
+  queue's own sweep, `core.retry_stalled_jobs`, puts it back (every minute, every
+  queue), and so does `retry_stalled` below when operations starts the run again.
 
 Workers take every queue unless told otherwise (`manage.py run_worker`), so the end of
 day runs on whatever workers exist; a worker started for "eod" alone serves only it.
@@ -19,8 +20,6 @@ from banking.core import jobs
 from .actions import ATTEMPTS, advance_run, run_partition
 
 QUEUE = "eod"
-# Workers send a heartbeat every 10 seconds; three missed ones mean the worker is gone.
-STALLED_AFTER = 30
 
 
 @jobs.task(name="operations.eod_advance", queue=QUEUE, retry=2)
@@ -33,11 +32,6 @@ def eod_partition(*, partition_id):
     return run_partition(partition_id=partition_id, worker=f"{socket.gethostname()}:{os.getpid()}")
 
 
-@jobs.periodic(cron="* * * * *", name="operations.retry_stalled_eod_jobs", queue=QUEUE)
-def retry_stalled_eod_jobs(*, timestamp):
-    return len(jobs.retry_stalled(queue=QUEUE, seconds_since_heartbeat=STALLED_AFTER))
-
-
 def defer_advance(*, run_id):
     return jobs.defer(eod_advance, run_id=run_id)
 
@@ -48,7 +42,7 @@ def defer_partition(*, partition_id):
 
 def retry_stalled(job_ids):
     """Put back on the queue those of `job_ids` whose worker stopped; return how many."""
-    return len(jobs.retry_stalled(job_ids=job_ids, queue=QUEUE, seconds_since_heartbeat=STALLED_AFTER))
+    return len(jobs.retry_stalled(job_ids=job_ids, queue=QUEUE))
 
 
 def defer_standing_instructions(*, date):

@@ -18,7 +18,6 @@ from banking.ledger.models import BusinessDate, Posting
 from banking.testing import make_user
 from banking.users.roles import Role
 
-from .. import tasks
 from ..actions import EndOfDayRunning, start_end_of_day
 from ..models import EodPartition, EodRun, PartitionState, RunState
 from .steps import POSTING, POSTING_STEP, PREFIX, SLEEP_ENV, make_accounts, postings_per_account
@@ -81,7 +80,7 @@ def test_a_worker_killed_mid_partition_then_a_rerun_posts_nothing_twice(monkeypa
 
     # The rerun: starting end of day again finds the run under way and puts back on the
     # queue the part whose worker stopped sending heartbeats.
-    monkeypatch.setattr(tasks, "STALLED_AFTER", 1)
+    monkeypatch.setattr(jobs, "STALLED_AFTER", 1)
 
     def rerun():
         try:
