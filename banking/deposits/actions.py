@@ -28,7 +28,10 @@ Design overview
   the supervisors of the branch that holds the account, wherever the maker sits. Closing
   needs a zero balance and no holds: the maker either names another of the
   customer's accounts to pay the balance into, or the request is refused with the
-  amount still held. The handler checks again under the lock.
+  amount still held. The handler checks again under the lock. A savings account's
+  interest accrued since the last quarter's credit is credited first
+  (savings.settle_interest_on_closing) and paid out with the balance, so an account
+  with interest due needs somewhere to pay it even when its balance is zero.
 - Inoperative (dormant) accounts: `mark_inoperative` sets the ledger account to
   debit_frozen, so every debit — the customer's withdrawals and transfers, and also
   charges, which RBI forbids on inoperative accounts — is refused by the posting

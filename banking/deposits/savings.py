@@ -24,6 +24,12 @@ Design overview (the records are in savings_models.py; the steps' places in eod.
   freeze) keeps its accruals for the next quarter. Then, per product and branch, the
   difference between the paise credited and the paise released from 2202 goes to
   the rounding GL (5103), and 2202 again holds exactly the rounded accruals left.
+- Closing (`settle_interest_on_closing`, from the closing's approval): an account
+  closed between quarter ends is credited its accruals not yet credited, to the last
+  day end of day accrued, before the closing payout, which carries them: the bank's
+  rule is to pay interest for every day the money stayed, not to reverse it. The
+  books move as for a quarter's credit (payable released, the rounding to 5103, a
+  `SavingsCredit`), so the GL's interest payable stays the accruals not yet credited.
 - Minimum balance (month end): the month's average of the daily closing balances,
   for accounts on the books the whole month; below the product's minimum, a charge of
   the product's rate on the shortfall, up to its cap, plus 18% GST (each rounded

@@ -23,9 +23,10 @@ Design overview
   difference between the paise credited to customers and the paise released from
   the GL going to the rounding GL (chart 5103). `accrued_through` and
   `credited_through` make each step's GL entry once per date.
-- `SavingsCredit`: the quarter's credit to one account: the accruals it credited (in
-  hundredths) and the paise, rounded half-up once. The next day's accrual starts
-  again from what was not credited.
+- `SavingsCredit`: the quarter's credit to one account, or the credit when it closed
+  (dated its last accrual): the accruals it credited (in hundredths) and the paise,
+  rounded half-up once. The next day's accrual starts again from what was not
+  credited.
 - `MinimumBalanceCharge`: a month's charge for a monthly average balance below the
   product's minimum, with its GST, written with its entry, so a rerun charges no one
   twice.
