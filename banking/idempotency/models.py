@@ -10,18 +10,27 @@ Design overview
   a second request with the same key that finds it taken answers 409 at once.
 - Keys live `CBS_IDEMPOTENCY_TTL` (24 hours); an older row is deleted when its key comes
   back, and the hourly job `idempotency.purge_expired` (tasks.py) removes the rest.
+- A request claims its key in one statement, the database function
+  `cbs_claim_idempotency_key` (sql/claim.sql): the lock, the expired answer deleted,
+  the kept answer read after the lock.
 """
 
 from django.db import models
 
 
+def expires_before(now=None):
+    """Answers written before this moment are past CBS_IDEMPOTENCY_TTL: their keys may
+    be used again (the purge job's queryset and the claim's function both ask here)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    return (now or timezone.now()) - settings.CBS_IDEMPOTENCY_TTL
+
+
 class IdempotentRequestQuerySet(models.QuerySet):
     def expired(self, now=None):
         """Answers older than CBS_IDEMPOTENCY_TTL: their keys may be used again."""
-        from django.conf import settings
-        from django.utils import timezone
-
-        return self.filter(created_at__lt=(now or timezone.now()) - settings.CBS_IDEMPOTENCY_TTL)
+        return self.filter(created_at__lt=expires_before(now))
 
 
 class IdempotentRequest(models.Model):

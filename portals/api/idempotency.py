@@ -12,7 +12,8 @@ partner payouts).
 1. takes a transaction-scoped advisory lock on (owner, key) without waiting: a request
    with the same key still running holds it, so this one answers 409
    `request_in_progress`;
-2. finds the kept answer of the same key (younger than CBS_IDEMPOTENCY_TTL): same body →
+2. finds the kept answer of the same key (younger than CBS_IDEMPOTENCY_TTL; 1 and 2 are
+   one statement, the idempotency app's cbs_claim_idempotency_key): same body →
    that answer again, same status, with `Idempotent-Replayed: true`; another body → 422
    `idempotency_key_reused`;
 3. else runs `work(keep)` (which returns a Response) and keeps its answer in the same
@@ -34,9 +35,9 @@ from django.db import connection, transaction
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
-from banking.core.db import insert_rider
+from banking.core.db import execute_prepared, insert_rider
 from banking.core.errors import BankingError
-from banking.idempotency.models import IdempotentRequest
+from banking.idempotency.models import IdempotentRequest, expires_before
 
 from .problems import ApiProblem, banking_code, problem
 
@@ -67,13 +68,17 @@ def request_hash(request, data):
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_CLAIM_SQL = ("SELECT claimed, request_hash, status_code, body"
+              " FROM cbs_claim_idempotency_key(%s::bigint, %s::text, %s::text, %s::timestamptz)")
+_BODY = IdempotentRequest._meta.get_field("body")
+
+
 def _lock_id(owner, key):
     return int.from_bytes(hashlib.sha256(f"{owner}\x00{key}".encode()).digest()[:8], "big", signed=True)
 
 
-def _replay(kept):
-    response = Response(kept.body, status=kept.status_code,
-                        content_type="application/problem+json" if kept.status_code >= 400 else None)
+def _replay(status, body):
+    response = Response(body, status=status, content_type="application/problem+json" if status >= 400 else None)
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -82,22 +87,18 @@ def run_once(request, key, *, owner, data, work):
     """Answer the request once for (owner, key); see the module's docstring."""
     digest = request_hash(request, data)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_id(owner, key)])
-            (locked,) = cursor.fetchone()
-        if not locked:
+        # The lock, the expired answer forgotten and the kept one read: one statement.
+        ((claimed, kept_hash, kept_status, kept_body),) = execute_prepared(
+            _CLAIM_SQL, [_lock_id(owner, key), owner, key, expires_before()])
+        if not claimed:
             return problem(409, "request_in_progress", "A request with this Idempotency-Key is still running; "
                                                        "retry it in a moment.", headers={"Retry-After": "1"})
-        kept = IdempotentRequest.objects.filter(owner=owner, key=key).first()
-        if kept is not None and IdempotentRequest.objects.expired().filter(pk=kept.pk).exists():
-            kept.delete()
-            kept = None
-        if kept is not None:
-            if kept.request_hash != digest:
+        if kept_hash is not None:
+            if kept_hash != digest:
                 return problem(422, "idempotency_key_reused", "This Idempotency-Key was used for another request "
                                                               "in the last 24 hours; nothing was done. Use a new "
                                                               "key for a new request.")
-            return _replay(kept)
+            return _replay(kept_status, _BODY.from_db_value(kept_body, None, connection))
         ridden = []
 
         def keep(response):
