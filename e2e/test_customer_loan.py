@@ -3,16 +3,19 @@ the application and sees the eligibility as they type (a zero income is refused 
 words first), applies, reads the Key Facts Statement and accepts it with their
 authenticator code (a wrong code is refused); a supervisor in another browser
 sanctions it from the queue; the customer's page turns to "paid into your account"
-by itself, the money less the fee and GST is in their account, and they download
-the repayment schedule."""
+by itself, the money less the fee and GST is in their account; a month on they pay
+the first EMI from their account with their code, and download the repayment
+schedule."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from banking.core.money import format_money
 from banking.deposits.tests.factories import ensure_products
 from banking.ledger.chart import ensure_standard_chart
+from banking.ledger.models import BusinessDate
 from banking.loans.models import ApplicationStatus, Loan, LoanApplication
 from banking.teller.tests.factories import open_account
 from banking.testing import give_totp, make_branch, make_user
@@ -117,6 +120,20 @@ def test_personal_loan_online_from_application_to_money_in_the_account(browser, 
     expect(page.get_by_test_id("outstanding")).to_have_text("₹5,00,000.00")
     expect(page.get_by_test_id("schedule")).to_contain_text("₹10,746.95")
     screenshot(page, f"customer-loan-{width}")
+
+    # A month on (as end of day moves the date), the first EMI is due: paid from the account with the code.
+    first = loan.current_schedule.instalments.get(number=1)
+    BusinessDate.objects.update_or_create(pk=1, defaults={"date": first.due_date})
+    page.get_by_role("link", name="Pay an EMI").click()
+    expect(page.get_by_test_id("due-total")).to_have_text(format_money(first.total))
+    page.get_by_label("Authenticator code").fill(fresh_totp(user))
+    screenshot(page, f"customer-loan-pay-{width}")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Paid ₹[\d,]+\.\d\d from .*: receipt "))).to_be_visible()
+    expect(page.get_by_test_id("repayments")).to_be_visible()
+    expect(page.get_by_test_id("schedule").get_by_role("row").nth(1)).to_contain_text("Paid")
+    first.refresh_from_db()
+    assert first.is_paid
     with page.expect_download() as download:
         page.get_by_role("link", name="Schedule (PDF)").click()
     assert download.value.suggested_filename == f"schedule-{loan.number}.pdf"

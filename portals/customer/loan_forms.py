@@ -5,7 +5,9 @@ code. The actions (banking.loans.online) check everything again."""
 from django import forms
 
 from banking.core.identifiers import new_token
+from banking.core.money import format_money
 from banking.deposits.models import DepositAccount
+from banking.loans.models import PrepaymentChoice
 from portals.forms import AmountField, TokenField, WholeNumberField
 
 from .payment_forms import AuthenticatorCodeField
@@ -58,4 +60,42 @@ class AcceptKfsForm(_Tokened):
     accept = forms.BooleanField(
         label="I have read the Key Facts Statement and I accept it.",
         error_messages={"required": "Tick the box to say you have read and accept the Key Facts Statement."})
+    code = AuthenticatorCodeField()
+
+
+def _paying_accounts(customer):
+    return (DepositAccount.objects.filter(customer=customer, status="active").operative()
+            .select_related("product", "ledger_account").order_by("number"))
+
+
+class _FromAccount(_Tokened):
+    account = forms.ModelChoiceField(
+        queryset=DepositAccount.objects.none(), label="Pay from", empty_label=None,
+        error_messages={"required": "Choose the account to pay from.",
+                        "invalid_choice": "Choose one of your active accounts."})
+
+    def __init__(self, *args, customer, loan=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = _paying_accounts(customer)
+        self.fields["account"].queryset = accounts
+        self.fields["account"].label_from_instance = (
+            lambda a: f"{a.product.name} {a.number} ({format_money(a.available)} available)")
+        if loan is not None and not self.is_bound and accounts.filter(pk=loan.deposit_account_id).exists():
+            self.initial.setdefault("account", loan.deposit_account_id)
+
+
+class RepayForm(_FromAccount):
+    amount = AmountField(label="Amount (₹)")
+    code = AuthenticatorCodeField()
+
+
+class PrepayForm(_FromAccount):
+    principal = AmountField(label="Principal to prepay (₹)",
+                            help_text="Paid ahead of the schedule, on top of anything due today.")
+    choice = forms.ChoiceField(label="Afterwards", widget=forms.RadioSelect, choices=PrepaymentChoice.choices,
+                               initial=PrepaymentChoice.REDUCE_TENURE,
+                               error_messages={"required": "Choose whether to reduce the EMI or the tenure."})
+
+
+class ConfirmPrepayForm(forms.Form):
     code = AuthenticatorCodeField()

@@ -4,6 +4,11 @@
   applications still on their way (or turned down, with the reason).
 - A loan's page: its terms and current schedule; the schedule as CSV and PDF; the
   loan statement as CSV and PDF.
+- Paying what is due from one of their accounts, and a part-prepayment choosing to
+  reduce the EMI or the tenure with the new schedule shown before they confirm; both
+  with the authenticator code, which the servicing action checks (banking.loans.
+  servicing: the view does not check it first, which would use the code up). The
+  receipt, with how the money was allocated, is on the loan's page.
 - Applying online for a personal loan: the eligibility shows live as the form
   changes (HTMX posts `action=preview`, as at the counter), the bureau's score
   included; `action=apply` takes the application and shows its Key Facts Statement,
@@ -22,13 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from banking.core.errors import BankingError
-from banking.loans import actions, bureau, documents, online
+from banking.core.money import format_money
+from banking.loans import actions, bureau, documents, online, servicing
 from banking.loans.kfs import key_facts, kfs_pdf
 from banking.loans.models import ApplicationStatus, Loan, LoanStatus
 from portals import policies
 from portals.customer.authenticator import code_problem
 
-from .loan_forms import AcceptKfsForm, OnlineLoanForm
+from .loan_forms import AcceptKfsForm, ConfirmPrepayForm, OnlineLoanForm, PrepayForm, RepayForm
 
 WAITING = (ApplicationStatus.APPLIED, ApplicationStatus.ACKNOWLEDGED, ApplicationStatus.PENDING_SANCTION)
 
@@ -205,3 +211,86 @@ def loan_kfs_pdf(request, number):
     application = _my_application(request, number)
     return _attachment(HttpResponse(kfs_pdf(application), content_type="application/pdf"),
                        f"kfs-{application.number}.pdf")
+
+
+# -- paying ----------------------------------------------------------------------------------
+
+
+def _key(customer, token):
+    return f"ib-loan-{customer.pk}-{token}"[:64]
+
+
+def _refuse(form, error):
+    """A refusal under the field it is about: the code's under the code."""
+    text = str(error)
+    form.add_error("code" if "authenticator" in text and "code" in form.fields else None, text)
+
+
+def _allocation_words(repayment):
+    parts = {}
+    for allocation in repayment.allocations.all():
+        name = allocation.get_part_display().lower()
+        parts[name] = parts.get(name, 0) + allocation.amount
+    return ", ".join(f"{name} {format_money(amount)}" for name, amount in parts.items())
+
+
+@require_http_methods(["GET", "POST"])
+@policies.customer
+def loan_pay(request, number):
+    """Pay what is due on the loan from one of the customer's accounts."""
+    customer = _me(request)
+    loan = _my_loan(request, number)
+    owed = servicing.dues(loan) if loan.status == LoanStatus.ACTIVE else None
+    initial = {"amount": format_money(owed.total, symbol=False)} if owed is not None and owed.total else {}
+    form = RepayForm(request.POST or None, customer=customer, loan=loan, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            repayment = servicing.repay(actor=request.user, loan=loan, amount=data["amount"], source=servicing.ACCOUNT,
+                                        idempotency_key=_key(customer, data["token"]), account=data["account"],
+                                        code=data["code"])
+        except BankingError as error:
+            _refuse(form, error)
+        else:
+            messages.success(request, f"Paid {format_money(repayment.amount)} from {data['account'].number}: receipt "
+                                      f"{repayment.number} ({_allocation_words(repayment)}).")
+            return redirect("customer:loan", number=loan.number)
+    return render(request, "portals/customer/loan_pay.html", {
+        "loan": loan, "owed": owed, "form": form, "next": next_due(loan),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@policies.customer
+def loan_prepay(request, number):
+    """A part-prepayment: the amount and the choice, then the new schedule, then the code."""
+    customer = _me(request)
+    loan = _my_loan(request, number)
+    form = PrepayForm(request.POST or None, customer=customer, loan=loan)
+    preview = confirm = None
+    step = request.POST.get("step", "preview")
+    if request.method == "POST" and step != "edit" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            preview = servicing.preview_prepayment(loan, data["principal"], data["choice"])
+        except BankingError as error:
+            form.add_error(None, str(error))
+        else:
+            confirm = ConfirmPrepayForm(request.POST if step == "confirm" else None)
+            if step == "confirm" and confirm.is_valid():
+                try:
+                    repayment = servicing.part_prepay(
+                        actor=request.user, loan=loan, principal=data["principal"], choice=data["choice"],
+                        source=servicing.ACCOUNT, idempotency_key=_key(customer, data["token"]),
+                        account=data["account"], code=confirm.cleaned_data["code"])
+                except BankingError as error:
+                    _refuse(confirm, error)
+                else:
+                    messages.success(request, f"Prepaid {format_money(data['principal'])}: receipt "
+                                              f"{repayment.number} ({_allocation_words(repayment)}). Your new "
+                                              "schedule is below.")
+                    return redirect("customer:loan", number=loan.number)
+    errors = form.errors or (confirm is not None and confirm.errors)
+    return render(request, "portals/customer/loan_prepay.html", {
+        "loan": loan, "form": form, "preview": preview, "confirm": confirm,
+    }, status=400 if errors else 200)

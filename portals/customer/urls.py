@@ -41,4 +41,6 @@ urlpatterns = [
     path("loans/<str:number>/schedule.pdf", loan_views.schedule_pdf, name="loan-schedule-pdf"),
     path("loans/<str:number>/statement.csv", loan_views.statement_csv, name="loan-statement-csv"),
     path("loans/<str:number>/statement.pdf", loan_views.statement_pdf, name="loan-statement-pdf"),
+    path("loans/<str:number>/pay/", loan_views.loan_pay, name="loan-pay"),
+    path("loans/<str:number>/prepay/", loan_views.loan_prepay, name="loan-prepay"),
 ]

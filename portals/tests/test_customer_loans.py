@@ -213,3 +213,102 @@ def test_kfs_pdf_of_my_application(client, bank):
     client.force_login(bank.user)
     response = client.get(reverse("customer:loan-kfs-pdf", args=[application.number]))
     assert response.content.startswith(b"%PDF")
+
+
+# -- paying and part-prepaying ------------------------------------------------------------
+
+
+def due_day(loan):
+    from banking.ledger.models import BusinessDate
+
+    first = loan.current_schedule.instalments.order_by("number").first()
+    BusinessDate.objects.update_or_create(pk=1, defaults={"date": first.due_date})
+    return first
+
+
+def test_pay_the_first_emi_with_the_code(client, bank):
+    loan = disbursed(bank)
+    first = due_day(loan)
+    client.force_login(bank.user)
+    url = reverse("customer:loan-pay", args=[loan.number])
+    page = words(client.get(url))
+    assert "Due now" in page and "₹10,746.95" in page
+    bank.account.ledger_account.refresh_from_db()
+    before = bank.account.ledger_account.balance
+    data = {"token": key(), "account": bank.account.pk, "amount": "10,746.95", "code": "000000"}
+    response = client.post(url, data)
+    assert response.status_code == 400 and "not right" in words(response)
+    assert not loan.repayments.exists()
+    data["code"] = totp_code(bank.user.totp_secret)
+    response = client.post(url, data)
+    assert response["Location"] == reverse("customer:loan", args=[loan.number])
+    repayment = loan.repayments.get()
+    assert repayment.amount == 10_746_95
+    first.refresh_from_db()
+    assert first.is_paid
+    bank.account.ledger_account.refresh_from_db()
+    assert bank.account.ledger_account.balance == before - 10_746_95
+    text = words(client.get(response["Location"]))
+    assert f"receipt {repayment.number}" in text and "Repayments" in text
+    # Sent again (a double-click): the same receipt, paid once.
+    client.post(url, data)
+    assert loan.repayments.count() == 1
+
+
+def test_nothing_due_says_when_the_next_instalment_is(client, bank):
+    loan = disbursed(bank)
+    client.force_login(bank.user)
+    url = reverse("customer:loan-pay", args=[loan.number])
+    assert "Nothing is due today" in words(client.get(url))
+    response = client.post(url, {"token": key(), "account": bank.account.pk, "amount": "10,746.95",
+                                 "code": totp_code(bank.user.totp_secret)})
+    assert "Nothing is due on loan" in words(response)
+    assert not loan.repayments.exists()
+
+
+def test_part_prepay_reducing_the_emi_shows_the_new_schedule_first(client, bank):
+    loan = disbursed(bank)
+    client.force_login(bank.user)
+    url = reverse("customer:loan-prepay", args=[loan.number])
+    data = {"token": key(), "account": bank.account.pk, "principal": "1,00,000", "choice": "emi"}
+    response = client.post(url, {**data, "step": "preview"})
+    text = words(response)
+    assert "Check your new schedule" in text and "60 → 60" in text
+    assert not loan.repayments.exists()
+    response = client.post(url, {**data, "step": "confirm", "code": totp_code(bank.user.totp_secret)})
+    assert response.status_code == 302
+    loan.refresh_from_db()
+    schedule = loan.current_schedule
+    assert schedule.reason == "prepayment" and schedule.version == 2
+    assert loan.outstanding == 4_00_000_00
+    assert loan.repayments.get().choice == "emi"
+
+
+def test_part_prepay_reducing_the_tenure(client, bank):
+    loan = disbursed(bank)
+    client.force_login(bank.user)
+    url = reverse("customer:loan-prepay", args=[loan.number])
+    data = {"token": key(), "account": bank.account.pk, "principal": "1,00,000", "choice": "tenure"}
+    text = words(client.post(url, {**data, "step": "preview"}))
+    assert "₹10,746.95 → ₹10,746.95" in text and "60 → 60" not in text
+
+
+def test_a_prepayment_of_the_whole_loan_is_refused_in_words(client, bank):
+    loan = disbursed(bank)
+    client.force_login(bank.user)
+    response = client.post(reverse("customer:loan-prepay", args=[loan.number]),
+                           {"token": key(), "account": bank.account.pk, "principal": "6,00,000", "choice": "emi",
+                            "step": "preview"})
+    assert response.status_code == 400 and "foreclose the loan instead" in words(response)
+    assert not loan.repayments.exists()
+
+
+def test_another_customer_cannot_pay_or_prepay_my_loan(client, bank):
+    loan = disbursed(bank)
+    stranger = make_user(Role.CUSTOMER)
+    from banking.deposits.tests.factories import make_customer
+
+    make_customer(branch=bank.branch, created_by=bank.teller, user=stranger)
+    client.force_login(stranger)
+    assert client.get(reverse("customer:loan-pay", args=[loan.number])).status_code == 404
+    assert client.post(reverse("customer:loan-prepay", args=[loan.number]), {}).status_code == 404
