@@ -1,6 +1,7 @@
 """Loans at the counter: the application with its live eligibility, the Key Facts
 Statement (on screen and as PDF) with the teller's attestation, the request for
-sanction, the disbursement, and the loan's page with its schedule.
+sanction, the disbursement, and the loan's page with its schedule, what is due,
+its repayments and its classification history (servicing: loan_servicing_views.py).
 
 Tellers read applications and loans bank-wide, as elsewhere in the teller portal;
 the actions refuse, in words, work on another branch's application or loan. The
@@ -18,7 +19,7 @@ from banking.core.errors import BankingError
 from banking.core.identifiers import new_token
 from banking.core.money import format_money
 from banking.customers.models import Customer
-from banking.loans import actions, bureau
+from banking.loans import actions, bureau, servicing
 from banking.loans.kfs import key_facts, kfs_pdf
 from banking.loans.models import ApplicationStatus, Loan, LoanApplication, LoanStatus
 from portals import policies
@@ -170,4 +171,7 @@ def loan_detail(request, number):
         "history": list(loan.classification_history.all()[:20]),
         "can_disburse": loan.status != LoanStatus.CLOSED and loan.undisbursed > 0,
         "customer_url": customer_url(loan.customer),
+        "owed": servicing.dues(loan) if loan.status == LoanStatus.ACTIVE else None,
+        "repayments": list(loan.repayments.select_related("received_by").order_by("-on", "-id")[:50]),
+        "today": actions.business_date(),
     })

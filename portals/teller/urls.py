@@ -6,6 +6,7 @@ from . import (
     counter_views,
     customer_views,
     deposit_views,
+    loan_servicing_views,
     loan_views,
     remittance_views,
     standing_views,
@@ -70,4 +71,9 @@ urlpatterns = [
     path("loans/applications/<str:number>/", loan_views.loan_application, name="loan-application"),
     path("loans/applications/<str:number>/kfs.pdf", loan_views.loan_kfs_pdf, name="loan-kfs-pdf"),
     path("loans/<str:number>/", loan_views.loan_detail, name="loan-detail"),
+    # Loan servicing: cash for the dues and its receipt, the foreclosure quote, the no-dues certificate
+    path("loans/<str:number>/repay/", loan_servicing_views.loan_repay, name="loan-repay"),
+    path("loans/<str:number>/receipts/<str:receipt>/", loan_servicing_views.loan_receipt, name="loan-receipt"),
+    path("loans/<str:number>/foreclosure/", loan_servicing_views.loan_foreclosure, name="loan-foreclosure"),
+    path("loans/<str:number>/no-dues.pdf", loan_servicing_views.loan_no_dues_pdf, name="loan-no-dues"),
 ]

@@ -43,6 +43,7 @@ LOAN_APPLICATION = "<a sanctioned loan application's number>"
 LOAN = "<that sanctioned loan's number>"
 MY_LOAN = "<the matrix customer's disbursed personal loan>"
 MY_LOAN_APPLICATION = "<the application of the matrix customer's loan>"
+LOAN_RECEIPT = "<a receipt for the matrix customer's loan>"
 PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
@@ -99,6 +100,12 @@ EXPECTED = {
     "teller:loan-application": ({"number": LOAN_APPLICATION}, TELLER_SIDE, 403, "login"),
     "teller:loan-kfs-pdf": ({"number": LOAN_APPLICATION}, TELLER_SIDE, 403, "login"),
     "teller:loan-detail": ({"number": LOAN}, TELLER_SIDE, 403, "login"),
+    # Loan servicing at the counter: cash for the dues, its receipt, the foreclosure quote, the no-dues
+    # certificate (a page saying why not, for a loan still open).
+    "teller:loan-repay": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
+    "teller:loan-receipt": ({"number": MY_LOAN, "receipt": LOAN_RECEIPT}, TELLER_SIDE, 403, "login"),
+    "teller:loan-foreclosure": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
+    "teller:loan-no-dues": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
     # Internet banking: the customer's own accounts only (another's number is a 404).
     "customer:account": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:statements": ({}, {Role.CUSTOMER}, 403, "login"),
@@ -285,6 +292,7 @@ def objects(people):
     payments.update(_loan_objects())
     payments.update(_partner_objects(deposits[ACCOUNT]))
     payments.update(_customer_loan_objects(deposits[ACCOUNT]))
+    payments.update(_loan_receipt_objects(payments[MY_LOAN], entry))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -320,6 +328,17 @@ def _customer_loan_objects(number):
     application.refresh_from_db()
     actions.disburse_loan(actor=teller, loan=application.loan, amount=1_00_000_00, idempotency_key="matrix-loan")
     return {MY_LOAN: application.loan.number, MY_LOAN_APPLICATION: application.number}
+
+
+def _loan_receipt_objects(number, entry):
+    """A receipt on the matrix customer's loan (the record only: the screens read it)."""
+    from banking.loans.models import Loan, Repayment
+
+    loan = Loan.objects.get(number=number)
+    repayment = Repayment.objects.create(number="RP0000000000000", loan=loan, kind="dues", channel="account",
+                                         amount=1_00, on=entry.business_date, deposit_account=loan.deposit_account,
+                                         entry=entry, idempotency_key="matrix-receipt")
+    return {LOAN_RECEIPT: repayment.number}
 
 
 def _payment_objects(number):
