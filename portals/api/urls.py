@@ -7,7 +7,7 @@ from importlib.util import find_spec
 
 from django.urls import include, path, re_path
 
-from . import auth, customer, views
+from . import atm, auth, customer, views
 
 app_name = "api"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("upi/collect-requests/", customer.collect_requests, name="collect-requests"),
     path("upi/collect-requests/<int:pk>/pay/", customer.collect_pay, name="collect-pay"),
     path("upi/collect-requests/<int:pk>/decline/", customer.collect_decline, name="collect-decline"),
+    path("atm/messages/", atm.messages, name="atm-messages"),
     path("schema/", views.schema, name="schema"),
     path("docs/", views.docs, name="docs"),
     path("redoc/", views.redoc, name="redoc"),

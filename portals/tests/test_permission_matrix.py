@@ -253,6 +253,8 @@ EXPECTED = {
     "api:partner-payout": ({"batch_id": "0b6f1f0e-5a4e-4c39-9a53-5e1f1c6f2d11"}, set(), 401, 401),
     "api:partner-webhooks": ({}, set(), 401, 401),
     "api:partner-webhook": ({"pk": 1}, set(), 401, 401),
+    # The ATM switch takes a terminal's signature, never a session.
+    "api:atm-messages": ({}, set(), 401, 401),
 }
 
 
