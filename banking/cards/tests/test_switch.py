@@ -194,27 +194,7 @@ def test_61_over_the_daily_atm_limit(bank, atm):
     assert balances(bank, atm)[0] == 45_000_00
 
 
-def test_91_when_the_bank_cannot_answer_in_time(bank, atm):
-    from django.db import OperationalError
-
-    import banking.cards.switch as switch
-
-    class Busy(OperationalError):
-        sqlstate = "55P03"
-
-    def busy(*args, **kwargs):
-        raise Busy("lock timeout")
-
-    original = switch.post_entry
-    switch.post_entry = busy
-    try:
-        answer = send(atm, withdrawal(atm, bank.number, "500.00"))
-    finally:
-        switch.post_entry = original
-    assert answer["response_code"] == "91"
-    assert balances(bank, atm)[0] == 50_000_00 and not SwitchMessage.objects.exists()
-    # Nothing was kept, so the terminal's retry is a fresh message, and is approved.
-    assert send(atm, withdrawal(atm, bank.number, "500.00"))["response_code"] == "00"
+# 91 (the bank too busy to answer in time) is in test_concurrency.py: it needs a second connection.
 
 
 def test_balance_enquiry_and_mini_statement(bank, atm):
