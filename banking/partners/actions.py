@@ -642,8 +642,11 @@ def pay_payout_batch(*, batch_id):
 def follow_payment(payment, status):
     """A payment moved to `status`: move its payout item, and tell every partner of
     the customer who listens (payment.settled, payment.returned)."""
-    item = PayoutItem.objects.filter(payment_id=payment.pk).select_related("batch").first()
-    if item is None and (payment.idempotency_key or "").startswith(PAYOUT_KEY_PREFIX):
+    # Only a payout's payments are payout items, and their keys say so: any other
+    # payment's step asks nothing here unless a partner listens.
+    is_payout = (payment.idempotency_key or "").startswith(PAYOUT_KEY_PREFIX)
+    item = PayoutItem.objects.filter(payment_id=payment.pk).select_related("batch").first() if is_payout else None
+    if item is None and is_payout:
         # Paid within the bank, a payout settles before its item is linked to it.
         _prefix, batch_hex, item_id = payment.idempotency_key.split("-", 2)
         item = PayoutItem.objects.filter(pk=int(item_id), batch__public_id=batch_hex).select_related("batch").first()

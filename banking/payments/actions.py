@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Sum, Value
+from django.db.models import Exists, Subquery, Sum, Value
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -326,15 +326,33 @@ def _existing_payment(key, content):
 
 
 def daily_limit(account, rail):
-    limit = ChannelLimit.objects.filter(product_id=account.product_id, rail=rail).values_list(
-        "daily_limit", flat=True).first()
-    return limit if limit is not None else DEFAULT_DAILY_LIMITS[rail]
+    return _or_default(_limits_of(account, rail).values_list("daily_limit", flat=True).first(), rail)
 
 
 def used_today(customer, rail, date):
+    return _live_today(customer, rail, date).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def _limits_of(account, rail):
+    return ChannelLimit.objects.filter(product_id=account.product_id, rail=rail).order_by("pk")
+
+
+def _or_default(limit, rail):
+    return limit if limit is not None else DEFAULT_DAILY_LIMITS[rail]
+
+
+def _live_today(customer, rail, date):
     return Payment.objects.filter(customer=customer, rail=rail, business_date=date, status__in=LIVE_STATUSES,
-                                  direction__in=(Direction.OUTWARD, Direction.INTERNAL)).aggregate(
-        total=Sum("amount"))["total"] or 0
+                                  direction__in=(Direction.OUTWARD, Direction.INTERNAL))
+
+
+def _limit_and_used(customer, account, rail, date):
+    """`daily_limit` and `used_today`, in one query."""
+    limit, used = Customer.objects.filter(pk=customer.pk).values_list(
+        Subquery(_limits_of(account, rail).values("daily_limit")[:1]),
+        Subquery(_live_today(customer, rail, date).order_by().values("customer").annotate(
+            total=Sum("amount")).values("total"))).get()
+    return _or_default(limit, rail), used or 0
 
 
 def cooling_room(payee, now=None):
@@ -351,8 +369,7 @@ def check_limits(customer, account, destination, amount, date):
     rail = destination.rail
     own_transfer = destination.stays_in_bank and destination.payee is None and rail == Rail.INTERNAL
     if not own_transfer:
-        limit = daily_limit(account, rail)
-        used = used_today(customer, rail, date)
+        limit, used = _limit_and_used(customer, account, rail, date)
         if used + amount > limit:
             left = max(limit - used, 0)
             raise LimitExceeded(f"Your daily limit for {Rail(rail).label.lower() if rail == Rail.INTERNAL else rail} "
