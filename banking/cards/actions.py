@@ -17,6 +17,10 @@ Design overview
   the old card stays hotlisted so the switch keeps answering 41 or 43 for it.
 - `register_terminal`: an ATM with its HMAC key, its cash GL under the branch and
   empty cassettes of ₹500, ₹200 and ₹100.
+- `load_terminal`: notes put into the cassettes from a cash GL outside the branch's
+  vault (the currency chest, for a new ATM): Dr the ATM's cash GL, Cr the source, the
+  counts riding with the entry. Replenishment from the vault, counted and through
+  maker-checker, is operations' (to come).
 Every change writes an audit event in its transaction; none names the card number.
 
 Errors: ValidationFailed, NotPermitted, LimitExceeded.
@@ -250,4 +254,28 @@ def register_terminal(*, actor, branch, terminal_id, location):
     record_event(action="cards.terminal_registered", obj=terminal, actor=actor,
                  summary=f"ATM {terminal_id} registered at {location}",
                  after={"branch": branch.code, "ledger_account": gl.code})
+    return terminal
+
+
+@transaction.atomic
+def load_terminal(*, actor, terminal, notes, source, idempotency_key, narration):
+    """Put `notes` ({denomination: count}) into `terminal`'s cassettes, paid from the
+    ledger account `source`. Locks: the terminal's row (as the switch takes it), then
+    the ledger accounts. Posted once per key: a retry adds no notes."""
+    from banking.ledger.actions import Line, post_entry
+    from banking.ledger.models import Channel, EntryKind
+
+    if not notes or any(d not in DENOMINATIONS or not isinstance(n, int) or n < 0 for d, n in notes.items()):
+        raise ValidationFailed("Count the notes of ₹500, ₹200 and ₹100 being loaded.")
+    total = sum(d * n for d, n in notes.items()) * 100
+    if not total:
+        raise ValidationFailed("Count the notes of ₹500, ₹200 and ₹100 being loaded.")
+    terminal = Terminal.objects.select_for_update().get(pk=terminal.pk)
+    cassettes = {c.denomination: c.pk for c in terminal.cassettes.all()}
+    cases = " ".join(f"WHEN {int(cassettes[d])} THEN {int(n)}" for d, n in notes.items())
+    count_rider = (f"UPDATE cards_cassette SET count = count + CASE id {cases} ELSE 0 END "  # noqa: S608 integers
+                   "WHERE terminal_id = %s AND EXISTS (SELECT FROM posted) RETURNING 1", [terminal.pk])
+    post_entry(actor=actor, lines=[Line.debit(terminal.ledger_account_id, total), Line.credit(source, total)],
+               kind=EntryKind.CASH_MOVEMENT, narration=narration, idempotency_key=idempotency_key,
+               channel=Channel.OPERATIONS, reference=terminal.terminal_id, riders=[count_rider])
     return terminal

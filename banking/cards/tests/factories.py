@@ -6,12 +6,11 @@ import json
 import uuid
 
 from banking.deposits.tests.factories import Bank
-from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import SHARE_CAPITAL
-from banking.ledger.models import EntryKind, LedgerAccount
+from banking.ledger.models import LedgerAccount
 from banking.testing import give_totp, make_user
 
-from ..actions import issue_card, register_terminal
+from ..actions import issue_card, load_terminal, register_terminal
 from ..models import Cassette
 from ..numbers import pin_block
 
@@ -42,19 +41,12 @@ class CardBank(Bank):
 
 
 def stock(terminal, **counts):
-    """Load notes into the terminal's cassettes and its cash GL (funded from capital:
+    """Load notes into the terminal's cassettes and its cash GL (from capital:
     replenishment from the vault is operations' work, not these tests')."""
-    total = 0
-    for cassette in terminal.cassettes.all():
-        number = counts.get(f"n{cassette.denomination}", 0)
-        cassette.count += number
-        cassette.save(update_fields=["count"])
-        total += number * cassette.denomination * 100
-    if total:
-        capital = LedgerAccount.objects.get(code=SHARE_CAPITAL)
-        post_entry(actor=None, lines=[Line.debit(terminal.ledger_account, total), Line.credit(capital, total)],
-                   kind=EntryKind.TRANSFER, narration=f"ATM {terminal.terminal_id} loaded",
-                   idempotency_key=uuid.uuid4().hex)
+    notes = {int(name[1:]): number for name, number in counts.items() if number}
+    if notes:
+        load_terminal(actor=None, terminal=terminal, notes=notes, source=LedgerAccount.objects.get(code=SHARE_CAPITAL),
+                      idempotency_key=uuid.uuid4().hex, narration=f"ATM {terminal.terminal_id} loaded")
     return terminal
 
 

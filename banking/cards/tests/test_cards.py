@@ -133,3 +133,25 @@ def test_pin_block_round_trip():
     assert len(block) == 16 and pin_from_block(block, number) == "4826"
     assert pin_from_block("zz", number) is None
     assert pin_from_block(block, "6521509999999996") != "4826"
+
+
+def test_loading_a_terminal_posts_once_and_counts_the_notes(bank):
+    from banking.ledger.chart import SHARE_CAPITAL
+    from banking.ledger.models import LedgerAccount
+
+    from ..actions import load_terminal, register_terminal
+    from .factories import counts
+
+    atm = register_terminal(actor=bank.supervisor, branch=bank.branch, terminal_id="ATM00009", location="Station")
+    assert atm.ledger_account.code == f"1120-{bank.branch.code}-ATM00009" and len(atm.key) == 64
+    capital = LedgerAccount.objects.get(code=SHARE_CAPITAL)
+    for _ in range(2):
+        load_terminal(actor=bank.supervisor, terminal=atm, notes={500: 10, 100: 3}, source=capital,
+                      idempotency_key="load-1", narration="Loaded")
+    atm.ledger_account.refresh_from_db()
+    assert atm.ledger_account.balance == 5_300_00 and counts(atm) == {500: 10, 200: 0, 100: 3}
+    with pytest.raises(ValidationFailed):
+        load_terminal(actor=bank.supervisor, terminal=atm, notes={50: 10}, source=capital, idempotency_key="x",
+                      narration="Loaded")
+    with pytest.raises(ValidationFailed, match="8 capital letters"):
+        register_terminal(actor=bank.supervisor, branch=bank.branch, terminal_id="atm-1", location="Station")
