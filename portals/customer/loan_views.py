@@ -8,7 +8,8 @@
   reduce the EMI or the tenure with the new schedule shown before they confirm; both
   with the authenticator code, which the servicing action checks (banking.loans.
   servicing: the view does not check it first, which would use the code up). The
-  receipt, with how the money was allocated, is on the loan's page.
+  receipt, with how the money was allocated, is on the loan's page. A closed loan's
+  no-dues certificate downloads from it.
 - Applying online for a personal loan: the eligibility shows live as the form
   changes (HTMX posts `action=preview`, as at the counter), the bureau's score
   included; `action=apply` takes the application and shows its Key Facts Statement,
@@ -294,3 +295,19 @@ def loan_prepay(request, number):
     return render(request, "portals/customer/loan_prepay.html", {
         "loan": loan, "form": form, "preview": preview, "confirm": confirm,
     }, status=400 if errors else 200)
+
+
+@require_GET
+@policies.customer
+def loan_no_dues(request, number):
+    """The no-dues certificate of a closed, repaid loan as a PDF; for a loan still owing,
+    a page that says why there is none yet."""
+    from banking.loans.certificate import no_dues_certificate_pdf, no_dues_facts
+
+    loan = _my_loan(request, number)
+    try:
+        no_dues_facts(loan)
+    except BankingError as error:
+        return render(request, "portals/customer/loan_no_dues.html", {"loan": loan, "problem": str(error)})
+    return _attachment(HttpResponse(no_dues_certificate_pdf(loan), content_type="application/pdf"),
+                       f"no-dues-{loan.number}.pdf")

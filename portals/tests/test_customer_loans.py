@@ -312,3 +312,23 @@ def test_another_customer_cannot_pay_or_prepay_my_loan(client, bank):
     client.force_login(stranger)
     assert client.get(reverse("customer:loan-pay", args=[loan.number])).status_code == 404
     assert client.post(reverse("customer:loan-prepay", args=[loan.number]), {}).status_code == 404
+
+
+def test_no_dues_certificate_once_the_loan_is_closed(client, bank):
+    from banking.loans import servicing
+
+    loan = disbursed(bank)
+    client.force_login(bank.user)
+    url = reverse("customer:loan-no-dues", args=[loan.number])
+    response = client.get(url)
+    assert response.status_code == 200 and "is not closed" in words(response)
+    quote = servicing.foreclosure_quote(loan)
+    bank.fund(bank.account, quote.total)
+    servicing.foreclose(actor=bank.user, loan=loan, amount=quote.total, source=servicing.ACCOUNT,
+                        idempotency_key=key(), account=bank.account, code=totp_code(bank.user.totp_secret))
+    loan.refresh_from_db()
+    assert loan.status == "closed"
+    assert "No-dues certificate (PDF)" in words(client.get(reverse("customer:loan", args=[loan.number])))
+    response = client.get(url)
+    assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
+    assert response["Content-Disposition"] == f'attachment; filename="no-dues-{loan.number}.pdf"'

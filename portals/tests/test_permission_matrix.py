@@ -125,6 +125,8 @@ EXPECTED = {
     "customer:loan-statement-pdf": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     "customer:loan-pay": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     "customer:loan-prepay": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    # A loan still open answers with a page saying why there is no certificate yet.
+    "customer:loan-no-dues": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     # The emailed one-time link: open to anyone holding a valid token.
     "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
     # Internet banking payments: the customer's own payees, payments and collect requests.
