@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from banking.audit.context import audit_context
 from banking.demo.accounts import seed_accounts
+from banking.demo.cards import seed_cards
 from banking.demo.counter import fund_vaults, seed_counter
 from banking.demo.customers import seed_customers
 from banking.demo.data import BRANCHES, CUSTOMER_LOGINS, DEMO_PASSWORD, STAFF
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             seed_accounts()
             seed_counter(branches.values())
             seed_payments()
+            seed_cards()
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(self.logins_table())
 
