@@ -58,6 +58,7 @@ import datetime
 from collections import defaultdict
 
 from django.db import connection, transaction
+from django.db.models import Count
 
 from banking.audit.context import audit_context
 from banking.core.eod import Step, id_ranges, posting_key, register
@@ -297,14 +298,6 @@ _COLUMNS = ("id", "number", "customer_id", "branch_id", "product_id", "status", 
             "classified_through", "outstanding", "oldest", "interest_unpaid")
 
 
-def borrowers_with_loans(date):
-    """Customers with a loan end of day still looks after: the classification's
-    partitions are ranges of these, so a borrower's loans are judged together."""
-    from banking.customers.models import Customer
-
-    return Customer.objects.filter(loans__first_disbursed_on__lte=date).distinct()
-
-
 def classify_loans(*, date, first=None, last=None):
     """Classify every loan of the borrowers with ids from `first` to `last` on `date`,
     post the change of each one's interest suspense and provision, and stamp the day.
@@ -448,7 +441,20 @@ def _loan_partitions(*, date, size):
 
 
 def _borrower_partitions(*, date, size):
-    return id_ranges(borrowers_with_loans(as_date(date)), size)
+    """Inclusive ranges of borrowers' (customers') ids holding about `size` loans each:
+    a borrower's loans are judged together, so a range never splits a borrower."""
+    ranges, start, count, previous = [], None, 0, None
+    borrowers = (Loan.objects.filter(first_disbursed_on__lte=as_date(date)).values("customer_id")
+                 .annotate(loans=Count("pk")).order_by("customer_id").values_list("customer_id", "loans"))
+    for customer_id, loans in borrowers.iterator(chunk_size=size):
+        start = customer_id if start is None else start
+        count, previous = count + loans, customer_id
+        if count >= size:
+            ranges.append((start, previous))
+            start, count = None, 0
+    if start is not None:
+        ranges.append((start, previous))
+    return ranges
 
 
 def _batch(step, work):

@@ -258,3 +258,15 @@ def test_funds_short_the_auto_debit_takes_what_there_is_and_the_emi_stays_overdu
     # Nothing in the account: nothing taken, and the part payment cured nothing.
     run_day(first.due_date + 31 * DAY)
     assert state(loan) == (C.SMA_1, 32)
+
+
+def test_classification_partitions_never_split_a_borrower(bank):
+    from banking.deposits.tests.factories import make_customer
+
+    first, second = disbursed(bank), disbursed(bank, amount=1_00_000_00, months=12)
+    other = make_customer(branch=bank.branch, created_by=bank.teller)
+    account = bank.open_account("SB", customer=other, deposit=1_000_00)
+    theirs = disbursed(bank, customer=other, deposit_account=account, amount=1_00_000_00, months=12)
+    ranges = eod._borrower_partitions(date=theirs.first_disbursed_on, size=1)
+    assert ranges == [(bank.customer.pk, bank.customer.pk), (other.pk, other.pk)]
+    assert first.customer_id == second.customer_id == bank.customer.pk
