@@ -104,7 +104,7 @@ def messages(request):
     terminal = request.auth
     try:
         message = json.loads(request._request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return Response(_reply(None, DO_NOT_HONOUR, "The body is not valid JSON."))
     if isinstance(message, dict) and message.get("terminal_id") != terminal.terminal_id:
         raise ApiProblem(401, "terminal_mismatch", "The message names another terminal than the one that signed it.")

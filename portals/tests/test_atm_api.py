@@ -74,10 +74,21 @@ def test_a_signature_replayed_for_another_terminal_is_refused(client, bank, atm,
         narration__startswith="ATM WDL").exists()
 
 
-def test_a_body_that_is_not_json_is_declined(client, bank, atm):
-    body = b"{not json"
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[" * 50_000, b"null", b"[]", b'"0200"'])
+def test_a_body_that_is_not_a_message_is_declined(client, bank, atm, body):
     response = post(client, body, atm.terminal_id, sign(atm, body))
     assert response.status_code == 200 and response.json()["response_code"] == "05"
+    assert not SwitchMessage.objects.exists()
+
+
+def test_the_card_number_is_in_no_log(client, bank, atm, caplog):
+    caplog.set_level("DEBUG")
+    for stan, pin in (("000001", "4826"), ("000002", "1111")):
+        body = body_of(withdrawal(atm, bank.number, "2500.00", stan=stan, pin=pin))
+        assert post(client, body, atm.terminal_id, sign(atm, body)).status_code == 200
+    body = body_of(withdrawal(atm, bank.number, "2500.00", stan="000003"))
+    post(client, body, atm.terminal_id, "f" * 64)
+    assert caplog.records and bank.number not in caplog.text
 
 
 def test_a_duplicate_over_http_posts_once(client, bank, atm):
