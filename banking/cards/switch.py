@@ -50,7 +50,7 @@ from django.db import OperationalError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from banking.audit.actions import event_rider
+from banking.audit.actions import event_rider, record_event
 from banking.core.db import insert_rider
 from banking.core.errors import AccountClosed, AccountFrozen, AccountNotPostable, InsufficientFunds
 from banking.core.timeouts import is_busy
@@ -277,6 +277,9 @@ def _check_pin(card, block, number):
     card.wrong_pins_on = today
     card.save(update_fields=["wrong_pins", "wrong_pins_on"])
     if card.pin_blocked(today):
+        record_event(action="cards.pin_blocked", obj=card, channel=Channel.ATM,
+                     summary=f"PIN use blocked on card {card.masked} until the next business day: "
+                     f"{card.wrong_pins} wrong PINs", after={"wrong_pins": card.wrong_pins, "on": today.isoformat()})
         return PIN_TRIES, "PIN tries exceeded: the card can be used with its PIN again on the next business day."
     return WRONG_PIN, "The PIN is not right."
 

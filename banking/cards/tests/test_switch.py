@@ -171,6 +171,7 @@ def test_55_then_75_three_wrong_pins_block_until_the_next_business_date(bank, at
     codes = [send(atm, withdrawal(atm, bank.number, "500.00", stan=f"00000{i}", pin="1111"))["response_code"]
              for i in range(1, 4)]
     assert codes == ["55", "55", "75"]
+    assert AuditEvent.objects.filter(action="cards.pin_blocked").count() == 1
     assert send(atm, withdrawal(atm, bank.number, "500.00", stan="000004", pin=PIN))["response_code"] == "75"
     assert balances(bank, atm)[0] == 50_000_00
     today = BusinessDate.objects.current()
