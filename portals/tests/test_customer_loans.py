@@ -332,3 +332,20 @@ def test_no_dues_certificate_once_the_loan_is_closed(client, bank):
     response = client.get(url)
     assert response["Content-Type"] == "application/pdf" and response.content.startswith(b"%PDF")
     assert response["Content-Disposition"] == f'attachment; filename="no-dues-{loan.number}.pdf"'
+
+
+def test_a_rejection_and_its_reason_reach_the_customers_pages(client, bank):
+    from banking.approvals.actions import reject_request
+    from banking.loans import online
+
+    application = online.apply_online(actor=bank.user, deposit_account=bank.account, amount=5_00_000_00, months=60,
+                                      purpose="Wedding", monthly_income=1_00_000_00, idempotency_key=key())
+    approval = online.acknowledge_kfs_online(actor=bank.user, application=application)
+    client.force_login(bank.user)
+    url = reverse("customer:loan-application", args=[application.number])
+    assert 'hx-trigger="every 3s"' in client.get(url).content.decode()  # followed live while it waits
+    reject_request(actor=bank.supervisor, request_id=approval.pk, reason="Income could not be verified")
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert "Not sanctioned: Income could not be verified" in words(fragment)
+    assert 'hx-trigger="every 3s"' not in fragment.content.decode()  # decided: the page stops asking
+    assert "Income could not be verified" in words(client.get(reverse("customer:loans")))
