@@ -117,9 +117,9 @@ def _local_date(value):
         return None
     try:
         moment = datetime.datetime.fromisoformat(value)
-    except ValueError:
+        return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+    except (ValueError, OverflowError):  # not a time, or one at the very edge of the calendar
         return None
-    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
 
 
 def _content_hash(message):

@@ -96,6 +96,8 @@ def test_05_bad_amounts_are_declined_and_post_nothing(bank, atm, amount, why):
     None, [], {}, {"mti": "0200"}, {"mti": "0200", "processing_code": "01"},
     {"mti": "0200", "processing_code": "01", "stan": "12", "local_time": "2026-12-07T10:00:00+05:30"},
     {"mti": "0200", "processing_code": "01", "stan": "000001", "local_time": "yesterday"},
+    {"mti": "0200", "processing_code": "01", "stan": "000001", "local_time": "0001-01-01T00:00:00+14:00"},
+    {"mti": "0200", "processing_code": "01", "stan": "000001", "local_time": ["2026-12-07"]},
     {"mti": "0200", "processing_code": "99", "stan": "000001", "local_time": "2026-12-07T10:00:00+05:30"},
     {"mti": "0300", "stan": "000001"}, {"mti": 200},
 ])
