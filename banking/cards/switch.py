@@ -178,7 +178,8 @@ def _handle(terminal, message):
         Terminal.objects.filter(pk=terminal.pk).update(last_heartbeat_at=timezone.now())
         return _reply(message, APPROVED)
     if mti == "0200":
-        kind = PROCESSING.get(message.get("processing_code"))
+        code = message.get("processing_code")
+        kind = PROCESSING.get(code) if isinstance(code, str) else None
         if kind is None:
             return _reply(message, DO_NOT_HONOUR, "Unknown processing code.")
         return _request(terminal, message, kind)
