@@ -156,3 +156,19 @@ def test_a_rejection_reaches_the_online_applicant(bank, me):
     application.refresh_from_db()
     assert application.status == ApplicationStatus.REJECTED
     assert application.rejection_reason == "Income could not be verified"
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_and_the_same_acceptance_sent_twice_at_once_do_it_once(bank, me):
+    from banking.testing import run_together
+
+    token = key()
+    applications, errors = run_together(*(lambda: apply(bank, me, idempotency_key=token) for _ in range(2)))
+    assert errors == [] and applications[0].pk == applications[1].pk
+    assert LoanApplication.objects.count() == 1
+    application = applications[0]
+    approvals, errors = run_together(*(lambda: online.acknowledge_kfs_online(actor=me, application=application)
+                                       for _ in range(2)))
+    assert len(approvals) == 1 and len(errors) == 1 and "accepted already" in str(errors[0])
+    assert ApprovalRequest.objects.filter(kind="loans.sanction").count() == 1
