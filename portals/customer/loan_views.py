@@ -37,8 +37,6 @@ from portals.customer.authenticator import code_problem
 
 from .loan_forms import AcceptKfsForm, ConfirmPrepayForm, OnlineLoanForm, PrepayForm, RepayForm
 
-WAITING = (ApplicationStatus.APPLIED, ApplicationStatus.ACKNOWLEDGED, ApplicationStatus.PENDING_SANCTION)
-
 
 def _me(request):
     customer = getattr(request.user, "customer", None)
@@ -79,7 +77,7 @@ def loan_list(request):
     loans = [{"loan": loan, "next": next_due(loan)} for loan in _my_loans(customer)]
     applications = online.my_applications(customer).exclude(status=ApplicationStatus.SANCTIONED)[:10]
     return render(request, "portals/customer/loans_list.html", {
-        "rows": loans, "applications": applications, "waiting": WAITING,
+        "rows": loans, "applications": applications,
         "can_apply": online.online_products().exists(),
     })
 
