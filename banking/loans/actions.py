@@ -614,27 +614,34 @@ def _gl(code):
 
 
 def _write_schedule(loan, *, reason, on, actor):
-    """A new current schedule for the principal disbursed so far, from `on`."""
+    """A new current schedule for the principal disbursed so far, from `on`.
+
+    A later tranche keeps the instalments already due (with what was paid of them,
+    servicing's `_write_version`) and draws the rest for the principal outstanding
+    not yet due, so the schedule's unpaid principal stays the loan sub-ledger's."""
     previous = loan.schedules.filter(is_current=True).first()
-    first_due, months, carried = None, loan.months, 0
     if previous is not None:
+        from .servicing import _interest_to_date, _write_version
+
+        if loan.schedule_type == schedule_math.BULLET:
+            raise ValidationFailed("A bullet loan is paid out once.")
         rows = list(previous.instalments.order_by("number"))
         ahead = [row for row in rows if row.due_date > on]
         if not ahead:
             raise ValidationFailed("Every instalment of this loan has fallen due; no further tranche can be paid.")
-        first_due, months = ahead[0].due_date, len(ahead)
-        behind = [row.due_date for row in rows if row.due_date <= on]
-        since = max([previous.starts_on, *behind])
-        carried = schedule_math.broken_period_interest(previous.principal, loan.rate, since, on)
-        previous.is_current = False
-        previous.save(update_fields=["is_current"])
-    if loan.schedule_type == schedule_math.BULLET and previous is not None:
-        raise ValidationFailed("A bullet loan is paid out once.")
+        loan.ledger_account.refresh_from_db()
+        overdue = sum(row.principal - row.principal_paid for row in rows if row.due_date <= on)
+        new_rows = schedule_math.build_schedule(
+            principal=loan.ledger_account.balance - overdue, annual_rate=loan.rate, months=len(ahead),
+            schedule_type=loan.schedule_type, disbursed_on=on, first_due=ahead[0].due_date,
+            carried_interest=_interest_to_date(previous, rows, on))
+        return _write_version(loan, previous, rows, on=on, reason=reason, actor=actor, new_rows=new_rows,
+                              rate=loan.rate)
+    first_due, months, carried = None, loan.months, 0
     rows = schedule_math.build_schedule(principal=loan.disbursed_amount, annual_rate=loan.rate, months=months,
                                         schedule_type=loan.schedule_type, disbursed_on=on, first_due=first_due,
                                         carried_interest=carried)
-    version = (previous.version + 1) if previous is not None else 1
-    schedule = Schedule.objects.create(loan=loan, version=version, reason=reason, principal=loan.disbursed_amount,
+    schedule = Schedule.objects.create(loan=loan, version=1, reason=reason, principal=loan.disbursed_amount,
                                        rate=loan.rate, schedule_type=loan.schedule_type, starts_on=on,
                                        created_by=actor)
     Instalment.objects.bulk_create(

@@ -576,6 +576,7 @@ def _source(actor, loan, source, *, amount, till, counts, account, code):
 
         if actor is not None:
             raise NotPermitted("The auto-debit under the mandate runs at end of day only.")
+        account = account or loan.deposit_account
         refuse(account, debit=True)
         return _Source(channel=AUTO_DEBIT, debit_gl=account.ledger_account_id, entry_kind=EntryKind.TRANSFER,
                        ledger_channel=Channel.SYSTEM, account=account)
@@ -715,8 +716,7 @@ def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=
     if over < 0:
         raise ValidationFailed(f"Only {format_money(owed.total)} is due on loan {loan.number}; "
                                f"{format_money(amount)} is more than that. To pay more, make a part-prepayment.")
-    money = _source(actor, loan, source, amount=amount, till=till, counts=counts,
-                    account=account if source != AUTO_DEBIT else loan.deposit_account, code=code)
+    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code)
     allocations, left = allocate(allocation_order(loan), owed, amount - over)
     assert left == 0, "the dues cover the amount"
     allocations += _paise_line(over)

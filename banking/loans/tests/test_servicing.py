@@ -532,3 +532,27 @@ def test_the_mandate_takes_what_the_account_holds(bank, loan):
 
 def test_allocation_parts_are_named(bank):
     assert {p.value for p in AllocationPart} == {"charge", "interest", "principal", "account"}
+
+
+def test_a_later_tranche_keeps_what_was_paid_and_the_subledger(bank):
+    set_date(DISBURSED)
+    bank.repo("5.50")
+    loan = bank.sanctioned(checker=bank.manager, product="HL", amount=20_00_000_00, months=120,
+                           monthly_income=3_00_000_00)
+    disburse_loan(actor=bank.teller, loan=loan, amount=8_00_000_00, idempotency_key=key())
+    fund_vault(actor=None, branch=bank.branch, counts=VAULT_CASH, idempotency_key=key())
+    teller = teller_with_open_till(bank.branch, bank.supervisor, cash_limit=10_00_000_00, mfa=False)
+    set_date(FIRST_DUE)
+    loan.refresh_from_db()
+    owed = servicing.dues(loan).total
+    amount = -(-owed // 100) * 100
+    servicing.repay(actor=teller, loan=loan, amount=amount, source="cash", counts=notes(amount // 100),
+                    idempotency_key=key())
+    set_date(datetime.date(2026, 2, 20))
+    disburse_loan(actor=bank.teller, loan=loan, amount=12_00_000_00, idempotency_key=key())
+    loan.refresh_from_db()
+    rows = list(loan.current_schedule.instalments.order_by("number"))
+    assert rows[0].is_paid and rows[0].due_date == FIRST_DUE and rows[1].number == 2
+    assert len(rows) == 120 and loan.current_schedule.reason == ScheduleReason.TRANCHE
+    assert sum(row.principal - row.principal_paid for row in rows) == loan.outstanding
+    assert loan.outstanding == 20_00_000_00 - rows[0].principal
