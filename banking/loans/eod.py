@@ -276,20 +276,21 @@ WITH lo AS MATERIALIZED (
       JOIN loans_loanapplication a ON a.id = l.application_id
      WHERE l.customer_id BETWEEN %(first)s AND %(last)s AND l.first_disbursed_on <= %(date)s
        AND (l.status = 'active' OR b.provision > 0 OR b.suspense > 0)
-), dues AS (
-    SELECT s.loan_id,
-           min(i.due_date) FILTER (WHERE i.principal_paid < i.principal OR i.interest_paid < i.interest) AS oldest,
-           coalesce(sum(i.interest - i.interest_paid), 0)::bigint AS interest_unpaid
-      FROM loans_schedule s JOIN loans_instalment i ON i.schedule_id = s.id
-     WHERE s.is_current AND s.loan_id IN (SELECT lo.id FROM lo) AND i.due_date <= %(date)s
-     GROUP BY s.loan_id
 )
 SELECT lo.id, lo.number, lo.customer_id, lo.branch_id, lo.product_id, lo.status, lo.classification,
        lo.accrued_interest, lo.secured, lo.gold_value, lo.suspense, lo.provision, lo.npa_since, lo.loss,
        lo.classified_through, coalesce(bal.balance, 0), dues.oldest, coalesce(dues.interest_unpaid, 0)
   FROM lo
-  LEFT JOIN cbs_balances(ARRAY(SELECT lo.ledger_account_id FROM lo)) bal ON bal.account_id = lo.ledger_account_id
-  LEFT JOIN dues ON dues.loan_id = lo.id
+  -- One ledger account at a time: the ledger function's lookup by id, where a range of
+  -- borrowers' loans is scattered over the ledger's accounts.
+  LEFT JOIN LATERAL cbs_balances(ARRAY[lo.ledger_account_id]) bal ON true
+  -- Loan by loan through the schedule's index: a range's loans are a small part of the instalments.
+  LEFT JOIN LATERAL (
+    SELECT min(i.due_date) FILTER (WHERE i.principal_paid < i.principal OR i.interest_paid < i.interest) AS oldest,
+           coalesce(sum(i.interest - i.interest_paid), 0)::bigint AS interest_unpaid
+      FROM loans_schedule s JOIN loans_instalment i ON i.schedule_id = s.id
+     WHERE s.loan_id = lo.id AND s.is_current AND i.due_date <= %(date)s
+  ) dues ON true
  ORDER BY lo.customer_id, lo.id
 """
 
@@ -304,9 +305,9 @@ def classify_loans(*, date, first=None, last=None):
     Returns how many loans were classified now. One transaction."""
     date = as_date(date)
     first, last = _bounds(first, last)
-    receivable_gl, income, suspense_gl, provisions, expense = _gl_ids(
-        INTEREST_RECEIVABLE, LOAN_INTEREST_INCOME, NPA_INTEREST_SUSPENSE, LOAN_PROVISIONS, LOAN_PROVISION_EXPENSE)
-    del receivable_gl  # suspense moves against income only; receivable stays the borrower's debt
+    # Suspense moves against income only: interest receivable stays what the borrower owes.
+    income, suspense_gl, provisions, expense = _gl_ids(
+        LOAN_INTEREST_INCOME, NPA_INTEREST_SUSPENSE, LOAN_PROVISIONS, LOAN_PROVISION_EXPENSE)
     with transaction.atomic():
         _open_books(first, last, by="customer_id")
         with connection.cursor() as cursor:
