@@ -38,6 +38,7 @@ from banking.core.money import format_money
 from banking.deposits.models import OPERATIVE_KINDS, DepositAccount, DepositStatus
 from banking.ledger.chart import atm_cash_code, ensure_standard_chart
 from banking.ledger.models import AccountType, LedgerAccount
+from banking.users.authenticator import require_code
 
 from .models import (
     DENOMINATIONS,
@@ -116,20 +117,6 @@ def _locked(card):
     return Card.objects.select_for_update(of=("self",)).select_related("account", "customer").get(pk=card.pk)
 
 
-def _check_code(user, code):
-    """The customer's authenticator code, checked as for their payments (allauth's TOTP:
-    a code used before within its window is refused)."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if authenticator is None:
-        raise NotPermitted("Set up your authenticator app first, under Security: its code confirms your card's PIN.")
-    if not code or not TOTP(authenticator).validate_code(str(code).strip()):
-        raise ValidationFailed("That authenticator code is not right, or it was used already. Enter the code your "
-                               "app shows now.")
-
-
 def _weak(pin):
     digits = [int(d) for d in pin]
     steps = {b - a for a, b in zip(digits, digits[1:], strict=False)}
@@ -154,7 +141,7 @@ def set_pin(*, actor, card, pin, code):
     card = _locked(card)
     if card.status != CardStatus.ACTIVE:
         raise ValidationFailed(f"Card {card.masked} is {card.get_status_display().lower()}: its PIN cannot be set.")
-    _check_code(actor, code)
+    require_code(actor, code, confirms="your card's PIN")
     card.set_pin(pin)
     card.save(update_fields=["pin_hash", "wrong_pins", "wrong_pins_on"])
     record_event(action="cards.pin_set", obj=card, actor=actor, summary=f"PIN set for card {card.masked}")

@@ -114,6 +114,7 @@ from banking.ledger.chart import (
     LOAN_PREPAYMENT_CHARGES,
 )
 from banking.ledger.models import Channel, EntryKind, LedgerAccount
+from banking.users.authenticator import require_code
 
 from . import schedule as schedule_math
 from .actions import _gl, _next_number, benchmark_on, business_date
@@ -500,20 +501,6 @@ class _Source:
     account: object = None
 
 
-def _check_code(user, code):
-    """The customer's authenticator code, checked as for their other payments (allauth's
-    TOTP: a code used before within its window is refused)."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    if authenticator is None:
-        raise NotPermitted("Set up your authenticator app first, under Security: its code confirms loan payments.")
-    if not code or not TOTP(authenticator).validate_code(str(code).strip()):
-        raise ValidationFailed("That authenticator code is not right, or it was used already. Enter the code your "
-                               "app shows now.")
-
-
 def _lock_till(actor, source, idempotency_key):
     """A cash repayment's first lock: the teller's open till (as a cash deposit takes it)."""
     if not idempotency_key:
@@ -565,7 +552,7 @@ def _source(actor, loan, source, *, amount, till, counts, account, code):
         borrower = loan.customer.user_id
         if actor is None or borrower is None or actor.pk != borrower:
             raise NotPermitted("Only the borrower pays a loan from their account, signed in with their code.")
-        _check_code(actor, code)
+        require_code(actor, code, confirms="loan payments")
         if account is None or account.customer_id != loan.customer_id or not account.ledger_account_id:
             raise ValidationFailed("Choose one of your own accounts to pay from.")
         refuse(account, debit=True)
