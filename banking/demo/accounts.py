@@ -25,6 +25,7 @@ from banking.deposits import actions
 from banking.deposits.models import DepositAccount, DepositStatus
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT
+from banking.ledger.holidays import is_holiday
 from banking.ledger.models import BusinessDate, Channel, EntryKind, LedgerAccount
 from banking.teller import actions as teller_actions
 from banking.teller.denominations import Denominations
@@ -52,6 +53,8 @@ def seed_accounts():
     row = BusinessDate.objects.get(pk=1)
     today = row.date
     start = today - datetime.timedelta(days=HISTORY_DAYS)
+    while is_holiday(start):  # the accounts open at a counter, on a working day
+        start -= datetime.timedelta(days=1)
     BusinessDate.objects.filter(pk=1).update(date=start)
     opened = 0
     try:

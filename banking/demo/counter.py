@@ -9,6 +9,7 @@ deposits carry fixed idempotency keys per date.
 
 from banking.approvals.actions import approve_request
 from banking.deposits.models import DepositAccount, DepositStatus
+from banking.ledger.holidays import is_holiday
 from banking.ledger.models import BusinessDate
 from banking.teller.actions import (
     find_till,
@@ -44,8 +45,11 @@ def _staff(branch, role):
 
 def seed_counter(branches):
     """Open the tellers' tills for the business date and give the counter something
-    to show. Returns the number of tills opened."""
+    to show. Returns the number of tills opened. On a bank holiday the counters stay
+    shut, as the teller screens then say; the next working day's seed opens them."""
     today = BusinessDate.objects.current()
+    if is_holiday(today):
+        return 0
     opened = 0
     for branch in branches:
         supervisors = _staff(branch, "supervisor")
