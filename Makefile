@@ -77,11 +77,13 @@ run: seed
 worker: migrate
 	$(WITH_DB) $(PY) manage.py run_worker
 
+# The unit tests run on every core (pytest-xdist); the browser journeys then run one at a time.
 test: install-test
-	$(WITH_DB) $(PY) -m pytest
+	$(WITH_DB) $(PY) -m pytest -n auto --ignore=e2e
+	$(WITH_DB) $(PY) -m pytest e2e
 
 test-unit: install-test
-	$(WITH_DB) $(PY) -m pytest --ignore=e2e
+	$(WITH_DB) $(PY) -m pytest -n auto --ignore=e2e
 
 test-e2e: install-test
 	$(WITH_DB) $(PY) -m pytest e2e
