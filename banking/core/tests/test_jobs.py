@@ -71,11 +71,10 @@ def test_a_job_deferred_inside_a_worker_belongs_to_the_tasks_transaction():
         pass
 
     job_id = None
-    with app.replace_connector(app.connector.get_worker_connector()):
-        with pytest.raises(Rollback), transaction.atomic():
-            job_id = jobs.defer(note, word="inside a worker")
-            assert _count(job_id) == 1
-            raise Rollback
+    with app.replace_connector(app.connector.get_worker_connector()), pytest.raises(Rollback), transaction.atomic():
+        job_id = jobs.defer(note, word="inside a worker")
+        assert _count(job_id) == 1
+        raise Rollback
     assert job_id is not None
     assert _count(job_id) == 0
 
