@@ -22,6 +22,7 @@ a policy serves nobody even before the check fails it.
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
@@ -57,6 +58,12 @@ class CustomerJWTAuthentication(JWTAuthentication):
                 jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
             raise AuthenticationFailed("The user's password has been changed.", code="password_changed")
         return user
+
+
+class CustomerJWTScheme(SimpleJWTScheme):
+    """In the OpenAPI schema it is simplejwt's bearer token (`jwtAuth`), as before."""
+
+    target_class = "portals.api.policies.CustomerJWTAuthentication"
 
 
 class Nobody(BasePermission):
