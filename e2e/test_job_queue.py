@@ -3,6 +3,7 @@ open the queue screen, see the job failed with its error, retry it once the caus
 fixed, and watch it finish without reloading. Someone on the operations side without
 the permission sees the queue but cannot retry, and a teller is refused the screen."""
 
+import re
 import threading
 
 import pytest
@@ -55,11 +56,16 @@ def failed_job(transactional_db):
 
 
 def open_jobs(page):
+    """Through the operations menu (behind the Menu button on a phone). The queue's
+    page reads procrastinate's tables, which may take a moment on a busy machine."""
     menu = page.get_by_role("button", name="Menu")
     if menu.is_visible():
         menu.click()
-    page.get_by_role("navigation", name="Operations navigation").get_by_role("link", name="Background jobs").click()
-    expect(page.get_by_role("heading", name="Background jobs")).to_be_visible()
+    link = page.get_by_role("navigation", name="Operations navigation").get_by_role("link", name="Background jobs")
+    expect(link).to_be_visible()
+    link.click()
+    expect(page).to_have_url(re.compile(r"/ops/jobs/$"), timeout=15_000)
+    expect(page.get_by_role("heading", name="Background jobs")).to_be_visible(timeout=15_000)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
