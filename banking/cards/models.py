@@ -96,6 +96,10 @@ class Card(models.Model):
     issued_at = models.DateTimeField(default=timezone.now)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     hotlisted_at = models.DateTimeField(null=True, blank=True)
+    # The card mailer (with the CVV, derived, never kept) is printed once: when and by whom.
+    mailer_printed_at = models.DateTimeField(null=True, blank=True)
+    mailer_printed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+")
 
     objects = CardQuerySet.as_manager()
 
