@@ -73,6 +73,7 @@ STANDARD = [
     ("4205", "Loan processing fees", AccountType.INCOME, "4200", False, False),
     ("4206", "Penal charges on loans", AccountType.INCOME, "4200", False, False),
     ("4207", "Loan prepayment and foreclosure charges", AccountType.INCOME, "4200", False, False),
+    ("4208", "ATM transaction charges", AccountType.INCOME, "4200", False, False),
     ("5000", "Expenses", AccountType.EXPENSE, None, True, False),
     ("5100", "Interest expended", AccountType.EXPENSE, "5000", True, False),
     ("5101", "Interest paid on savings deposits", AccountType.EXPENSE, "5100", False, False),
@@ -80,6 +81,7 @@ STANDARD = [
     ("5103", "Rounding of savings interest credited", AccountType.EXPENSE, "5100", False, False),
     ("5200", "Operating expenses", AccountType.EXPENSE, "5000", True, False),
     ("5201", "Cash shortage written off", AccountType.EXPENSE, "5200", False, False),
+    ("5202", "Compensation for delayed ATM reversals", AccountType.EXPENSE, "5200", False, False),
     ("5300", "Provisions and contingencies", AccountType.EXPENSE, "5000", True, False),
     ("5301", "Provisions for loan losses", AccountType.EXPENSE, "5300", False, False),
 ]
@@ -119,6 +121,10 @@ SAVINGS_INTEREST_EXPENSE = "5101"
 SAVINGS_INTEREST_PAYABLE = "2202"
 SAVINGS_INTEREST_ROUNDING = "5103"
 MINIMUM_BALANCE_CHARGES = "4202"
+# ATM transactions past the month's free ones (RBI: ₹23 + GST each), and the ₹100 a
+# day paid to a customer whose failed ATM withdrawal is reversed after T+5.
+ATM_CHARGES = "4208"
+ATM_COMPENSATION = "5202"
 # GST (18%) collected on the bank's charges, owed to the government.
 GST_PAYABLE = "2602"
 SHARE_CAPITAL = "3100"
