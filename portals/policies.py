@@ -126,3 +126,8 @@ def ops_partners(view):
     """Operations staff who issue, rotate and revoke partner API keys (maker-checker
     between two of them) and replay webhook deliveries."""
     return requires("users.access_ops_portal", "partners.manage_partners", name="ops_partners")(view)
+
+
+def ops_atms(view):
+    """Operations staff who acknowledge ATM alerts and drive the ATM simulator."""
+    return requires("users.access_ops_portal", "cards.operate_atms", name="ops_atms")(view)

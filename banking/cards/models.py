@@ -146,6 +146,26 @@ class TerminalStatus(models.TextChoices):
     OUT_OF_SERVICE = "out_of_service", "Out of service"
 
 
+# A terminal that has sent no 0800 heartbeat for this long is down.
+HEARTBEAT_GRACE = datetime.timedelta(minutes=5)
+
+
+class FleetStatus(models.TextChoices):
+    """A terminal's status as the fleet monitor computes it (Terminal.fleet_status)."""
+
+    IN_SERVICE = "in_service", "In service"
+    CASH_LOW = "cash_low", "Cash low"
+    CASSETTE_EMPTY = "cassette_empty", "Cassette empty"
+    OUT_OF_SERVICE = "out_of_service", "Out of service"
+    DOWN = "down", "Down"
+
+
+class TerminalQuerySet(models.QuerySet):
+    def for_monitor(self):
+        """With the branch and cassettes the status rule reads, in one query each."""
+        return self.select_related("branch", "ledger_account").prefetch_related("cassettes")
+
+
 class Terminal(models.Model):
     terminal_id = models.CharField(max_length=8, unique=True)
     branch = models.ForeignKey("users.Branch", on_delete=models.PROTECT, related_name="terminals")
@@ -156,6 +176,8 @@ class Terminal(models.Model):
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = TerminalQuerySet.as_manager()
+
     class Meta:
         ordering = ["terminal_id"]
         constraints = [models.CheckConstraint(condition=Q(status__in=TerminalStatus.values),
@@ -163,6 +185,27 @@ class Terminal(models.Model):
 
     def __str__(self):
         return f"{self.terminal_id} ({self.location})"
+
+    def is_down(self, now=None):
+        now = now or timezone.now()
+        return self.last_heartbeat_at is None or now - self.last_heartbeat_at >= HEARTBEAT_GRACE
+
+    def fleet_status(self, now=None):
+        """The one rule for a terminal's status, worst first: out of service (taken
+        out by operations), down (no 0800 heartbeat for 5 minutes: nothing it says
+        can be trusted), a cassette empty, a cassette's cash low (below its own
+        threshold), else in service. Reads the cassettes (prefetch them with
+        `Terminal.objects.for_monitor()` for a list)."""
+        if self.status == TerminalStatus.OUT_OF_SERVICE:
+            return FleetStatus.OUT_OF_SERVICE
+        if self.is_down(now):
+            return FleetStatus.DOWN
+        cassettes = list(self.cassettes.all())
+        if any(c.is_empty for c in cassettes):
+            return FleetStatus.CASSETTE_EMPTY
+        if any(c.is_low for c in cassettes):
+            return FleetStatus.CASH_LOW
+        return FleetStatus.IN_SERVICE
 
 
 DENOMINATIONS = (500, 200, 100)  # rupees, largest first
@@ -172,6 +215,8 @@ class Cassette(models.Model):
     terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="cassettes")
     denomination = models.PositiveIntegerField()
     count = models.PositiveIntegerField(default=0)
+    # Cash is low below this many notes (a full cassette holds about 2,000).
+    low_at = models.PositiveIntegerField(default=100)
 
     class Meta:
         ordering = ["terminal", "-denomination"]
@@ -183,6 +228,19 @@ class Cassette(models.Model):
 
     def __str__(self):
         return f"{self.terminal.terminal_id} ₹{self.denomination} × {self.count}"
+
+    @property
+    def is_empty(self):
+        return self.count == 0
+
+    @property
+    def is_low(self):
+        return self.count < self.low_at
+
+    @property
+    def value(self):
+        """The notes' value in paise."""
+        return self.denomination * self.count * 100
 
 
 class MessageKind(models.TextChoices):
@@ -222,3 +280,44 @@ class SwitchMessage(models.Model):
 
     def __str__(self):
         return f"{self.terminal_id} {self.kind} {self.stan} {self.response_code}"
+
+
+class AlertKind(models.TextChoices):
+    LOW_CASH = "low_cash", "Cash low"
+    DOWN = "down", "Terminal down"
+    REPEATED_91 = "repeated_91", "Repeated 91 (issuer unavailable)"
+    DISPENSE_MISMATCH = "dispense_mismatch", "Dispense mismatch"
+
+
+class TerminalAlert(models.Model):
+    """Something about a terminal operations must see (banking.cards.monitor raises
+    them). A condition (low cash, down, repeated 91s) is one alert while it lasts:
+    `cleared_at` is set when it ends, and only then can the next one be raised. An
+    event (a dispense mismatch) is one alert per reversal, by its `reference`.
+    Acknowledging records who saw it; it does not clear the condition."""
+
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    reference = models.CharField(max_length=40, blank=True)
+    summary = models.CharField(max_length=200)
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        permissions = [("operate_atms", "Can acknowledge ATM alerts and drive the ATM simulator")]
+        constraints = [
+            models.UniqueConstraint(fields=["terminal", "kind", "reference"], condition=Q(cleared_at__isnull=True),
+                                    name="terminal_alert_once"),
+            models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="terminal_alert_kind_valid"),
+            models.CheckConstraint(condition=Q(acknowledged_by__isnull=True, acknowledged_at__isnull=True)
+                                   | Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False),
+                                   name="terminal_alert_acknowledged_by_whom"),
+        ]
+        indexes = [models.Index(fields=["acknowledged_at", "raised_at"], name="terminal_alert_open")]
+
+    def __str__(self):
+        return f"{self.terminal.terminal_id} {self.kind}"

@@ -59,7 +59,7 @@ ROLE_PERMISSIONS = {
     Role.OPERATIONS: ["users.access_ops_portal", "users.post_manual_journal", "users.operate_payments",
                       "core.retry_jobs",
                       "operations.run_end_of_day", "operations.manage_holidays", "partners.manage_partners",
-                      "loans.manage_loan_products"],
+                      "loans.manage_loan_products", "cards.operate_atms"],
     Role.COMPLIANCE: ["users.access_ops_portal", "users.view_compliance_reports"],
     Role.AUDITOR: ["users.access_ops_portal", "users.view_audit_trail"],
     Role.ADMINISTRATOR: ["users.access_ops_portal", "users.view_audit_trail", "users.manage_staff"]
