@@ -33,6 +33,7 @@ STANDARD = [
     ("1900", "Suspense and sundry assets", AccountType.ASSET, "1000", True, False),
     ("1901", "Suspense account", AccountType.ASSET, "1900", False, False),
     ("1902", "Teller cash shortage and excess", AccountType.ASSET, "1900", False, False),
+    ("1903", "ATM cash shortage", AccountType.ASSET, "1900", False, False),
     ("2000", "Liabilities", AccountType.LIABILITY, None, True, False),
     ("2100", "Customer deposits", AccountType.LIABILITY, "2000", True, False),
     ("2110", "Savings bank deposits", AccountType.LIABILITY, "2100", True, False),
@@ -56,6 +57,7 @@ STANDARD = [
     ("2901", "Sundry creditors", AccountType.LIABILITY, "2900", False, False),
     ("2903", "Interest suspense on non-performing loans", AccountType.LIABILITY, "2900", False, False),
     ("2904", "Provisions held against loans", AccountType.LIABILITY, "2900", False, False),
+    ("2905", "ATM cash excess", AccountType.LIABILITY, "2900", False, False),
     ("2600", "Taxes deducted and payable", AccountType.LIABILITY, "2000", True, False),
     ("2601", "TDS payable on deposit interest (section 194A)", AccountType.LIABILITY, "2600", False, False),
     ("2602", "GST payable on the bank's charges", AccountType.LIABILITY, "2600", False, False),
@@ -107,6 +109,11 @@ SUSPENSE = "1901"
 # Money owed to people outside the bank's accounts, such as a walk-in remitter whose payment came back.
 SUNDRY_CREDITORS = "2901"
 TELLER_SUSPENSE = "1902"
+# An ATM's notes counted at replenishment against what the switch expected: fewer
+# (a shortage, to be recovered or written off) or more (an excess, owed to whoever
+# it turns out to be), each held in its own suspense GL until a supervisor clears it.
+ATM_SHORTAGE = "1903"
+ATM_EXCESS = "2905"
 FEE_INCOME = "4201"
 INTEREST_PAYABLE = "2201"
 INTEREST_RECEIVABLE = "1301"
