@@ -216,6 +216,7 @@ class MovementKind(models.TextChoices):
     WITHDRAWAL = "withdrawal", "Cash withdrawal"
     DIFFERENCE = "difference", "Count difference at close"
     REVERSAL = "reversal", "Reversal"
+    ATM = "atm", "Vault to ATM"
 
 
 class CashMovementQuerySet(models.QuerySet):

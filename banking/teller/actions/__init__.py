@@ -90,6 +90,7 @@ from .vault import (  # noqa: F401 the package's actions, re-exported
     carry_out_vault_transfer,
     close_branch,
     fund_vault,
+    pay_out_of_vault,
     request_cash_from_vault,
     request_cash_return,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "open_approved_account_at_counter",
     "open_till",
     "pay_cash_withdrawal",
+    "pay_out_of_vault",
     "post_approved_transaction",
     "record_till_cash",
     "refuse_on_holiday",

@@ -38,6 +38,7 @@ from .cash import (
     _check_counts,
     _lock_boxes,
     _move,
+    _movement,
     _refuse_if_branch_closed,
     _when,
     ensure_till,
@@ -67,6 +68,28 @@ def fund_vault(*, actor, branch, counts, idempotency_key, narration=None, source
         _move(vault, counts, kind=MovementKind.FUNDING, entry=entry, actor=actor, date=entry.business_date)
         record_event(action="teller.vault_funded", obj=vault, actor=actor, summary=f"{entry.narration}: {counts}",
                      after={"counts": counts.as_dict(), "entry": entry.pk})
+    return entry
+
+
+@transaction.atomic
+def pay_out_of_vault(*, actor, checker, branch, counts, to_account, narration, idempotency_key, reference="",
+                     riders=()):
+    """Cash out of the branch's vault into a cash GL the teller's boxes do not hold
+    (an ATM's, replenished from the vault): one entry, Dr `to_account` (a ledger
+    account's id), Cr the vault, with the vault's count and its movement riding on
+    it, and the caller's own `riders` (its record of where the notes went). Locks the
+    vault, then the ledger accounts (in post_entry). Posted and counted once per key.
+    Refuses (InsufficientFunds) notes the vault does not hold."""
+    _check_counts(counts, "payment out of the vault")
+    (vault,) = _lock_boxes(ensure_vault(branch))
+    if not vault.counts.covers(counts):
+        raise InsufficientFunds(f"{vault.name} does not hold {', '.join(vault.counts.shortfall(counts))}.")
+    entry = post_entry(
+        actor=actor, checker=checker, kind=EntryKind.CASH_MOVEMENT, narration=narration,
+        lines=[Line.debit(to_account, counts.value), Line.credit(vault.ledger_account_id, counts.value)],
+        idempotency_key=idempotency_key, channel=Channel.BRANCH, reference=reference,
+        riders=[*_movement(vault, -counts, kind=MovementKind.ATM, actor=actor), *riders],
+    )
     return entry
 
 
