@@ -321,3 +321,6 @@ class TerminalAlert(models.Model):
 
     def __str__(self):
         return f"{self.terminal.terminal_id} {self.kind}"
+
+
+from .complaint_models import AtmCharge, DispenseCompensation, DispenseComplaint  # noqa: E402, F401
