@@ -324,3 +324,4 @@ class TerminalAlert(models.Model):
 
 
 from .complaint_models import AtmCharge, DispenseCompensation, DispenseComplaint  # noqa: E402, F401
+from .cash_models import JournalException, JournalReconciliation, Replenishment, TerminalRegistration  # noqa: E402, F401, I001
