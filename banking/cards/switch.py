@@ -58,6 +58,7 @@ from banking.ledger.actions import Line, check_debit, post_entry
 from banking.ledger.models import BusinessDate, Channel, EntryKind, Posting
 
 from .models import Card, CardStatus, Cassette, MessageKind, SwitchMessage, Terminal, TerminalStatus
+from .monitor import watch_message
 from .numbers import is_valid_card_number, mask_card_number, pin_from_block
 
 APPROVED, DO_NOT_HONOUR, INVALID_CARD, LOST, STOLEN = "00", "05", "14", "41", "43"
@@ -148,13 +149,16 @@ def choose_notes(amount_rupees, available):
 
 
 def handle_message(*, terminal, message):
-    """The switch's answer to one authenticated message (a dict), as a dict."""
+    """The switch's answer to one authenticated message (a dict), as a dict. The
+    fleet monitor's alerts are checked after it (banking.cards.monitor)."""
     try:
-        return _handle(terminal, message)
+        answer = _handle(terminal, message)
     except OperationalError as error:
         if not is_busy(error):
             raise
-        return _reply(message, UNAVAILABLE, "The bank could not answer in time; try again.")
+        answer = _reply(message, UNAVAILABLE, "The bank could not answer in time; try again.")
+    watch_message(terminal=terminal, message=message, answer=answer)
+    return answer
 
 
 def _reply(message, code, words="", **fields):
