@@ -136,12 +136,19 @@ def _require_permission(actor, permission, words):
 
 def _next_number(letters, branch):
     """LA or LN, then the branch code, a seven-digit serial and a Verhoeff check digit."""
+    return _next_numbers(letters, branch, 1)[0]
+
+
+def _next_numbers(letters, branch, count):
+    """The branch's next `count` numbers of the series (`_next_number`), taken under
+    one lock of the series row: end of day numbers a partition's receipts at once."""
     prefix = f"{letters}{branch.code}"
     NumberSeries.objects.get_or_create(prefix=prefix)
     series = NumberSeries.objects.select_for_update().get(prefix=prefix)
-    series.last += 1
+    first = series.last + 1
+    series.last += count
     series.save(update_fields=["last"])
-    return letters + with_check_digit(f"{branch.code}{series.last:07d}")
+    return [letters + with_check_digit(f"{branch.code}{serial:07d}") for serial in range(first, series.last + 1)]
 
 
 def _decimal(value, what):

@@ -90,8 +90,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, localcontext
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 
 from banking.audit.actions import record_event
 from banking.core.errors import (
@@ -117,7 +117,7 @@ from banking.ledger.models import Channel, EntryKind, LedgerAccount
 from banking.users.authenticator import require_code
 
 from . import schedule as schedule_math
-from .actions import _gl, _next_number, benchmark_on, business_date
+from .actions import _gl, _next_number, _next_numbers, benchmark_on, business_date
 from .models import (
     AllocationPart,
     ChargeKind,
@@ -171,13 +171,15 @@ def _schedule_and_rows(loan):
 
 def overdue_instalments(loan, on=None):
     """The current schedule's instalments due on or before `on` and not fully paid, oldest first."""
-    on = on or business_date()
-    _schedule, rows = _schedule_and_rows(loan)
-    return [row for row in rows if row.due_date <= on and not row.is_paid]
+    return dues_of([loan.pk], on)[loan.pk].instalments
 
 
 def unpaid_charges(loan):
-    return list(LoanCharge.objects.unpaid().filter(loan=loan).order_by("levied_on", "id"))
+    return list(_unpaid_charges([loan.pk]))
+
+
+def _unpaid_charges(loan_ids):
+    return LoanCharge.objects.unpaid().filter(loan_id__in=loan_ids).order_by("loan_id", "levied_on", "id")
 
 
 @dataclass
@@ -208,7 +210,28 @@ class Dues:
 
 def dues(loan, on=None):
     """What is due on `on` (default the business date) and not paid."""
-    return Dues(charges=unpaid_charges(loan), instalments=overdue_instalments(loan, on))
+    return dues_of([loan.pk], on)[loan.pk]
+
+
+# An instalment not fully paid (paid never exceeds due: a constraint).
+_UNPAID = Q(principal_paid__lt=F("principal")) | Q(interest_paid__lt=F("interest"))
+
+
+def dues_of(loan_ids, on=None):
+    """{loan id: Dues} on `on` (default the business date) for each of `loan_ids`, in
+    two queries however many loans: the charges levied and not paid (oldest first),
+    and the current schedule's instalments due on or before `on` and not fully paid
+    (oldest first). The one definition of what is due, for a loan or a partition."""
+    on = on or business_date()
+    owed = {loan_id: Dues() for loan_id in loan_ids}
+    for charge in _unpaid_charges(list(owed)):
+        owed[charge.loan_id].charges.append(charge)
+    rows = (Instalment.objects.filter(schedule__loan_id__in=list(owed), schedule__is_current=True, due_date__lte=on)
+            .filter(_UNPAID)
+            .annotate(loan_id=F("schedule__loan_id")).order_by("schedule__loan_id", "number"))
+    for row in rows:
+        owed[row.loan_id].instalments.append(row)
+    return owed
 
 
 def _carried(schedule, row):
@@ -570,18 +593,24 @@ def _source(actor, loan, source, *, amount, till, counts, account, code):
     raise ValidationFailed("Take the payment in cash or from the borrower's account.")
 
 
-def _lines(loan, source, allocations, *, amount, extra=()):
+def _receivable_gls():
+    """The ids of interest receivable and charges receivable, which repayments credit."""
+    return _gl(INTEREST_RECEIVABLE).pk, _gl(LOAN_CHARGES_RECEIVABLE).pk
+
+
+def _lines(loan, source, allocations, *, amount, extra=(), gls=None):
     """The entry's lines: Dr the source, Cr where each allocation goes (summed per GL),
-    plus `extra` (account id, signed paise: + credit, − debit)."""
+    plus `extra` (account id, signed paise: + credit, − debit). `gls`: the ids
+    `_receivable_gls()` gives, when the caller has them already."""
     credits = defaultdict(int)
-    receivable, charges_gl = _gl(INTEREST_RECEIVABLE), _gl(LOAN_CHARGES_RECEIVABLE)
+    receivable, charges_gl = gls or _receivable_gls()
     for line in allocations:
         if line.part == AllocationPart.CHARGE:
             if line.charge.entry_id is None and line.charge.kind == ChargeKind.PREPAYMENT:
                 continue  # levied in this entry: its income and GST come in `extra`
-            credits[charges_gl.pk] += line.amount
+            credits[charges_gl] += line.amount
         elif line.part == AllocationPart.INTEREST:
-            credits[receivable.pk] += line.amount
+            credits[receivable] += line.amount
         elif line.part == AllocationPart.ACCOUNT:
             credits[loan.deposit_account.ledger_account_id] += line.amount
         else:
@@ -1031,38 +1060,123 @@ def reset_rate(*, actor, loan, choice=RESET_TENURE, source=None, idempotency_key
 # -- end of day: the standing mandate -------------------------------------------------------------------
 
 
+def _mandate_key(date, loan_id):
+    return f"mandate-{date.isoformat()}-{loan_id}"
+
+
 def collect_by_mandate(*, date, first=None, last=None):
     """Under the standing mandate, take each active loan's dues (ids `first` to `last`)
     from its linked deposit account, as far as the account's available balance
-    allows (never an overdraft). Each loan in its own savepoint: a frozen or closed
-    account leaves that loan's dues overdue and the others are collected. Returns how
-    many loans paid something."""
+    allows (never an overdraft), with the rules of `repay` (the same `dues_of`,
+    `allocate`, `_source` and `_lines`). Returns how many loans paid something.
+
+    Set-based, one transaction: the due loans locked (FOR UPDATE, in id order, as
+    `repay` locks one) and read with their dues in a few queries, the allocations
+    worked out loan by loan in memory, every entry posted through one `post_batch`
+    (the ledger judges each on its own: a frozen or closed account, or a refusal,
+    leaves that loan's dues overdue and the others are collected), then the
+    repayments, their allocations and the instalments' and charges' paid amounts
+    written a statement each. Loans sharing a linked account take from it in id
+    order, each from what the earlier ones left. Each repayment keeps the key
+    `mandate-<date>-<loan id>`, so a rerun of the date takes nothing twice. One audit
+    event for the partition lists its receipts (the ledger's batch event lists the
+    entries); a loan the auto-debit repays in full is closed with its own event."""
     loans = Loan.objects.filter(status=LoanStatus.ACTIVE, first_disbursed_on__isnull=False)
     if first is not None:
         loans = loans.filter(pk__gte=first)
     if last is not None:
         loans = loans.filter(pk__lte=last)
-    due_loans = loans.filter(
-        Q(schedules__is_current=True, schedules__instalments__due_date__lte=date)
-        & (Q(schedules__instalments__principal_paid__lt=F("schedules__instalments__principal"))
-           | Q(schedules__instalments__interest_paid__lt=F("schedules__instalments__interest")))
-    ).distinct().order_by("pk").select_related("deposit_account__ledger_account")
-    paid = 0
-    for loan in due_loans:
-        account = loan.deposit_account
-        if account is None or not account.ledger_account_id:
-            continue
-        owed = dues(loan, date).total
-        available = LedgerAccount.objects.get(pk=account.ledger_account_id).available
-        take = min(owed, max(available, 0))
-        if take <= 0:
-            continue
-        try:
-            with transaction.atomic():
-                repay(actor=None, loan=loan, amount=take, source=AUTO_DEBIT,
-                      idempotency_key=f"mandate-{date.isoformat()}-{loan.pk}")
-        except BankingError:
-            continue
-        paid += 1
-    return paid
+    overdue = Instalment.objects.filter(schedule__loan_id=OuterRef("pk"), schedule__is_current=True,
+                                        due_date__lte=date).filter(_UNPAID)
+    with transaction.atomic():
+        due_loans = list(loans.filter(Exists(overdue)).order_by("pk").select_for_update(of=("self",)).select_related(
+            "product", "product_version", "branch", "ledger_account", "deposit_account__product",
+            "deposit_account__ledger_account"))
+        done = set(Repayment.objects.filter(idempotency_key__in=[_mandate_key(date, loan.pk) for loan in due_loans])
+                   .values_list("loan_id", flat=True))
+        payers = [loan for loan in due_loans if loan.pk not in done and loan.deposit_account is not None
+                  and loan.deposit_account.ledger_account_id and loan.deposit_account.ledger_account.available > 0]
+        owed_by = dues_of([loan.pk for loan in payers], date)
+        gls = _receivable_gls()
+        left, plans, entries = {}, [], []  # left: each linked account's available, less what earlier loans took
+        for loan in payers:
+            owed, ledger_id = owed_by[loan.pk], loan.deposit_account.ledger_account_id
+            left.setdefault(ledger_id, loan.deposit_account.ledger_account.available)
+            take = min(owed.total, max(left[ledger_id], 0))
+            if take <= 0:
+                continue
+            try:
+                money = _source(None, loan, AUTO_DEBIT, amount=take, till=None, counts=None, account=None, code=None)
+                allocations, rest = allocate(allocation_order(loan), owed, take)
+            except BankingError:
+                continue
+            assert rest == 0, "the dues cover the amount"
+            left[ledger_id] -= take
+            key = _mandate_key(date, loan.pk)
+            plans.append((loan, take, owed, allocations, key))
+            entries.append(ledger.BatchEntry(f"loan-repay-{key}", f"Loan {loan.number} repayment",
+                                             tuple(_lines(loan, money, allocations, amount=take, gls=gls)),
+                                             reference=loan.number))
+        outcomes = ledger.post_batch(actor=None, entries=entries, kind=EntryKind.TRANSFER, channel=Channel.SYSTEM)
+        posted = [(*plan, outcome.entry_id) for plan, outcome in zip(plans, outcomes, strict=True) if outcome.posted]
+        _write_mandate_repayments(posted, date)
+    return len(posted)
 
+
+def _write_mandate_repayments(posted, date):
+    """The repayments of the mandate's entries `posted` ((loan, amount, dues,
+    allocations, key, entry id)), their allocations, the instalments' and charges'
+    paid amounts, the loans repaid in full closed, and the partition's audit event."""
+    if not posted:
+        return
+    by_branch = defaultdict(list)
+    for plan in posted:
+        by_branch[plan[0].branch_id].append(plan)
+    numbers = {}
+    for plans in by_branch.values():
+        for plan, number in zip(plans, _next_numbers("RP", plans[0][0].branch, len(plans)), strict=True):
+            numbers[plan[4]] = number
+    repayments = Repayment.objects.bulk_create(
+        Repayment(number=numbers[key], loan=loan, kind=RepaymentKind.DUES, channel=AUTO_DEBIT, amount=take, on=date,
+                  deposit_account=loan.deposit_account, entry_id=entry_id, received_by=None, idempotency_key=key)
+        for loan, take, _owed, _allocations, key, entry_id in posted)
+    paid_rows, paid_charges = defaultdict(lambda: [0, 0]), defaultdict(int)
+    lines = []
+    for repayment, (_loan, _take, _owed, allocations, _key, _entry) in zip(repayments, posted, strict=True):
+        for line in allocations:
+            lines.append(RepaymentAllocation(repayment=repayment, part=line.part, amount=line.amount,
+                                             instalment=line.instalment, charge=line.charge))
+            if line.charge is not None:
+                paid_charges[line.charge.pk] += line.amount
+            elif line.part == AllocationPart.INTEREST:
+                paid_rows[line.instalment.pk][0] += line.amount
+            else:
+                paid_rows[line.instalment.pk][1] += line.amount
+    RepaymentAllocation.objects.bulk_create(lines)
+    with connection.cursor() as cursor:
+        if paid_rows:
+            cursor.execute(
+                f"UPDATE {Instalment._meta.db_table} i SET interest_paid = i.interest_paid + c.interest,"  # noqa: S608 the model's table
+                " principal_paid = i.principal_paid + c.principal"
+                " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS c(id, interest, principal)"
+                " WHERE i.id = c.id",
+                [list(paid_rows), [paid[0] for paid in paid_rows.values()], [paid[1] for paid in paid_rows.values()]])
+        if paid_charges:
+            cursor.execute(
+                f"UPDATE {LoanCharge._meta.db_table} g SET paid = g.paid + c.amount"  # noqa: S608 the model's table
+                " FROM unnest(%s::bigint[], %s::bigint[]) AS c(id, amount) WHERE g.id = c.id",
+                [list(paid_charges), list(paid_charges.values())])
+    # A loan whose dues are all paid and with no instalment still to come may be repaid in full.
+    paid_up = {loan.pk: loan for loan, take, owed, *_rest in posted if take == owed.total}
+    ahead = set(Instalment.objects.filter(schedule__loan_id__in=list(paid_up), schedule__is_current=True,
+                                          due_date__gt=date).values_list("schedule__loan_id", flat=True))
+    for loan_id, loan in paid_up.items():
+        if loan_id not in ahead:
+            _close_if_repaid(loan, None, date)
+    total = sum(take for _loan, take, *_rest in posted)
+    record_event(action="loans.mandate_collected", object_type="loans.repayment",
+                 summary=f"Auto-debit under the mandate on {_when(date)}: {len(posted):,} repayments, "
+                         f"{format_money(total)}",
+                 after={"date": date, "total": total, "receipts": [
+                     [numbers[key], loan.pk, take, entry_id] for loan, take, _owed, _allocations, key, entry_id
+                     in posted]})
