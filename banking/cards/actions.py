@@ -15,6 +15,11 @@ Design overview
   it hotlisted (it reads the card's row under lock).
 - `replace`: a new card from a hotlisted (or damaged, active) card, with its controls;
   the old card stays hotlisted so the switch keeps answering 41 or 43 for it.
+- `print_mailer`: the card mailer PDF with the CVV (derived, never kept: mailer.py),
+  printed once, by staff of the account's home branch, for an active card. A second
+  print is refused in words rather than reprinted without the CVV: the CVV is all
+  the mailer adds to the card, and a lost mailer means a card to replace, not a copy.
+  Locks: the card's row, so two prints at once make one.
 - `register_terminal`: an ATM with its HMAC key, its cash GL under the branch and
   empty cassettes of ₹500, ₹200 and ₹100.
 - `load_terminal`: notes put into the cassettes from a cash GL outside the branch's
@@ -64,10 +69,14 @@ def _holders(account):
 @transaction.atomic
 def issue_card(*, actor, account, customer=None, product=CardProduct.RUPAY_CLASSIC):
     """A new active debit card on `account` for `customer` (its first holder unless
-    named). Locks: the deposit account's row."""
+    named): issued by a teller, or requested by the customer on the site (for
+    themselves only). Locks: the deposit account's row."""
     account = DepositAccount.objects.select_for_update(of=("self",)).select_related(
         "product", "customer").get(pk=account.pk)
-    customer = customer or account.customer
+    requester = getattr(actor, "customer", None)
+    if requester is not None and customer is not None and customer.pk != requester.pk:
+        raise NotPermitted("You can request a card only for yourself.")
+    customer = customer or requester or account.customer
     if account.product.kind not in OPERATIVE_KINDS:
         raise ValidationFailed(f"A debit card is issued on a savings or current account, not on "
                                f"{account.product.name}.")
@@ -85,6 +94,35 @@ def issue_card(*, actor, account, customer=None, product=CardProduct.RUPAY_CLASS
                  after={"card": card.masked, "account": account.number, "expires_on": card.expires_on.isoformat(),
                         "product": product})
     return card
+
+
+@transaction.atomic
+def print_mailer(*, actor, card):
+    """The card mailer of `card` as a PDF (bytes), with its CVV; printed once, by staff
+    at the account's home branch. Locks: the card's row."""
+    from .mailer import mailer_pdf
+
+    card = Card.objects.select_for_update(of=("self",)).select_related(
+        "account__branch", "account__product", "customer").get(pk=card.pk)
+    if getattr(actor, "customer", None) is not None or getattr(actor, "branch", None) is None:
+        raise NotPermitted("The card mailer is printed by the branch.")
+    if actor.branch.pk != card.account.branch_id:
+        raise NotPermitted(f"The mailer of card {card.masked} is printed at {card.account.branch.name}, the "
+                           "account's home branch.")
+    if card.mailer_printed_at is not None:
+        printed = timezone.localtime(card.mailer_printed_at)
+        raise ValidationFailed(
+            f"The mailer of card {card.masked} was printed on {printed:%d %b %Y} at {printed:%H:%M} by "
+            f"{card.mailer_printed_by.display_name}. It carries the CVV, which the bank does not keep, "
+            "so it is printed once only: if it was lost, hotlist the card and issue a replacement.")
+    if card.status != CardStatus.ACTIVE:
+        raise ValidationFailed(f"Card {card.masked} is {card.get_status_display().lower()}: its mailer is not "
+                               "printed.")
+    card.mailer_printed_at, card.mailer_printed_by = timezone.now(), actor
+    card.save(update_fields=["mailer_printed_at", "mailer_printed_by"])
+    record_event(action="cards.mailer_printed", obj=card, actor=actor, summary=f"Mailer of card {card.masked} printed",
+                 after={"card": card.masked, "printed_at": card.mailer_printed_at.isoformat()})
+    return mailer_pdf(card, printed_at=card.mailer_printed_at)
 
 
 def _new_card(*, actor, account, customer, product, controls_from=None, replaces=None):

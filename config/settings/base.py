@@ -365,6 +365,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "CBS Bank <no-reply@cbsbank.examp
 # ---------------------------------------------------------------------------
 # Key for personal identifiers encrypted at rest (Fernet, url-safe base64 of 32 bytes).
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE=")
+# The card-verification key the CVV is derived from (banking/cards/mailer.py): the CVV
+# is never stored; the mailer prints it once. Empty: a key derived from
+# FIELD_ENCRYPTION_KEY (which production refuses to leave at its default).
+CBS_CARD_VERIFICATION_KEY = env("CBS_CARD_VERIFICATION_KEY", "")
 CBS_BANK_NAME = "CBS Bank"
 CBS_IFSC_PREFIX = "CBSB"
 # Maker-checker: approving a request above this amount (in paise) asks the checker
