@@ -25,7 +25,7 @@ Design overview
 - `load_terminal`: notes put into the cassettes from a cash GL outside the branch's
   vault (the currency chest, for a new ATM): Dr the ATM's cash GL, Cr the source, the
   counts riding with the entry. Replenishment from the vault, counted and through
-  maker-checker, is operations' (to come).
+  maker-checker, is operations' (cash.py).
 Every change writes an audit event in its transaction; none names the card number.
 
 Errors: ValidationFailed, NotPermitted, LimitExceeded.
@@ -256,19 +256,28 @@ def replace(*, actor, card):
     return new
 
 
+def check_new_terminal(terminal_id, location):
+    """The terminal id (upper case) and location of a terminal that may be
+    registered, or ValidationFailed in operations' words."""
+    terminal_id = (terminal_id or "").strip().upper()
+    if not TERMINAL_ID.fullmatch(terminal_id):
+        raise ValidationFailed("A terminal id is 8 capital letters or digits.")
+    location = " ".join((location or "").split())
+    if not location:
+        raise ValidationFailed("Say where the terminal stands.")
+    if len(location) > 120:
+        raise ValidationFailed("Describe where the terminal stands in at most 120 characters.")
+    if Terminal.objects.filter(terminal_id=terminal_id).exists():
+        raise ValidationFailed(f"Terminal {terminal_id} is already registered.")
+    return terminal_id, location
+
+
 @transaction.atomic
 def register_terminal(*, actor, branch, terminal_id, location):
     """An ATM at `branch`: its HMAC key (returned on the terminal, to load into it),
     its own cash GL 1120-<branch>-<terminal id> under the ATM-cash header, and empty
     cassettes of each denomination."""
-    terminal_id = (terminal_id or "").strip().upper()
-    if not TERMINAL_ID.fullmatch(terminal_id):
-        raise ValidationFailed("A terminal id is 8 capital letters or digits.")
-    location = (location or "").strip()
-    if not location:
-        raise ValidationFailed("Say where the terminal stands.")
-    if Terminal.objects.filter(terminal_id=terminal_id).exists():
-        raise ValidationFailed(f"Terminal {terminal_id} is already registered.")
+    terminal_id, location = check_new_terminal(terminal_id, location)
     chart = ensure_standard_chart([(branch.code, branch.name)])
     gl = LedgerAccount.objects.create(
         code=atm_cash_code(branch.code, terminal_id), name=f"ATM cash, {terminal_id} ({location})"[:100],
