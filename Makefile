@@ -19,7 +19,7 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
   done; exit 1
 
 .PHONY: help run worker test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
-        bench-ledger bench-teller bench-payments bench-api bench-eod clean
+        bench-ledger bench-teller bench-payments bench-api bench-eod bench-atm clean
 
 help:
 	@echo "make run        serve the demo bank on http://127.0.0.1:8000 with one background worker"
@@ -134,6 +134,12 @@ bench-api: install-test
 # set-based SQL pass making the same writes. Last line: bench-eod ratio=<...> target=3
 bench-eod: install-test
 	$(BENCH_DB) $(PY) -m bench.eod
+
+# The ATM switch under load: gunicorn on 127.0.0.1, 16 terminals signing withdrawals,
+# balance enquiries and duplicates, interleaved with a trivial view, in a database of
+# its own. Last line: bench-atm ratio=<withdrawal p95 ÷ trivial p95> target=3
+bench-atm: install-test
+	$(BENCH_DB) $(PY) -m bench.atm
 
 # Back to a fresh clone, the demo bank's database included (not while it runs).
 clean:
