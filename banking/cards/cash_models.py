@@ -78,6 +78,30 @@ class Replenishment(models.Model):
         return self.difference != 0
 
     @property
+    def left_value(self):
+        return sum(int(d) * n for d, n in self.left.items()) * 100
+
+    @property
+    def expected_value(self):
+        return sum(int(d) * n for d, n in self.expected.items()) * 100
+
+    def notes_text(self, name):
+        notes = getattr(self, name)
+        return ", ".join(f"{notes.get(d, 0)} × ₹{d}" for d in ("500", "200", "100"))
+
+    @property
+    def loaded_text(self):
+        return self.notes_text("loaded")
+
+    @property
+    def left_text(self):
+        return self.notes_text("left")
+
+    @property
+    def expected_text(self):
+        return self.notes_text("expected")
+
+    @property
     def difference_label(self):
         from banking.core.money import Money
 
