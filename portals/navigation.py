@@ -66,6 +66,7 @@ PORTALS = {
             Section("Manual journal", "ops:journal-new", "bi-pencil-square", permission="users.post_manual_journal"),
             Section("My requests", "ops:my-requests", "bi-hourglass-split"),
             Section("Payments", "ops:payment-monitor", "bi-bank"),
+            Section("ATM fleet", "ops:atm-fleet", "bi-credit-card-2-front"),
             Section("Loan products", "ops:loan-products", "bi-cash-coin"),
             Section("Loan portfolio", "ops:loan-portfolio", "bi-pie-chart"),
             Section("End of day", "ops:eod", "bi-moon-stars"),

@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import (
+    atm_views,
     eod_views,
     job_views,
     ledger_views,
@@ -36,6 +37,13 @@ urlpatterns = [
          name="recon-exception-resolve"),
     path("payments/simulator/", payment_views.clearing_simulator, name="clearing-simulator"),
     path("payments/ifsc/", payment_views.ifsc_directory, name="ifsc-directory"),
+    # ATMs: the fleet monitor, its alerts, a terminal's page and the simulator
+    path("atm/", atm_views.atm_fleet, name="atm-fleet"),
+    path("atm/alerts/<int:pk>/acknowledge/", atm_views.atm_alert_acknowledge, name="atm-alert-acknowledge"),
+    path("atm/simulator/", atm_views.atm_simulator, name="atm-simulator"),
+    path("atm/simulator/power/", atm_views.atm_simulator_power, name="atm-simulator-power"),
+    path("atm/simulator/heartbeats/", atm_views.atm_simulator_heartbeats, name="atm-simulator-heartbeats"),
+    re_path(r"^atm/(?P<terminal_id>[A-Z0-9]{8})/$", atm_views.atm_terminal, name="atm-terminal"),
     path("eod/", eod_views.eod, name="eod"),
     path("eod/start/", eod_views.eod_start, name="eod-start"),
     path("eod/history/", eod_views.eod_history, name="eod-history"),
