@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import loan_views, payment_views, payout_views, standing_views, term_views, views
+from . import card_views, loan_views, payment_views, payout_views, standing_views, term_views, views
 
 app_name = "customer"
 urlpatterns = [
@@ -44,4 +44,12 @@ urlpatterns = [
     path("loans/<str:number>/pay/", loan_views.loan_pay, name="loan-pay"),
     path("loans/<str:number>/prepay/", loan_views.loan_prepay, name="loan-prepay"),
     path("loans/<str:number>/no-dues.pdf", loan_views.loan_no_dues, name="loan-no-dues"),
+    # Debit cards: my cards, requesting one, the green PIN, controls, hotlisting and a replacement
+    path("cards/", card_views.card_list, name="cards"),
+    path("cards/request/", card_views.card_request, name="card-request"),
+    path("cards/<int:pk>/", card_views.card_detail, name="card"),
+    path("cards/<int:pk>/controls/", card_views.card_controls, name="card-controls"),
+    path("cards/<int:pk>/pin/", card_views.card_pin, name="card-pin"),
+    path("cards/<int:pk>/hotlist/", card_views.card_hotlist, name="card-hotlist"),
+    path("cards/<int:pk>/replace/", card_views.card_replace, name="card-replace"),
 ]

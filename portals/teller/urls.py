@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    card_views,
     cash_views,
     cheque_views,
     counter_views,
@@ -34,6 +35,12 @@ urlpatterns = [
     path("cheques/issue/", cheque_views.cheque_book_issue, name="cheque-book-issue"),
     path("cheques/stop/", cheque_views.cheque_stop, name="cheque-stop"),
     path("cheques/cancel/", cheque_views.cheque_cancel, name="cheque-cancel"),
+    # Debit cards: issue, hotlist, replace, print the mailer (once)
+    path("cards/", card_views.cards, name="cards"),
+    path("cards/issue/", card_views.card_issue, name="card-issue"),
+    path("cards/<int:pk>/hotlist/", card_views.card_hotlist, name="card-hotlist"),
+    path("cards/<int:pk>/replace/", card_views.card_replace, name="card-replace"),
+    path("cards/<int:pk>/mailer.pdf", card_views.card_mailer, name="card-mailer"),
     # NEFT / RTGS for a walk-in customer
     path("remittance/", remittance_views.remittance, name="remittance"),
     path("remittance/ifsc/", remittance_views.remittance_ifsc, name="remittance-ifsc"),

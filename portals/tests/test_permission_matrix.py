@@ -45,6 +45,7 @@ MY_LOAN = "<the matrix customer's disbursed personal loan>"
 MY_LOAN_APPLICATION = "<the application of the matrix customer's loan>"
 LOAN_RECEIPT = "<a receipt for the matrix customer's loan>"
 PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
+MY_CARD = "<the matrix customer's debit card on their savings account>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -127,6 +128,15 @@ EXPECTED = {
     "customer:loan-prepay": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     # A loan still open answers with a page saying why there is no certificate yet.
     "customer:loan-no-dues": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    # Internet banking cards: the customer's own cards only (another's card is a 404); changes are POST
+    # only where they have no page of their own.
+    "customer:cards": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:card-request": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:card": ({"pk": MY_CARD}, {Role.CUSTOMER}, 403, "login"),
+    "customer:card-controls": ({"pk": MY_CARD}, set(), 405, 405),
+    "customer:card-pin": ({"pk": MY_CARD}, {Role.CUSTOMER}, 403, "login"),
+    "customer:card-hotlist": ({"pk": MY_CARD}, {Role.CUSTOMER}, 403, "login"),
+    "customer:card-replace": ({"pk": MY_CARD}, set(), 405, 405),
     # The emailed one-time link: open to anyone holding a valid token.
     "customer:activate": ({"token": ACTIVATION}, ALL, None, 200),
     # Internet banking payments: the customer's own payees, payments and collect requests.
@@ -174,6 +184,12 @@ EXPECTED = {
     "teller:cheque-book-issue": ({}, set(), 405, 405),
     "teller:cheque-stop": ({}, set(), 405, 405),
     "teller:cheque-cancel": ({}, set(), 405, 405),
+    # Debit cards at the counter, bank-wide; issuing, hotlisting, replacing and printing the mailer are POST only.
+    "teller:cards": ({}, TELLER_SIDE, 403, "login"),
+    "teller:card-issue": ({}, set(), 405, 405),
+    "teller:card-hotlist": ({"pk": MY_CARD}, set(), 405, 405),
+    "teller:card-replace": ({"pk": MY_CARD}, set(), 405, 405),
+    "teller:card-mailer": ({"pk": MY_CARD}, set(), 405, 405),
     # NEFT / RTGS at the counter; receipts of the teller's own branch.
     "teller:remittance": ({}, TELLER_SIDE, 403, "login"),
     "teller:remittance-ifsc": ({}, TELLER_SIDE, 403, "login"),
@@ -297,6 +313,7 @@ def objects(people):
     payments.update(_partner_objects(deposits[ACCOUNT]))
     payments.update(_customer_loan_objects(deposits[ACCOUNT]))
     payments.update(_loan_receipt_objects(payments[MY_LOAN], entry))
+    payments.update(_card_objects(deposits[ACCOUNT]))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -312,6 +329,16 @@ def _partner_objects(number):
     batch = PayoutBatch.objects.create(partner=partner, idempotency_key="matrix", request_hash="0" * 64,
                                        status=BatchStatus.AWAITING_AUTHORISATION, total=100_00)
     return {PAYOUT_BATCH: batch.pk}
+
+
+def _card_objects(number):
+    """A debit card of the matrix's customer on their savings account, issued at its branch."""
+    from banking.cards.actions import issue_card
+    from banking.deposits.models import DepositAccount
+
+    account = DepositAccount.objects.select_related("branch").get(number=number)
+    card = issue_card(actor=make_user(Role.TELLER, branch=account.branch), account=account)
+    return {MY_CARD: card.pk}
 
 
 def _customer_loan_objects(number):
