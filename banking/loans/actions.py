@@ -240,8 +240,11 @@ def enter_gold_rate(*, actor, on, rate_per_gram):
     if GoldRate.objects.filter(on=on).exists():
         raise ValidationFailed(f"The gold rate for {on:%d %b %Y} is already entered.")
     entry = GoldRate.objects.create(on=on, rate_per_gram=rate_per_gram, entered_by=actor)
+    from .security import value_gold_loans
+
+    valued = value_gold_loans(actor=actor, rate=entry)
     record_event(action="loans.gold_rate_entered", obj=entry, actor=actor, summary=str(entry),
-                 after={"on": on, "rate_per_gram": rate_per_gram})
+                 after={"on": on, "rate_per_gram": rate_per_gram, "gold_loans_valued": valued})
     return entry
 
 

@@ -4,11 +4,16 @@
 - loans.sanction                    {"application_id", "number"}  up to ₹10,00,000: a supervisor
 - loans.sanction_branch_manager     the same, up to ₹1,00,00,000: a branch manager
 - loans.sanction_credit_committee   the same, above that: the credit committee
+- loans.cash_over_limit             {"loan_id", "amount", "counts", "idempotency_key", "till_id"}: cash for a
+                                    loan's dues above the teller's cash limit, a supervisor (servicing.py)
+- loans.mark_loss                   {"loan_id", "number", "reason"}: an NPA marked a loss asset, a supervisor
 
 A sanction request is described in words from the application: the KFS figures and
 each eligibility check as the form showed it. Approving one sanctions the loan, and
 an application the customer made online is disbursed at once (online.py).
 """
+
+import datetime
 
 from django.utils import timezone
 
@@ -22,8 +27,10 @@ from .actions import (
     lapse_sanction,
     reject_sanction,
 )
-from .models import LoanApplication
+from .models import Loan, LoanApplication
 from .online import came_online, sanction_and_disburse
+from .security import MARK_LOSS_KIND, describe_loss, mark_loss_approved
+from .servicing import CASH_OVER_LIMIT_KIND, repay_approved_cash
 
 TERM_LABELS = {
     "min_amount": "Smallest loan", "max_amount": "Largest loan", "min_months": "Shortest tenure (months)",
@@ -87,6 +94,22 @@ def describe_sanction(payload):
     return rows
 
 
+def describe_cash_over_limit(payload):
+    loan = Loan.objects.select_related("customer", "product").filter(pk=payload.get("loan_id")).first()
+    if loan is None:
+        return [("Loan", f"{payload.get('number', '')} (no longer exists)")]
+    from banking.teller.denominations import SHORT_LABELS
+
+    counts = payload.get("counts") or {}
+    notes = ", ".join(f"{SHORT_LABELS[name]} × {count}" for name, count in counts.items() if count and name in
+                      SHORT_LABELS)
+    return [("Loan", f"{loan.number} · {loan.product.name}"),
+            ("Borrower", f"{loan.customer.display_name} (CIF {loan.customer.cif})"),
+            ("Cash", format_money(payload.get("amount", 0))), ("Notes and coins", notes),
+            ("On approval", "It pays the loan's dues (charges, interest, principal, oldest first) and the cash is "
+                            "counted into the teller's till.")]
+
+
 KINDS = [
     {"kind": PRODUCT_CHANGE_KIND, "label": "Loan product change", "handler": create_approved_product_version,
      "describe": describe_product_change, "checker_permission": "loans.manage_loan_products"},
@@ -97,3 +120,8 @@ KINDS = [
      "on_lapse": lapse_sanction}
     for _limit, kind, permission, who in SANCTION_BANDS
 ]
+KINDS.append({"kind": CASH_OVER_LIMIT_KIND, "label": "Loan repayment in cash over the teller's limit",
+              "handler": repay_approved_cash, "describe": describe_cash_over_limit,
+              "expires_after": datetime.timedelta(hours=1)})
+KINDS.append({"kind": MARK_LOSS_KIND, "label": "Loan marked a loss asset", "handler": mark_loss_approved,
+              "describe": describe_loss})

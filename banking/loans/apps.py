@@ -42,8 +42,9 @@ class LoansConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         post_migrate.connect(restore_standard_products, sender=self, dispatch_uid="cbs_loan_products")
-        # Registers the loans' end-of-day steps: dues, accrual, classification and provisions.
-        from . import eod  # noqa: F401
+        # Registers the loans' end-of-day steps: dues, accrual, the floating-rate resets
+        # (with each borrower's choice), classification and provisions.
+        from . import eod, resets  # noqa: F401
 
 
 def restore_standard_products(app_config=None, apps=None, products=None, **kwargs):

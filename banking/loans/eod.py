@@ -268,7 +268,10 @@ def accrue_interest(*, date, first=None, last=None):
 _LOANS_SQL = """
 WITH lo AS MATERIALIZED (
     SELECT l.id, l.number, l.customer_id, l.branch_id, l.product_id, l.status, l.ledger_account_id,
-           l.classification, l.accrued_interest, p.secured, a.gold_value,
+           -- The security's latest valuation on the day (banking.loans.security), else the gold pledged.
+           l.classification, l.accrued_interest, p.secured, coalesce(
+               (SELECT v.value FROM loans_securityvaluation v WHERE v.loan_id = l.id AND v."on" <= %(date)s
+                 ORDER BY v."on" DESC, v.id DESC LIMIT 1), a.gold_value) AS gold_value,
            b.suspense, b.provision, b.npa_since, b.loss, b.classified_through
       FROM loans_loan l
       JOIN loans_loanbook b ON b.loan_id = l.id

@@ -552,19 +552,24 @@ def _earlier(idempotency_key, loan, amount):
     return earlier
 
 
-def _source(actor, loan, source, *, amount, till, counts, account, code):
-    """Check the money's source and say which GL the entry debits."""
-    if source == CASH:
-        from banking.teller.denominations import check_adds_up
+def _check_cash(amount, counts):
+    from banking.teller.denominations import check_adds_up
 
-        if amount % 100:
-            raise InvalidAmount("Cash is handled in whole rupees: take the amount rounded up to the rupee.")
-        if counts is None or counts.is_zero():
-            raise ValidationFailed("Enter the notes and coins taken.")
-        if not counts.is_nonnegative():
-            raise ValidationFailed("A count cannot be negative.")
-        check_adds_up(counts, amount)
-        if amount > till.teller_cash_limit:
+    if amount % 100:
+        raise InvalidAmount("Cash is handled in whole rupees: take the amount rounded up to the rupee.")
+    if counts is None or counts.is_zero():
+        raise ValidationFailed("Enter the notes and coins taken.")
+    if not counts.is_nonnegative():
+        raise ValidationFailed("A count cannot be negative.")
+    check_adds_up(counts, amount)
+
+
+def _source(actor, loan, source, *, amount, till, counts, account, code, approved_by=None):
+    """Check the money's source and say which GL the entry debits. Cash over the
+    teller's limit is refused unless a supervisor approved it (`approved_by`)."""
+    if source == CASH:
+        _check_cash(amount, counts)
+        if amount > till.teller_cash_limit and approved_by is None:
             raise ValidationFailed(f"{format_money(amount)} is above your cash limit of "
                                    f"{format_money(till.teller_cash_limit)}: ask a supervisor to take it.")
         return _Source(channel=CASH, debit_gl=till.ledger_account_id, entry_kind=EntryKind.CASH_DEPOSIT,
@@ -627,14 +632,15 @@ def _lines(loan, source, allocations, *, amount, extra=(), gls=None):
 
 
 def _post(actor, loan, source, *, kind, amount, allocations, idempotency_key, narration, extra=(), choice="",
-          prepayment_charge=0, schedule=None, before_post=None):
+          prepayment_charge=0, schedule=None, before_post=None, checker=None):
     """Post the entry, count the cash in, write the repayment and its allocations, move
     the instalments' and charges' paid amounts and write the audit event."""
     lines = _lines(loan, source, allocations, amount=amount, extra=extra)
     names = {source.debit_gl: f"Account {source.account.number}"} if source.account is not None else None
     try:
-        entry = ledger.post_entry(actor=actor, lines=lines, kind=source.entry_kind, narration=narration,
-                                  idempotency_key=f"loan-repay-{idempotency_key}", channel=source.ledger_channel,
+        entry = ledger.post_entry(actor=actor, checker=checker, lines=lines, kind=source.entry_kind,
+                                  narration=narration, idempotency_key=f"loan-repay-{idempotency_key}",
+                                  channel=source.ledger_channel,
                                   reference=loan.number, names=names)
     except InsufficientFunds:
         if source.account is None:
@@ -708,10 +714,15 @@ def _paise_over(source, amount, owed_total):
 
 
 @transaction.atomic
-def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=None, code=None):
+def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=None, code=None,
+          queue_over_limit=False, approved_by=None):
     """Receive `amount` paise for `loan`'s dues and allocate it (see the module's rules).
 
-    Refuses a closed loan, a loan with nothing due, and more than is due."""
+    Refuses a closed loan, a loan with nothing due, and more than is due. Cash over
+    the teller's cash limit is refused, or with `queue_over_limit` queued for a
+    supervisor (maker-checker, CASH_OVER_LIMIT_KIND) once every other check has
+    passed: the ApprovalRequest is returned instead of a repayment, and nothing
+    moves until it is approved (`repay_approved_cash`, which passes `approved_by`)."""
     till, _day = _lock_till(actor, source, idempotency_key)
     loan = _lock_loan(loan)
     earlier = _earlier(idempotency_key, loan, amount)
@@ -732,18 +743,60 @@ def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=
     if over < 0:
         raise ValidationFailed(f"Only {format_money(owed.total)} is due on loan {loan.number}; "
                                f"{format_money(amount)} is more than that. To pay more, make a part-prepayment.")
-    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code)
+    if source == CASH and queue_over_limit and approved_by is None and amount > till.teller_cash_limit:
+        _check_cash(amount, counts)
+        return _queue_cash(actor, loan, till, amount=amount, counts=counts, idempotency_key=idempotency_key)
+    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code,
+                    approved_by=approved_by)
     allocations, left = allocate(allocation_order(loan), owed, amount - over)
     assert left == 0, "the dues cover the amount"
     allocations += _paise_line(over)
     repayment = _post(actor, loan, money, kind=RepaymentKind.DUES, amount=amount, allocations=allocations,
-                      idempotency_key=idempotency_key,
+                      idempotency_key=idempotency_key, checker=approved_by,
                       narration=f"Loan {loan.number} repayment{' (cash)' if source == CASH else ''}")
     _close_if_repaid(loan, actor, today)
     _audit(actor, repayment, f"Received {format_money(amount)} for loan {loan.number} "
                              f"({repayment.get_channel_display().lower()}), receipt {repayment.number}",
            paise_to_account=over)
     return repayment
+
+
+CASH_OVER_LIMIT_KIND = "loans.cash_over_limit"
+
+
+def _queue_cash(actor, loan, till, *, amount, counts, idempotency_key):
+    """Queue cash over the teller's limit for a supervisor, as the counter queues a
+    deposit over it (banking.teller's CASH_OVER_LIMIT): the notes stay with the teller
+    and are counted into the till when it is approved."""
+    from banking.approvals.actions import submit_request
+
+    approval = submit_request(
+        actor=actor, kind=CASH_OVER_LIMIT_KIND, amount=amount, branch=till.branch,
+        payload={"loan_id": loan.pk, "number": loan.number, "amount": amount, "counts": counts.as_dict(),
+                 "idempotency_key": idempotency_key, "till_id": till.pk},
+        summary=f"Cash of {format_money(amount)} for loan {loan.number} ({loan.customer.display_name}), above "
+                f"{actor.display_name}'s limit of {format_money(till.teller_cash_limit)}",
+        idempotency_key=f"loan-cash-{idempotency_key}"[:64])
+    record_event(action="loans.cash_queued", obj=loan, actor=actor,
+                 summary=f"Cash of {format_money(amount)} for loan {loan.number} waits for a supervisor",
+                 after={"request": approval.pk, "amount": amount, "limit": till.teller_cash_limit})
+    return approval
+
+
+def repay_approved_cash(approval, checker):
+    """The approval handler for CASH_OVER_LIMIT_KIND: the repayment, as its teller
+    took it, checked again now (the till still open, the dues, the loan) and posted
+    with the supervisor as checker."""
+    from banking.teller.denominations import Denominations
+
+    payload = approval.payload
+    loan = Loan.objects.filter(pk=payload.get("loan_id")).first()
+    if loan is None:
+        raise ValidationFailed("The loan named in this request no longer exists.")
+    repayment = repay(actor=approval.maker, loan=loan, amount=payload["amount"], source=CASH,
+                      counts=Denominations.of(payload["counts"]), idempotency_key=payload["idempotency_key"],
+                      approved_by=checker)
+    return {"receipt": repayment.number, "entry_id": repayment.entry_id}
 
 
 def _paise_line(over):
@@ -961,13 +1014,15 @@ class ResetPreview:
     prepayment: int = 0
 
 
-def _reset_terms(loan):
+def _reset_terms(loan, *, ahead=False):
+    """The reset's date, the schedule, its rows and the new rate. `ahead`: for the
+    borrower's choice before the reset date (the benchmark in force that day)."""
     if loan.rate_type != RateType.FLOATING or loan.next_reset_on is None:
         raise ValidationFailed(f"Loan {loan.number} is at a fixed rate: it has no rate reset.")
     _require_open(loan)
     on = loan.next_reset_on
     today = business_date()
-    if today < on:
+    if today < on and not ahead:
         raise ValidationFailed(f"Loan {loan.number} resets on {_when(on)}, not before.")
     schedule, rows = _schedule_and_rows(loan)
     if any(on < row.due_date <= today for row in rows):
@@ -990,11 +1045,13 @@ def _prepayment_to_keep(emi, rate, count, principal):
     return max(int(need), 0)
 
 
-def preview_rate_reset(loan, choice=RESET_TENURE):
-    """The schedule the reset at `next_reset_on` would make under `choice`."""
+def preview_rate_reset(loan, choice=RESET_TENURE, *, ahead=False):
+    """The schedule the reset at `next_reset_on` would make under `choice`; `ahead`
+    shows it before the reset date, as the borrower chooses (the schedule as it stands
+    today, every instalment due by the reset date taken as paid by then)."""
     if choice not in RESET_CHOICES:
         raise ValidationFailed("Choose a higher EMI, a longer tenure, or a prepayment.")
-    on, schedule, rows, new_rate = _reset_terms(loan)
+    on, schedule, rows, new_rate = _reset_terms(loan, ahead=ahead)
     owed = dues(loan, on)
     principal = loan.outstanding - owed.principal
     ahead = [row for row in rows if row.due_date > on]

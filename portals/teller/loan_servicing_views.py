@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from banking.approvals.models import ApprovalRequest
 from banking.core.errors import BankingError
+from banking.core.money import format_money
 from banking.loans import servicing
 from banking.loans.certificate import no_dues_certificate_pdf, no_dues_facts
 from banking.loans.models import Loan, LoanStatus, Repayment
@@ -51,11 +53,17 @@ def loan_repay(request, number):
     if request.method == "POST" and form.is_valid():
         try:
             repayment = servicing.repay(actor=request.user, loan=loan, amount=form.cleaned_data["amount"],
-                                        source=servicing.CASH, counts=form.counts,
+                                        source=servicing.CASH, counts=form.counts, queue_over_limit=True,
                                         idempotency_key=f"loan-cash-{form.cleaned_data['idempotency_key']}")
         except BankingError as error:
             form.refuse(error)
         else:
+            if isinstance(repayment, ApprovalRequest):
+                # Above the teller's cash limit: a supervisor approves it (maker-checker).
+                messages.info(request, f"{format_money(repayment.amount)} is above your cash limit: it waits for a "
+                                       f"supervisor's approval (request {repayment.pk}). Keep the notes aside; they "
+                                       "are counted into your till when it is approved.")
+                return redirect("teller:loan-detail", number=loan.number)
             messages.success(request, f"Receipt {repayment.number}: {repayment.get_kind_display().lower()} received.")
             return redirect("teller:loan-receipt", number=loan.number, receipt=repayment.number)
     return render(request, "portals/teller/loan_repay.html", {
