@@ -8,6 +8,7 @@ from banking.core.identifiers import new_token
 from banking.core.money import format_money
 from banking.deposits.models import DepositAccount
 from banking.loans.models import PrepaymentChoice
+from banking.loans.servicing_models import ResetChoice
 from portals.forms import AmountField, TokenField, WholeNumberField
 
 from .payment_forms import AuthenticatorCodeField
@@ -98,4 +99,14 @@ class PrepayForm(_FromAccount):
 
 
 class ConfirmPrepayForm(forms.Form):
+    code = AuthenticatorCodeField()
+
+
+class ResetChoiceForm(forms.Form):
+    """The borrower's choice at a floating-rate reset, confirmed with their code."""
+
+    choice = forms.ChoiceField(choices=ResetChoice.choices, widget=forms.RadioSelect,
+                               error_messages={"required": "Choose a higher EMI, a longer tenure, or a prepayment.",
+                                               "invalid_choice": "Choose a higher EMI, a longer tenure, or a "
+                                                                 "prepayment."})
     code = AuthenticatorCodeField()

@@ -29,13 +29,13 @@ from django.views.decorators.vary import vary_on_headers
 
 from banking.core.errors import BankingError
 from banking.core.money import format_money
-from banking.loans import actions, bureau, documents, online, servicing
+from banking.loans import actions, bureau, documents, online, resets, servicing
 from banking.loans.kfs import key_facts, kfs_pdf
 from banking.loans.models import ApplicationStatus, Loan, LoanStatus
 from portals import policies
 from portals.customer.authenticator import code_problem
 
-from .loan_forms import AcceptKfsForm, ConfirmPrepayForm, OnlineLoanForm, PrepayForm, RepayForm
+from .loan_forms import AcceptKfsForm, ConfirmPrepayForm, OnlineLoanForm, PrepayForm, RepayForm, ResetChoiceForm
 
 
 def _me(request):
@@ -293,6 +293,31 @@ def loan_prepay(request, number):
     return render(request, "portals/customer/loan_prepay.html", {
         "loan": loan, "form": form, "preview": preview, "confirm": confirm,
     }, status=400 if errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@policies.customer
+def loan_reset_choice(request, number):
+    """Before a floating-rate reset: the three choices (RBI, Aug 2023) with the EMI and
+    tenure each gives, and the borrower's choice confirmed with their code."""
+    loan = _my_loan(request, number)
+    recorded = resets.recorded_choice(loan) if loan.next_reset_on else None
+    form = ResetChoiceForm(request.POST or None,
+                           initial={"choice": recorded.choice if recorded else resets.DEFAULT_CHOICE})
+    if request.method == "POST" and form.is_valid():
+        try:
+            row = resets.record_reset_choice(actor=request.user, loan=loan, choice=form.cleaned_data["choice"],
+                                             code=form.cleaned_data["code"])
+        except BankingError as error:
+            _refuse(form, error)
+        else:
+            messages.success(request, f"Your choice for the rate reset of {row.reset_on:%d %b %Y}: "
+                                      f"{row.get_choice_display().lower()}.")
+            return redirect("customer:loan", number=loan.number)
+    rows = resets.reset_option_rows(loan) if loan.next_reset_on and loan.status == LoanStatus.ACTIVE else []
+    return render(request, "portals/customer/loan_reset_choice.html", {
+        "loan": loan, "form": form, "options": rows, "recorded": recorded,
+    }, status=400 if form.errors else 200)
 
 
 @require_GET

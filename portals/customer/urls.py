@@ -43,6 +43,7 @@ urlpatterns = [
     path("loans/<str:number>/statement.pdf", loan_views.statement_pdf, name="loan-statement-pdf"),
     path("loans/<str:number>/pay/", loan_views.loan_pay, name="loan-pay"),
     path("loans/<str:number>/prepay/", loan_views.loan_prepay, name="loan-prepay"),
+    path("loans/<str:number>/rate-reset/", loan_views.loan_reset_choice, name="loan-reset-choice"),
     path("loans/<str:number>/no-dues.pdf", loan_views.loan_no_dues, name="loan-no-dues"),
     # Debit cards: my cards, requesting one, the green PIN, controls, hotlisting and a replacement
     path("cards/", card_views.card_list, name="cards"),

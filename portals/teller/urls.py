@@ -7,6 +7,7 @@ from . import (
     counter_views,
     customer_views,
     deposit_views,
+    loan_change_views,
     loan_servicing_views,
     loan_views,
     remittance_views,
@@ -83,4 +84,7 @@ urlpatterns = [
     path("loans/<str:number>/receipts/<str:receipt>/", loan_servicing_views.loan_receipt, name="loan-receipt"),
     path("loans/<str:number>/foreclosure/", loan_servicing_views.loan_foreclosure, name="loan-foreclosure"),
     path("loans/<str:number>/no-dues.pdf", loan_servicing_views.loan_no_dues_pdf, name="loan-no-dues"),
+    path("loans/<str:number>/prepay/", loan_change_views.loan_prepay, name="loan-prepay"),
+    path("loans/<str:number>/rate-reset/", loan_change_views.loan_reset_choice, name="loan-reset-choice"),
+    path("loans/<str:number>/security/", loan_change_views.loan_security, name="loan-security"),
 ]
