@@ -53,13 +53,17 @@ COMPENSATION_STEP = "cards.atm_dispense_compensation"
 COMPLAINT_WINDOW_DAYS = 90
 
 
-def withdrawals_open_to_complaint(*, customer, account=None):
-    """The customer's approved ATM withdrawals of the last 90 days (on their own
-    cards) with no reversal and no complaint yet, newest first."""
+def withdrawals_open_to_complaint(*, customer=None, account=None):
+    """The approved ATM withdrawals of the last 90 days on the customer's own cards
+    (or on any card of `account`) with no reversal and no complaint yet, newest first."""
     since = BusinessDate.objects.current() - datetime.timedelta(days=COMPLAINT_WINDOW_DAYS)
-    cards = Card.objects.filter(customer=customer)
+    cards = Card.objects.all()
+    if customer is not None:
+        cards = cards.filter(customer=customer)
     if account is not None:
         cards = cards.filter(account=account)
+    if customer is None and account is None:
+        cards = cards.none()
     return (SwitchMessage.objects.filter(kind=MessageKind.WITHDRAWAL, response_code=APPROVED, card__in=cards,
                                          local_date__gte=since)
             .exclude(Exists(SwitchMessage.objects.filter(original=OuterRef("pk"))))

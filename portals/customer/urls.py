@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import card_views, loan_views, payment_views, payout_views, standing_views, term_views, views
+from .atm_complaint_views import complaint_list as atm_complaint_list
+from .atm_complaint_views import complaint_new as atm_complaint_new
 
 app_name = "customer"
 urlpatterns = [
@@ -53,4 +55,7 @@ urlpatterns = [
     path("cards/<int:pk>/pin/", card_views.card_pin, name="card-pin"),
     path("cards/<int:pk>/hotlist/", card_views.card_hotlist, name="card-hotlist"),
     path("cards/<int:pk>/replace/", card_views.card_replace, name="card-replace"),
+    # ATM complaints: debited but no cash
+    path("atm-complaints/", atm_complaint_list, name="atm-complaints"),
+    path("atm-complaints/new/", atm_complaint_new, name="atm-complaint-new"),
 ]

@@ -12,6 +12,8 @@ from . import (
     staff_views,
     views,
 )
+from .atm_complaint_views import complaint_detail as atm_complaint_detail
+from .atm_complaint_views import complaint_list as atm_complaint_list
 
 app_name = "ops"
 urlpatterns = [
@@ -78,4 +80,7 @@ urlpatterns = [
     path("loans/portfolio/", loan_report_views.loan_portfolio, name="loan-portfolio"),
     path("loans/sma-npa/", loan_report_views.loan_sma_npa, name="loan-sma-npa"),
     path("loans/provisions/", loan_report_views.loan_provisions, name="loan-provisions"),
+    # ATM complaints: debited but no cash, investigated and resolved
+    path("atm/complaints/", atm_complaint_list, name="atm-complaints"),
+    path("atm/complaints/<int:pk>/", atm_complaint_detail, name="atm-complaint"),
 ]

@@ -15,6 +15,7 @@ from . import (
     term_views,
     views,
 )
+from .atm_complaint_views import complaint_new as atm_complaint_new
 
 app_name = "teller"
 urlpatterns = [
@@ -87,4 +88,6 @@ urlpatterns = [
     path("loans/<str:number>/prepay/", loan_change_views.loan_prepay, name="loan-prepay"),
     path("loans/<str:number>/rate-reset/", loan_change_views.loan_reset_choice, name="loan-reset-choice"),
     path("loans/<str:number>/security/", loan_change_views.loan_security, name="loan-security"),
+    # ATM complaints: debited but no cash, raised at the branch
+    path("atm-complaints/new/", atm_complaint_new, name="atm-complaint-new"),
 ]
