@@ -107,6 +107,11 @@ EXPECTED = {
     "teller:loan-receipt": ({"number": MY_LOAN, "receipt": LOAN_RECEIPT}, TELLER_SIDE, 403, "login"),
     "teller:loan-foreclosure": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
     "teller:loan-no-dues": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
+    # Changing the plan at the counter: part-prepayment in cash, the borrower's rate-reset choice, the security
+    # (valuations; a supervisor's proposal to mark an NPA a loss).
+    "teller:loan-prepay": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
+    "teller:loan-reset-choice": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
+    "teller:loan-security": ({"number": MY_LOAN}, TELLER_SIDE, 403, "login"),
     # Internet banking: the customer's own accounts only (another's number is a 404).
     "customer:account": ({"number": ACCOUNT}, {Role.CUSTOMER}, 403, "login"),
     "customer:statements": ({}, {Role.CUSTOMER}, 403, "login"),
@@ -126,6 +131,7 @@ EXPECTED = {
     "customer:loan-statement-pdf": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     "customer:loan-pay": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     "customer:loan-prepay": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
+    "customer:loan-reset-choice": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     # A loan still open answers with a page saying why there is no certificate yet.
     "customer:loan-no-dues": ({"number": MY_LOAN}, {Role.CUSTOMER}, 403, "login"),
     # Internet banking cards: the customer's own cards only (another's card is a 404); changes are POST
