@@ -44,7 +44,7 @@ class PinForm(forms.Form):
     pin = forms.CharField(label="New PIN", max_length=12, strip=True, widget=PinInput(),
                           help_text="4 digits; not four equal digits or a run like 1234.",
                           error_messages={"required": "Enter the new PIN."})
-    pin_again = forms.CharField(label="New PIN again", max_length=12, strip=True, widget=PinInput(),
+    pin_again = forms.CharField(label="Repeat the PIN", max_length=12, strip=True, widget=PinInput(),
                                 error_messages={"required": "Enter the new PIN a second time."})
     code = AuthenticatorCodeField()
 
