@@ -323,5 +323,5 @@ class TerminalAlert(models.Model):
         return f"{self.terminal.terminal_id} {self.kind}"
 
 
+from .cash_models import JournalException, JournalReconciliation, Replenishment, TerminalRegistration  # noqa: E402, F401
 from .complaint_models import AtmCharge, DispenseCompensation, DispenseComplaint  # noqa: E402, F401
-from .cash_models import JournalException, JournalReconciliation, Replenishment, TerminalRegistration  # noqa: E402, F401, I001
