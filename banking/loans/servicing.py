@@ -115,6 +115,7 @@ from banking.ledger.chart import (
 )
 from banking.ledger.models import Channel, EntryKind, LedgerAccount
 from banking.users.authenticator import require_code
+from banking.users.models import Branch
 
 from . import schedule as schedule_math
 from .actions import _gl, _next_number, _next_numbers, benchmark_on, business_date
@@ -1145,14 +1146,22 @@ def collect_by_mandate(*, date, first=None, last=None):
         loans = loans.filter(pk__lte=last)
     overdue = Instalment.objects.filter(schedule__loan_id=OuterRef("pk"), schedule__is_current=True,
                                         due_date__lte=date).filter(_UNPAID)
+    # Only a linked account with something in it can pay: holds only lower what the
+    # balance and any overdraft give (LedgerAccount.available, checked below). The
+    # loans due first, from the loans' own rows; then those few, by id, with their
+    # accounts (a join from the range would read every deposit account).
+    linked = "deposit_account__ledger_account__"
+    due_ids = list(loans.filter(Exists(overdue), deposit_account__isnull=False).values_list("pk", flat=True))
     with transaction.atomic():
-        due_loans = list(loans.filter(Exists(overdue)).order_by("pk").select_for_update(of=("self",)).select_related(
-            "product", "product_version", "branch", "ledger_account", "deposit_account__product",
-            "deposit_account__ledger_account"))
+        due_loans = list(Loan.objects.filter(pk__in=due_ids, status=LoanStatus.ACTIVE)
+                         .alias(room=F(f"{linked}balance") + F(f"{linked}overdraft_limit")).filter(room__gt=0)
+                         .order_by("pk").select_for_update(of=("self",)).select_related(
+                             "product", "product_version", "deposit_account__product",
+                             "deposit_account__ledger_account"))
         done = set(Repayment.objects.filter(idempotency_key__in=[_mandate_key(date, loan.pk) for loan in due_loans])
                    .values_list("loan_id", flat=True))
-        payers = [loan for loan in due_loans if loan.pk not in done and loan.deposit_account is not None
-                  and loan.deposit_account.ledger_account_id and loan.deposit_account.ledger_account.available > 0]
+        payers = [loan for loan in due_loans
+                  if loan.pk not in done and loan.deposit_account.ledger_account.available > 0]
         owed_by = dues_of([loan.pk for loan in payers], date)
         gls = _receivable_gls()
         left, plans, entries = {}, [], []  # left: each linked account's available, less what earlier loans took
@@ -1190,27 +1199,36 @@ def _write_mandate_repayments(posted, date):
     for plan in posted:
         by_branch[plan[0].branch_id].append(plan)
     numbers = {}
-    for plans in by_branch.values():
-        for plan, number in zip(plans, _next_numbers("RP", plans[0][0].branch, len(plans)), strict=True):
+    for branch in Branch.objects.filter(pk__in=list(by_branch)):
+        plans = by_branch[branch.pk]
+        for plan, number in zip(plans, _next_numbers("RP", branch, len(plans)), strict=True):
             numbers[plan[4]] = number
-    repayments = Repayment.objects.bulk_create(
-        Repayment(number=numbers[key], loan=loan, kind=RepaymentKind.DUES, channel=AUTO_DEBIT, amount=take, on=date,
-                  deposit_account=loan.deposit_account, entry_id=entry_id, received_by=None, idempotency_key=key)
-        for loan, take, _owed, _allocations, key, entry_id in posted)
-    paid_rows, paid_charges = defaultdict(lambda: [0, 0]), defaultdict(int)
-    lines = []
-    for repayment, (_loan, _take, _owed, allocations, _key, _entry) in zip(repayments, posted, strict=True):
-        for line in allocations:
-            lines.append(RepaymentAllocation(repayment=repayment, part=line.part, amount=line.amount,
-                                             instalment=line.instalment, charge=line.charge))
-            if line.charge is not None:
-                paid_charges[line.charge.pk] += line.amount
-            elif line.part == AllocationPart.INTEREST:
-                paid_rows[line.instalment.pk][0] += line.amount
-            else:
-                paid_rows[line.instalment.pk][1] += line.amount
-    RepaymentAllocation.objects.bulk_create(lines)
+    columns = list(zip(*((numbers[key], loan.pk, take, loan.deposit_account_id, entry_id, key)
+                         for loan, take, _owed, _allocations, key, entry_id in posted), strict=True))
     with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Repayment._meta.db_table} (number, loan_id, kind, channel, amount, \"on\","  # noqa: S608 the model's table
+            " deposit_account_id, choice, prepayment_charge, entry_id, idempotency_key, created_at)"
+            " SELECT c.number, c.loan_id, %s, %s, c.amount, %s, c.account_id, '', 0, c.entry_id, c.key, now()"
+            " FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[])"
+            " AS c(number, loan_id, amount, account_id, entry_id, key) RETURNING id, idempotency_key",
+            [RepaymentKind.DUES.value, AUTO_DEBIT.value, date, *(list(column) for column in columns)])
+        repayment_of = {key: pk for pk, key in cursor.fetchall()}
+        paid_rows, paid_charges, lines = defaultdict(lambda: [0, 0]), defaultdict(int), []
+        for _loan, _take, _owed, allocations, key, _entry in posted:
+            for line in allocations:
+                lines.append((repayment_of[key], str(line.part), line.instalment.pk if line.instalment else None,
+                              line.charge.pk if line.charge else None, line.amount))
+                if line.charge is not None:
+                    paid_charges[line.charge.pk] += line.amount
+                elif line.part == AllocationPart.INTEREST:
+                    paid_rows[line.instalment.pk][0] += line.amount
+                else:
+                    paid_rows[line.instalment.pk][1] += line.amount
+        cursor.execute(
+            f"INSERT INTO {RepaymentAllocation._meta.db_table} (repayment_id, part, instalment_id, charge_id, amount)"  # noqa: S608 the model's table
+            " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[])",
+            [list(column) for column in zip(*lines, strict=True)])
         if paid_rows:
             cursor.execute(
                 f"UPDATE {Instalment._meta.db_table} i SET interest_paid = i.interest_paid + c.interest,"  # noqa: S608 the model's table
@@ -1229,7 +1247,7 @@ def _write_mandate_repayments(posted, date):
                                           due_date__gt=date).values_list("schedule__loan_id", flat=True))
     for loan_id, loan in paid_up.items():
         if loan_id not in ahead:
-            _close_if_repaid(loan, None, date)
+            _close_if_repaid(loan, None, date)  # reads the loan's ledger account itself
     total = sum(take for _loan, take, *_rest in posted)
     record_event(action="loans.mandate_collected", object_type="loans.repayment",
                  summary=f"Auto-debit under the mandate on {_when(date)}: {len(posted):,} repayments, "

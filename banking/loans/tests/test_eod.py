@@ -260,6 +260,34 @@ def test_funds_short_the_auto_debit_takes_what_there_is_and_the_emi_stays_overdu
     assert state(loan) == (C.SMA_1, 32)
 
 
+def test_loans_sharing_an_account_take_from_it_in_id_order_and_a_debit_freeze_takes_nothing(bank):
+    from banking.audit.models import AuditEvent
+    from banking.deposits.models import DepositAccount, DepositStatus
+
+    first_loan, second_loan = disbursed(bank), disbursed(bank, amount=1_00_000_00, months=12)
+    drain(bank.account)
+    due = instalments(first_loan)[0]
+    other = instalments(second_loan)[0]
+    assert due.due_date == other.due_date and first_loan.pk < second_loan.pk
+    bank.fund(bank.account, due.total + 1_000_00)
+    run_day(due.due_date)
+    due.refresh_from_db()
+    other.refresh_from_db()
+    assert due.is_paid and other.paid == 1_000_00
+    bank.account.ledger_account.refresh_from_db()
+    assert bank.account.ledger_account.balance == 0
+    receipts = sorted(Repayment.objects.filter(channel="auto_debit").values_list("loan_id", "amount"))
+    assert receipts == [(first_loan.pk, due.total), (second_loan.pk, 1_000_00)]
+    (event,) = AuditEvent.objects.filter(action="loans.mandate_collected")
+    assert [row[1:3] for row in event.after["receipts"]] == [[first_loan.pk, due.total], [second_loan.pk, 1_000_00]]
+    # Money comes in, but the account is under a debit freeze: the mandate takes nothing.
+    bank.fund(bank.account, other.total)
+    DepositAccount.objects.filter(pk=bank.account.pk).update(status=DepositStatus.DEBIT_FROZEN)
+    run_day(due.due_date + DAY)
+    other.refresh_from_db()
+    assert other.paid == 1_000_00 and Repayment.objects.filter(channel="auto_debit").count() == 2
+
+
 def test_classification_partitions_never_split_a_borrower(bank):
     from banking.deposits.tests.factories import make_customer
 
