@@ -72,6 +72,7 @@ PORTALS = {
             Section("Payments", "ops:payment-monitor", "bi-bank"),
             Section("ATM complaints", "ops:atm-complaints", "bi-exclamation-octagon", permission="cards.operate_atms"),
             Section("ATM fleet", "ops:atm-fleet", "bi-credit-card-2-front"),
+            Section("ATM cash", "ops:atm-reconciliations", "bi-cash-stack", permission="cards.operate_atms"),
             Section("Loan products", "ops:loan-products", "bi-cash-coin"),
             Section("Loan portfolio", "ops:loan-portfolio", "bi-pie-chart"),
             Section("End of day", "ops:eod", "bi-moon-stars"),

@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import (
+    atm_cash_views,
     atm_views,
     eod_views,
     job_views,
@@ -46,6 +47,14 @@ urlpatterns = [
     path("atm/simulator/power/", atm_views.atm_simulator_power, name="atm-simulator-power"),
     path("atm/simulator/heartbeats/", atm_views.atm_simulator_heartbeats, name="atm-simulator-heartbeats"),
     re_path(r"^atm/(?P<terminal_id>[A-Z0-9]{8})/$", atm_views.atm_terminal, name="atm-terminal"),
+    # ATMs: registration and replenishment through maker-checker, journal reconciliation
+    path("atm/terminals/new/", atm_cash_views.atm_terminal_new, name="atm-terminal-new"),
+    path("atm/terminals/registrations/<int:pk>/key/", atm_cash_views.atm_terminal_key, name="atm-terminal-key"),
+    path("atm/<str:terminal_id>/replenish/", atm_cash_views.atm_replenish, name="atm-replenish"),
+    path("atm/reconciliation/", atm_cash_views.atm_reconciliations, name="atm-reconciliations"),
+    path("atm/reconciliation/<int:pk>/", atm_cash_views.atm_reconciliation, name="atm-reconciliation"),
+    path("atm/reconciliation/exceptions/<int:pk>/resolve/", atm_cash_views.atm_journal_resolve,
+         name="atm-journal-resolve"),
     path("eod/", eod_views.eod, name="eod"),
     path("eod/start/", eod_views.eod_start, name="eod-start"),
     path("eod/history/", eod_views.eod_history, name="eod-history"),

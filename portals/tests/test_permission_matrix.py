@@ -45,6 +45,8 @@ MY_LOAN = "<the matrix customer's disbursed personal loan>"
 MY_LOAN_APPLICATION = "<the application of the matrix customer's loan>"
 LOAN_RECEIPT = "<a receipt for the matrix customer's loan>"
 PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
+ATM_TERMINAL = "<an ATM of the people's branch, for its cash screens>"
+ATM_JOURNAL = "<an electronic journal reconciled for that ATM>"
 MY_CARD = "<the matrix customer's debit card on their savings account>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
@@ -277,6 +279,14 @@ EXPECTED = {
     "api:partner-payout": ({"batch_id": "0b6f1f0e-5a4e-4c39-9a53-5e1f1c6f2d11"}, set(), 401, 401),
     "api:partner-webhooks": ({}, set(), 401, 401),
     "api:partner-webhook": ({"pk": 1}, set(), 401, 401),
+    # ATM cash: registering, replenishing and reconciling are operations' (cards.operate_atms);
+    # showing a key and resolving an exception are POST only.
+    "ops:atm-terminal-new": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:atm-terminal-key": ({"pk": 1}, set(), 405, 405),
+    "ops:atm-replenish": ({"terminal_id": ATM_TERMINAL}, {Role.OPERATIONS}, 403, "login"),
+    "ops:atm-reconciliations": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:atm-reconciliation": ({"pk": ATM_JOURNAL}, {Role.OPERATIONS}, 403, "login"),
+    "ops:atm-journal-resolve": ({"pk": 1}, set(), 405, 405),
     # The ATM switch takes a terminal's signature, never a session.
     "api:atm-messages": ({}, set(), 401, 401),
 }
@@ -319,10 +329,24 @@ def objects(people):
     payments.update(_partner_objects(deposits[ACCOUNT]))
     payments.update(_customer_loan_objects(deposits[ACCOUNT]))
     payments.update(_loan_receipt_objects(payments[MY_LOAN], entry))
+    payments.update(_atm_cash_objects(people))
     payments.update(_card_objects(deposits[ACCOUNT]))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
+
+
+def _atm_cash_objects(people):
+    """An ATM of the people's branch, and a journal of it reconciled."""
+    from banking.cards.actions import register_terminal
+    from banking.cards.journal import reconcile_journal
+
+    supervisor = people[Role.SUPERVISOR]
+    terminal = register_terminal(actor=supervisor, branch=supervisor.branch, terminal_id="CBSM0001",
+                                 location="Matrix lobby")
+    journal = reconcile_journal(actor=people[Role.OPERATIONS], terminal=terminal, name="EJ.csv",
+                                data="STAN,TIME,N500,N200,N100,RESULT\n000001,2026-12-07T10:00:00+05:30,0,0,0,DECLINED\n")
+    return {ATM_TERMINAL: terminal.terminal_id, ATM_JOURNAL: journal.pk}
 
 
 def _partner_objects(number):
