@@ -48,6 +48,7 @@ PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
 ATM_TERMINAL = "<an ATM of the people's branch, for its cash screens>"
 ATM_JOURNAL = "<an electronic journal reconciled for that ATM>"
 MY_CARD = "<the matrix customer's debit card on their savings account>"
+ATM_COMPLAINT = "<a failed-dispense complaint on the matrix customer's card>"
 
 # url name -> (kwargs, roles that get 200, status for others signed in, anonymous answer)
 EXPECTED = {
@@ -287,6 +288,13 @@ EXPECTED = {
     "ops:atm-reconciliations": ({}, {Role.OPERATIONS}, 403, "login"),
     "ops:atm-reconciliation": ({"pk": ATM_JOURNAL}, {Role.OPERATIONS}, 403, "login"),
     "ops:atm-journal-resolve": ({"pk": 1}, set(), 405, 405),
+    # ATM complaints: the customer's own; a teller raises one at the counter; operations who operate
+    # ATMs investigate and resolve them.
+    "customer:atm-complaints": ({}, {Role.CUSTOMER}, 403, "login"),
+    "customer:atm-complaint-new": ({}, {Role.CUSTOMER}, 403, "login"),
+    "teller:atm-complaint-new": ({}, TELLER_SIDE, 403, "login"),
+    "ops:atm-complaints": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:atm-complaint": ({"pk": ATM_COMPLAINT}, {Role.OPERATIONS}, 403, "login"),
     # The ATM switch takes a terminal's signature, never a session.
     "api:atm-messages": ({}, set(), 401, 401),
 }
@@ -331,6 +339,7 @@ def objects(people):
     payments.update(_loan_receipt_objects(payments[MY_LOAN], entry))
     payments.update(_atm_cash_objects(people))
     payments.update(_card_objects(deposits[ACCOUNT]))
+    payments.update(_atm_complaint_objects(payments[MY_CARD]))
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
@@ -369,6 +378,26 @@ def _card_objects(number):
     account = DepositAccount.objects.select_related("branch").get(number=number)
     card = issue_card(actor=make_user(Role.TELLER, branch=account.branch), account=account)
     return {MY_CARD: card.pk}
+
+
+def _atm_complaint_objects(card_pk):
+    """A complaint that a withdrawal on the matrix customer's card gave no cash (the
+    switch's log row and the complaint only: the screens read them)."""
+    from banking.cards.actions import register_terminal
+    from banking.cards.models import Card, DispenseComplaint, SwitchMessage
+    from banking.ledger.models import BusinessDate
+
+    card = Card.objects.select_related("account__branch", "customer").get(pk=card_pk)
+    terminal = register_terminal(actor=None, branch=card.account.branch, terminal_id="MATRIXC1",
+                                 location="Matrix lobby")
+    today = BusinessDate.objects.current()
+    withdrawal = SwitchMessage.objects.create(
+        terminal=terminal, kind="withdrawal", stan="000001", local_date=today, card=card, masked_card=card.masked,
+        amount=100_00, content_hash="0" * 64, response_code="00", response={})
+    complaint = DispenseComplaint.objects.create(
+        withdrawal=withdrawal, customer=card.customer, account=card.account, amount=100_00, transaction_date=today,
+        raised_on=today, raised_by=card.issued_by, channel="internet")
+    return {ATM_COMPLAINT: complaint.pk}
 
 
 def _customer_loan_objects(number):
