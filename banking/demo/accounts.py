@@ -21,9 +21,10 @@ import datetime
 import random
 
 from banking.approvals.actions import approve_request
+from banking.core.errors import BankingError
 from banking.deposits import actions
 from banking.deposits.models import DepositAccount, DepositStatus
-from banking.ledger.actions import Line, post_entry
+from banking.ledger.actions import Line, check_debit, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT
 from banking.ledger.holidays import is_holiday
 from banking.ledger.models import BusinessDate, Channel, EntryKind, LedgerAccount
@@ -172,7 +173,9 @@ def _day_of(plan, day, start):
         if text.startswith("UPI CR"):
             lines = [Line.debit(rbi, amount), Line.credit(account, amount)]
         else:
-            if account.available < amount:
+            try:
+                check_debit(account.pk, amount)  # the ledger's own rule: a spend the money cannot cover is skipped
+            except BankingError:
                 continue
             lines = [Line.debit(account, amount), Line.credit(rbi, amount)]
         kind = EntryKind.CASH_WITHDRAWAL if text.startswith("ATM") else EntryKind.PAYMENT
