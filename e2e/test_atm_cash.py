@@ -85,7 +85,7 @@ def test_replenish_the_low_atm_and_reconcile_its_journal(browser, scene, live_se
     journal = tmp_path / "EJ_CBSA0001.csv"
     journal.write_text("STAN,TIME,N500,N200,N100,RESULT\n000002,2026-12-07T10:15:00+05:30,0,0,0,NOT_DISPENSED\n")
     page.goto("/ops/atm/reconciliation/")
-    page.get_by_label("Terminal").select_option("CBSA0001")
+    page.get_by_role("combobox", name="Terminal").select_option("CBSA0001")
     page.get_by_label("Electronic journal (CSV)").set_input_files(str(journal))
     page.get_by_role("button", name="Upload and reconcile").click()
     expect(page.get_by_role("heading", name="Journal EJ_CBSA0001.csv")).to_be_visible()
@@ -108,7 +108,7 @@ def test_replenish_the_low_atm_and_reconcile_its_journal(browser, scene, live_se
     bad = tmp_path / "EJ_bad.csv"
     bad.write_text("STAN,TIME,N500,N200,N100,RESULT\n000003,yesterday,0,0,0,DECLINED\n")
     page.goto("/ops/atm/reconciliation/")
-    page.get_by_label("Terminal").select_option("CBSA0001")
+    page.get_by_role("combobox", name="Terminal").select_option("CBSA0001")
     page.get_by_label("Electronic journal (CSV)").set_input_files(str(bad))
     page.get_by_role("button", name="Upload and reconcile").click()
     expect(page.get_by_text(re.compile("EJ_bad.csv was not reconciled, nothing was kept: line 2: the time "
