@@ -47,6 +47,7 @@ LOAN_RECEIPT = "<a receipt for the matrix customer's loan>"
 PAYOUT_BATCH = "<a partner's payout batch waiting for the matrix's customer>"
 ATM_TERMINAL = "<an ATM of the people's branch, for its cash screens>"
 ATM_JOURNAL = "<an electronic journal reconciled for that ATM>"
+TERMINAL = "<an ATM registered at the people's branch>"
 MY_CARD = "<the matrix customer's debit card on their savings account>"
 ATM_COMPLAINT = "<a failed-dispense complaint on the matrix customer's card>"
 
@@ -174,6 +175,14 @@ EXPECTED = {
     "ops:recon-exception-resolve": ({"pk": 1}, set(), 405, 405),
     "ops:clearing-simulator": ({}, {Role.OPERATIONS}, 403, "login"),
     "ops:ifsc-directory": ({}, OPS_SIDE, 403, "login"),
+    # The ATM fleet: the operations side reads the monitor and a terminal's page; acknowledging an alert is
+    # POST only; the simulator is for operations staff who operate ATMs.
+    "ops:atm-fleet": ({}, OPS_SIDE, 403, "login"),
+    "ops:atm-terminal": ({"terminal_id": TERMINAL}, OPS_SIDE, 403, "login"),
+    "ops:atm-alert-acknowledge": ({"pk": 1}, set(), 405, 405),
+    "ops:atm-simulator": ({}, {Role.OPERATIONS}, 403, "login"),
+    "ops:atm-simulator-power": ({}, set(), 405, 405),
+    "ops:atm-simulator-heartbeats": ({}, set(), 405, 405),
     # The queue of background jobs: the operations side reads it; retrying is POST only.
     "ops:jobs": ({}, OPS_SIDE, 403, "login"),
     "ops:job-retry": ({"pk": 1}, set(), 405, 405),
@@ -335,6 +344,7 @@ def objects(people):
     payments.update(_eod_objects())
     payments.update(_loan_objects())
     payments.update(_partner_objects(deposits[ACCOUNT]))
+    payments.update(_atm_objects(people))
     payments.update(_customer_loan_objects(deposits[ACCOUNT]))
     payments.update(_loan_receipt_objects(payments[MY_LOAN], entry))
     payments.update(_atm_cash_objects(people))
@@ -343,6 +353,15 @@ def objects(people):
     with registered_test_kind():
         yield {APPROVAL: make_request(people[Role.TELLER]).pk, ENTRY: entry.pk, **deposits, **counter, **customers,
                **payments}
+
+
+def _atm_objects(people):
+    """An ATM at the people's branch (no cash: the screens read it)."""
+    from banking.cards.actions import register_terminal
+
+    terminal = register_terminal(actor=None, branch=people[Role.TELLER].branch, terminal_id="MATRIX01",
+                                 location="Matrix lobby")
+    return {TERMINAL: terminal.terminal_id}
 
 
 def _atm_cash_objects(people):
