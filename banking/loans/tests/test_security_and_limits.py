@@ -17,6 +17,7 @@ from banking.loans.eod import classify_loans
 from banking.loans.models import LoanBook, LoanDayStatus, Repayment, SecurityValuation
 from banking.teller.actions import fund_vault
 from banking.teller.tests.factories import VAULT_CASH, teller_with_open_till
+from banking.testing import make_user
 
 from .factories import key
 from .test_servicing import notes, set_date
@@ -163,7 +164,8 @@ def test_a_supervisor_marks_an_npa_a_loss_through_maker_checker(bank, npa):
     assert npa.classification == "substandard"
     with pytest.raises(NotPermitted):
         approve_request(actor=bank.supervisor, request_id=approval.pk)
-    approve_request(actor=bank.manager, request_id=approval.pk)
+    approve_request(actor=make_user("supervisor", branch=bank.branch, approval_limit=10_00_000_00),
+                    request_id=approval.pk)
     npa.refresh_from_db()
     assert npa.classification == "loss" and LoanBook.objects.get(loan=npa).loss
     assert npa.classification_history.first().reason.startswith("Marked a loss asset: Borrower untraceable")
