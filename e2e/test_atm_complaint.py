@@ -1,0 +1,64 @@
+"""Journey: a customer on a phone says an ATM withdrawal debited them and gave no
+cash. Sent without choosing a withdrawal, the form says so in words and raises
+nothing; then the customer picks the withdrawal, raises the complaint and sees it
+listed, open, with the date its reversal is due (T+5)."""
+
+import datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from banking.cards.models import DispenseComplaint
+from banking.cards.switch import handle_message
+from banking.cards.tests.factories import CardBank, withdrawal
+from banking.ledger.models import BusinessDate
+
+from .helpers import VIEWPORTS, named, screenshot, sign_in
+
+pytestmark = pytest.mark.e2e
+
+DAY = datetime.date(2026, 12, 7)
+
+
+@pytest.fixture
+def customer(transactional_db):
+    BusinessDate.objects.update_or_create(pk=1, defaults={"date": DAY})
+    bank = CardBank(balance=20_000_00)
+    atm = bank.terminal("ATM00001")
+    answer = handle_message(terminal=atm, message=withdrawal(atm, bank.number, "2500.00",
+                                                             local_time="2026-12-06T19:40:00+05:30"))
+    assert answer["response_code"] == "00"
+    user = named(bank.user, "Priya", "Sharma")
+    user.totp_secret = bank.totp_secret
+    return user
+
+
+def test_a_customer_on_a_phone_raises_an_atm_complaint_and_sees_it_listed(page, customer):
+    page.set_viewport_size(VIEWPORTS[390])
+    sign_in(page, customer)
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("link", name="ATM complaints").click()
+    expect(page.get_by_role("heading", name="ATM complaints")).to_be_visible()
+    expect(page.get_by_text("You have raised no ATM complaints.")).to_be_visible()
+    page.get_by_role("link", name="Raise a complaint").click()
+    expect(page.get_by_role("heading", name="Debited but no cash")).to_be_visible()
+
+    page.get_by_role("button", name="Raise the complaint").click()
+    expect(page.get_by_text("Choose the withdrawal that gave you no cash.")).to_be_visible()
+    assert not DispenseComplaint.objects.exists()
+
+    page.get_by_label("06 Dec 2026 · ₹2,500.00 · ATM00001 MG Road", exact=False).check()
+    page.get_by_label("What happened (optional)").fill("The screen said 'take your cash' and nothing came out.")
+    screenshot(page, "atm-complaint-new-390")
+    page.get_by_role("button", name="Raise the complaint").click()
+
+    expect(page.get_by_text("The money is due back by 11 Dec 2026")).to_be_visible()
+    card = page.get_by_test_id("complaint")
+    expect(card.get_by_role("heading")).to_contain_text("₹2,500.00 at ATM00001")
+    expect(card.get_by_test_id("status")).to_have_text("Open: being investigated")
+    expect(card).to_contain_text("11 Dec 2026")
+    screenshot(page, "atm-complaint-list-390")
+    complaint = DispenseComplaint.objects.get()
+    assert complaint.channel == "internet" and complaint.amount == 2_500_00
