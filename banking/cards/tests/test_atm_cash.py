@@ -216,3 +216,46 @@ def test_two_supervisors_approving_at_once_post_once():
     assert vault_of(bank).counts.n500 == 50
     replenishment.refresh_from_db()
     assert replenishment.approval.status == ApprovalStatus.APPROVED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawals_while_a_replenishment_is_approved_keep_the_gl_equal_to_the_cassettes():
+    bank = CardBank()
+    bank.ops = make_user(Role.OPERATIONS)
+    fund_vault(actor=bank.supervisor, branch=bank.branch, counts=Denominations(n500=100, n100=100),
+               idempotency_key=uuid.uuid4().hex)
+    terminal = bank.terminal("ATM00089", n500=20, n200=20, n100=20)
+    replenishment = request_replenishment(actor=bank.ops, terminal=terminal, left={500: 20, 200: 19, 100: 20},
+                                          loaded={500: 50, 100: 50})
+    barrier, answers = threading.Barrier(2), []
+
+    def approve():
+        try:
+            barrier.wait()
+            approve_request(actor=bank.supervisor, request_id=replenishment.approval_id)
+        finally:
+            connection.close()
+
+    def withdraw():
+        try:
+            barrier.wait()
+            for stan in range(1, 6):
+                answers.append(handle_message(terminal=terminal, message=withdrawal(
+                    terminal, bank.number, "700.00", stan=f"{stan:06d}"))["response_code"])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=withdraw)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == ["00"] * 5
+    notes = counts(terminal)
+    terminal.ledger_account.refresh_from_db()
+    assert terminal.ledger_account.balance == sum(d * n for d, n in notes.items()) * 100
+    # 5 × ₹700 = 5 × (₹500 + ₹200) whenever they ran: the ₹200 count was one short at the count.
+    assert notes == {500: 20 + 50 - 5, 200: 20 - 1 - 5, 100: 20 + 50}
+    assert balance(ATM_SHORTAGE) == 200_00
+    vault = vault_of(bank)
+    assert vault.ledger_account.balance == vault.cash_value
