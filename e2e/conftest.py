@@ -9,8 +9,12 @@ Run them with `make test-e2e` (or `pytest e2e`); screenshots land in e2e/artifac
 """
 
 import os
+import threading
 
 import pytest
+from django.db import connection
+
+from banking.core import jobs
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM, called
 # from fixtures and assertions, would otherwise refuse with SynchronousOnlyOperation.
@@ -79,3 +83,25 @@ def browser_problems(page):
     page.on("response", on_response)
     yield found
     assert not found, "The browser reported problems:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def worker(transactional_db):
+    """A background worker beside the live server: every half second it runs the jobs
+    that are due (the jobs its jobs defer included), until the journey ends."""
+    stop = threading.Event()
+
+    def work():
+        try:
+            while not stop.is_set():
+                jobs.run_waiting()
+                stop.wait(0.5)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=60)
+    assert not thread.is_alive()

@@ -1,8 +1,12 @@
 """What the journeys do again and again: sign in, take a screenshot."""
 
+import threading
 import time
 from pathlib import Path
 
+from django.db import connection
+
+from banking.core import jobs
 from banking.testing import PASSWORD, totp_code
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -81,3 +85,18 @@ def screenshot(page, name, *, full_page=True):
     path = ARTIFACTS / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=path, full_page=full_page)
+
+
+def run_jobs_once():
+    """What a worker does once, in a thread of its own beside the live server (the
+    browser's event loop is on this one): run every job that is due, then stop."""
+    def work():
+        try:
+            jobs.run_waiting()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()

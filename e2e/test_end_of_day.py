@@ -6,15 +6,12 @@ portal's header has moved to the next day."""
 
 import datetime
 import re
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from banking.approvals.actions import approve_request
-from banking.core import jobs
 from banking.ledger.models import BusinessDate
 from banking.teller.actions import close_branch, close_till
 from banking.teller.tests.factories import OPENING, funded_branch, key, supervisor_for, teller_with_open_till
@@ -26,28 +23,6 @@ from .helpers import VIEWPORTS, named, screenshot, sign_in, sign_out
 pytestmark = pytest.mark.e2e
 
 DAY = 90_000  # ms: the whole day's steps, one job after another, on one worker
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A background worker beside the live server: every half second it runs the jobs
-    that are due (the jobs its jobs defer included), until the journey ends."""
-    stop = threading.Event()
-
-    def work():
-        try:
-            while not stop.is_set():
-                jobs.run_waiting()
-                stop.wait(0.5)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
 
 
 @pytest.fixture

@@ -4,17 +4,15 @@ fixed, and watch it finish without reloading. Someone on the operations side wit
 the permission sees the queue but cannot retry, and a teller is refused the screen."""
 
 import re
-import threading
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from banking.core import jobs
 from banking.testing import make_user
 from banking.users.roles import Role
 
-from .helpers import VIEWPORTS, named, screenshot, sign_in
+from .helpers import VIEWPORTS, named, run_jobs_once, screenshot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -30,27 +28,11 @@ def print_statement(*, account):
     return account
 
 
-def run_worker():
-    """What a worker does, in a thread of its own beside the live server (the browser's
-    event loop is on this one): run every job that is due, then stop."""
-
-    def work():
-        try:
-            jobs.run_waiting()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
-
-
 @pytest.fixture
 def failed_job(transactional_db):
     printer["paper"] = False
     job_id = jobs.defer(print_statement, account="50100012345678")
-    run_worker()
+    run_jobs_once()
     assert jobs.jobs_query().get(pk=job_id).status == "failed"
     return job_id
 
@@ -91,7 +73,7 @@ def test_operations_see_a_failed_job_with_its_error_and_retry_it(browser, live_s
     page.get_by_label("Status").select_option("Retried")
     expect(row).to_contain_text("Waiting")
 
-    run_worker()
+    run_jobs_once()
     expect(row).to_contain_text("Done", timeout=LIVE)  # the list updates by itself
     expect(row).to_contain_text("retried, 2 runs so far")
     screenshot(page, f"ops-jobs-retried-{width}")

@@ -4,14 +4,11 @@ morning the customer opens their statement on a phone, then on a desktop, and re
 the interest credited, in words, with its amount."""
 
 import datetime
-import threading
 import time
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
-from banking.core import jobs
 from banking.deposits.tests.savings_days import close_day, on
 from banking.ledger.models import BusinessDate
 from banking.operations import actions as eod_actions
@@ -28,28 +25,6 @@ pytestmark = pytest.mark.e2e
 D = datetime.date
 QUARTER_END = D(2026, 12, 31)
 DAY = 120  # seconds: every step of the day, one job after another, on one worker
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A background worker beside the live server, running the jobs that are due every
-    half second (those its jobs defer included) until the journey ends."""
-    stop = threading.Event()
-
-    def work():
-        try:
-            while not stop.is_set():
-                jobs.run_waiting()
-                stop.wait(0.5)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
 
 
 @pytest.fixture
