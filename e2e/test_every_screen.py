@@ -28,9 +28,11 @@ from portals.tests.test_permission_matrix import ACCOUNT, EXPECTED, objects, peo
 from .helpers import VIEWPORTS, screenshot
 
 # Answers that are not a page of their own: HTMX fragments drawn into a page (their
-# page is toured), file downloads and the load balancer's health check.
+# page is toured), file downloads, the load balancer's health checks and the metrics.
 NOT_A_SCREEN = {
     "portals:healthz",
+    "portals:readyz",
+    "portals:metrics",
     "supervisor:queue-count",
     "customer:collect-count",
     "customer:ifsc-lookup",

@@ -109,7 +109,7 @@ class StaffMFARequiredMiddleware:
     """With CBS_REQUIRE_STAFF_MFA on, bank staff without an authenticator app are
     sent to set one up before any page other than sign-in and MFA setup."""
 
-    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz")
+    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/metrics")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -109,6 +109,8 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 # Middleware
 # ---------------------------------------------------------------------------
 MIDDLEWARE = [
+    # Each request's time and database queries, by view, for /metrics (portals/monitoring.py).
+    "portals.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Under /api/, every answer (these middleware's refusals included) is JSON and never cached.
     "portals.api.middleware.ApiJsonMiddleware",
@@ -244,6 +246,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+# ---------------------------------------------------------------------------
+# Monitoring (portals/monitoring.py)
+# ---------------------------------------------------------------------------
+# /metrics answers requests from these networks (CIDRs, comma-separated; production's
+# default is none) ...
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+# ... or carrying `Authorization: Bearer <METRICS_TOKEN>`. Empty: no token is accepted.
+METRICS_TOKEN = env("METRICS_TOKEN", "")
 
 # ---------------------------------------------------------------------------
 # Authentication (django-allauth with MFA)

@@ -4,12 +4,14 @@ Run `manage.py check --deploy --settings=config.settings.production` with the
 production environment; it must print no warnings.
 """
 
+import ipaddress
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded_db
 
 from .base import *  # noqa: F403
-from .base import DATABASES, FIELD_ENCRYPTION_KEY, SECRET_KEY, env, env_bool
+from .base import DATABASES, FIELD_ENCRYPTION_KEY, SECRET_KEY, env, env_bool, env_list
 
 DEBUG = env_bool("DEBUG", False)
 CBS_REQUIRE_STAFF_MFA = env_bool("CBS_REQUIRE_STAFF_MFA", True)
@@ -55,3 +57,16 @@ STORAGES = {
 }
 if not env("REDIS_URL"):
     raise ImproperlyConfigured("Refusing to start: REDIS_URL must be set for the shared cache.")
+
+# /metrics (portals/monitoring.py): no network is trusted unless named. Behind nginx
+# without TRUSTED_PROXY every request would come from 127.0.0.1, so a loopback default
+# here would open the metrics to anyone who reaches nginx.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "")
+METRICS_TOKEN = env("METRICS_TOKEN", "")
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"Refusing to start: METRICS_ALLOWED_NETWORKS: {_network!r} is no CIDR.") from None
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("Refusing to start: METRICS_TOKEN must be at least 32 characters when set.")

@@ -55,6 +55,10 @@ ATM_COMPLAINT = "<a failed-dispense complaint on the matrix customer's card>"
 EXPECTED = {
     "portals:home": ({}, set(), 302, "login"),  # everyone signed in is redirected to their portal
     "portals:healthz": ({}, ALL, None, 200),
+    # Readiness and metrics answer alike signed in or not: no worker beats in the matrix's
+    # database, so it is not ready; the test client's 127.0.0.1 is an allowed network.
+    "portals:readyz": ({}, set(), 503, 503),
+    "portals:metrics": ({}, ALL, None, 200),
     "portals:confirm-identity": ({}, ALL, None, "login"),
     "teller:home": ({}, TELLER_SIDE, 403, "login"),
     "supervisor:home": ({}, SUPERVISORS, 403, "login"),
