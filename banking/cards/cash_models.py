@@ -186,3 +186,7 @@ class JournalException(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: STAN {self.stan} of {self.local_date:%d %b %Y}"
+
+    @property
+    def journal_result_label(self):
+        return self.journal_result.replace("_", " ").lower()
