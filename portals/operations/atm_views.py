@@ -97,7 +97,8 @@ def atm_terminal(request, terminal_id):
                "gl_balance": terminal.ledger_account.balance, "expected": expected,
                "difference": terminal.ledger_account.balance - expected,
                "replenishments": _replenishments(terminal),
-               "alerts": terminal.alerts.filter(Q(acknowledged_at__isnull=True) | Q(cleared_at__isnull=True))[:20]}
+               "alerts": terminal.alerts.filter(Q(acknowledged_at__isnull=True) | Q(cleared_at__isnull=True))
+               .select_related("acknowledged_by")[:20]}
     template = "portals/operations/atm_terminal.html"
     if request.htmx:
         template += "#terminal-transactions"
@@ -108,7 +109,7 @@ def _replenishments(terminal):
     """The terminal's replenishments, newest first, where the bank keeps them (None
     while it does not)."""
     related = getattr(terminal, "replenishments", None)
-    return None if related is None else related.order_by("-pk")[:20]
+    return None if related is None else list(related.order_by("-requested_at", "-id")[:20])
 
 
 # -- the simulator ------------------------------------------------------------------

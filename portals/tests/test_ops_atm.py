@@ -154,6 +154,7 @@ def test_the_terminal_page_shows_transactions_reversals_and_balances(client, ops
     assert gl.balance == 200 * (500 + 200 + 100) * 100 - 1_000_00
     assert 'data-testid="gl-balance">₹1,59,000.00' in text
     assert 'data-testid="expected-cash">₹1,59,000.00' in text
+    assert "No replenishment yet." in text
     assert bank.number not in text
 
 
