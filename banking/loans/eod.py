@@ -130,7 +130,9 @@ def _open_books(first, last, by="id"):
         cursor.execute(
             "INSERT INTO loans_loanbook (loan_id, accrued, suspense, provision, loss)"  # noqa: S608 a fixed column
             f" SELECT l.id, 0, 0, 0, false FROM loans_loan l WHERE {column} BETWEEN %s AND %s"
-            " AND l.status = 'active' AND l.ledger_account_id IS NOT NULL ORDER BY l.id ON CONFLICT DO NOTHING",
+            " AND l.status = 'active' AND l.ledger_account_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT FROM loans_loanbook b WHERE b.loan_id = l.id)"
+            " ORDER BY l.id ON CONFLICT DO NOTHING",
             [first, last])
 
 

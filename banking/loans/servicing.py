@@ -1148,16 +1148,20 @@ def collect_by_mandate(*, date, first=None, last=None):
                                         due_date__lte=date).filter(_UNPAID)
     # Only a linked account with something in it can pay: holds only lower what the
     # balance and any overdraft give (LedgerAccount.available, checked below). The
-    # loans due first, from the loans' own rows; then those few, by id, with their
-    # accounts (a join from the range would read every deposit account).
-    linked = "deposit_account__ledger_account__"
-    due_ids = list(loans.filter(Exists(overdue), deposit_account__isnull=False).values_list("pk", flat=True))
+    # loans due first, from the loans' own rows; then their accounts and those loans
+    # by id (a join from the range would read every deposit account).
+    from banking.deposits.models import DepositAccount
+
+    due = dict(loans.filter(Exists(overdue), deposit_account__isnull=False).values_list("pk", "deposit_account_id"))
+    accounts = (DepositAccount.objects.filter(pk__in=set(due.values()))
+                .alias(room=F("ledger_account__balance") + F("ledger_account__overdraft_limit")).filter(room__gt=0)
+                .select_related("product", "ledger_account").in_bulk())
     with transaction.atomic():
-        due_loans = list(Loan.objects.filter(pk__in=due_ids, status=LoanStatus.ACTIVE)
-                         .alias(room=F(f"{linked}balance") + F(f"{linked}overdraft_limit")).filter(room__gt=0)
-                         .order_by("pk").select_for_update(of=("self",)).select_related(
-                             "product", "product_version", "deposit_account__product",
-                             "deposit_account__ledger_account"))
+        due_loans = list(Loan.objects.filter(pk__in=[pk for pk, account in due.items() if account in accounts],
+                                             status=LoanStatus.ACTIVE)
+                         .order_by("pk").select_for_update(of=("self",)).select_related("product", "product_version"))
+        for loan in due_loans:
+            loan.deposit_account = accounts[loan.deposit_account_id]
         done = set(Repayment.objects.filter(idempotency_key__in=[_mandate_key(date, loan.pk) for loan in due_loans])
                    .values_list("loan_id", flat=True))
         payers = [loan for loan in due_loans
