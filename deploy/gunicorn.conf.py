@@ -8,6 +8,7 @@ holds a worker. GUNICORN_BIND and GUNICORN_WORKERS override the defaults below.
 
 import multiprocessing
 import os
+import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1))
@@ -31,6 +32,12 @@ limit_request_field_size = 8190
 # nginx runs on the same machine; only it may set X-Forwarded-Proto and X-Forwarded-For.
 forwarded_allow_ips = "127.0.0.1"
 
+# /metrics adds up every worker process's request counts (prometheus-client's
+# multiprocess mode, portals/monitoring.py): each worker writes its figures to files in
+# this directory, a fresh private one unless PROMETHEUS_MULTIPROC_DIR names one.
+prometheus_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="cbs-prometheus-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = prometheus_dir
+
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
@@ -51,3 +58,27 @@ def post_worker_init(worker):
 
     without_server.without_server = True
     Response.default_headers = without_server
+
+
+def _clear_metrics():
+    os.makedirs(prometheus_dir, mode=0o700, exist_ok=True)
+    for name in os.listdir(prometheus_dir):
+        if name.endswith(".db"):
+            os.remove(os.path.join(prometheus_dir, name))
+
+
+def on_starting(server):
+    """Start the metrics afresh: figures left by a previous run's workers would be added in."""
+    _clear_metrics()
+
+
+def on_exit(server):
+    _clear_metrics()
+
+
+def child_exit(server, worker):
+    """A worker that stopped (recycled after max_requests, or killed) keeps its counters
+    in the sum; its live gauges are dropped."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
