@@ -237,3 +237,20 @@ def test_a_reversal_one_day_late_earns_one_day(bank, atm):
                "dispensed_amount": "0.00"})
     assert compensate_late_reversals(date=t + datetime.timedelta(days=8)) == 1
     assert [c.day for c in DispenseCompensation.objects.all()] == [DAY]
+
+
+def test_the_steps_take_their_places_in_the_day_and_run_as_the_bank(bank, atm):
+    from banking.audit.models import AuditEvent
+    from banking.core.eod import registered
+
+    from ..charges import CHARGES_STEP
+    from ..complaints import COMPENSATION_STEP
+
+    steps = {step.name: step for step in registered()}
+    assert steps[CHARGES_STEP].order == 36 and steps[COMPENSATION_STEP].order == 38
+    day = datetime.date(2026, 12, 3)
+    for n in range(1, 7):
+        send(atm, enquiry(atm, bank.number, "31", f"00000{n}", at(day)))
+    ((first, last),) = steps[CHARGES_STEP].partitions(date=day, size=1000)
+    assert steps[CHARGES_STEP].run(date=day.isoformat(), first=first, last=last) == 1
+    assert AuditEvent.objects.filter(action="ledger.batch_posted").exists()
