@@ -62,3 +62,33 @@ def test_a_customer_on_a_phone_raises_an_atm_complaint_and_sees_it_listed(page, 
     screenshot(page, "atm-complaint-list-390")
     complaint = DispenseComplaint.objects.get()
     assert complaint.channel == "internet" and complaint.amount == 2_500_00
+
+
+@pytest.fixture
+def complaint(customer):
+    from banking.cards.complaints import raise_dispense_complaint
+    from banking.cards.models import MessageKind, SwitchMessage
+    from banking.testing import make_user
+    from banking.users.roles import Role
+
+    wdl = SwitchMessage.objects.get(kind=MessageKind.WITHDRAWAL)
+    raise_dispense_complaint(actor=customer, customer=customer.customer, withdrawal=wdl, channel="internet")
+    return named(make_user(Role.OPERATIONS), "Farhan", "Qureshi")
+
+
+def test_operations_at_a_desktop_resolve_a_complaint_by_a_reversal(page, complaint):
+    page.set_viewport_size(VIEWPORTS[1280])
+    sign_in(page, complaint)
+    page.get_by_role("navigation", name="Operations navigation").get_by_role("link", name="ATM complaints").click()
+    expect(page.get_by_role("heading", name="ATM complaints: debited but no cash")).to_be_visible()
+    page.get_by_role("link", name="ATMC").first.click()
+    expect(page.get_by_text("No journal of this terminal")).to_be_visible()
+    page.get_by_label("Amount the ATM dispensed (₹)").fill("150")
+    page.get_by_label("What the electronic journal shows").fill("Notes presented and retracted")
+    page.get_by_role("button", name="Resolve the complaint").click()
+    expect(page.get_by_text("multiples of ₹100")).to_be_visible()
+    page.get_by_label("Amount the ATM dispensed (₹)").fill("0")
+    page.get_by_role("button", name="Resolve the complaint").click()
+    expect(page.get_by_test_id("status")).to_have_text("Resolved: money credited back")
+    screenshot(page, "atm-complaint-resolved-1280")
+    assert DispenseComplaint.objects.get().status == "reversed"
