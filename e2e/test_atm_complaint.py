@@ -1,7 +1,9 @@
 """Journey: a customer on a phone says an ATM withdrawal debited them and gave no
 cash. Sent without choosing a withdrawal, the form says so in words and raises
 nothing; then the customer picks the withdrawal, raises the complaint and sees it
-listed, open, with the date its reversal is due (T+5)."""
+listed, open, with the date its reversal is due (T+5). At a desktop, operations
+open the complaint from the menu, are refused an amount the ATM cannot have
+dispensed, then resolve it with nothing dispensed: the money goes back."""
 
 import datetime
 
