@@ -54,6 +54,8 @@ def test_check_deploy_is_clean():
           "CBS_EMBEDDED_DATABASE": "/srv/cbs/var/postgres"}, "embedded"),
         ({"CBS_REQUIRE_STAFF_MFA": "0"}, "CBS_REQUIRE_STAFF_MFA"),
         ({"FIELD_ENCRYPTION_KEY": "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LWNoYW5nZS1tZSE="}, "FIELD_ENCRYPTION_KEY"),
+        ({"METRICS_ALLOWED_NETWORKS": "10.0.0.0/8,prometheus.internal"}, "METRICS_ALLOWED_NETWORKS"),
+        ({"METRICS_TOKEN": "secret"}, "METRICS_TOKEN"),
     ],
 )
 def test_production_refuses_unsafe_values(overrides, complaint):
