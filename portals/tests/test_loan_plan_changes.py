@@ -166,3 +166,18 @@ def test_another_customers_loan_has_no_reset_page(client, bank, home_loan):  # n
     assert client.post(reverse("customer:loan-reset-choice", args=[home_loan.number]),
                        {"choice": "emi", "code": "123456"}).status_code == 404
     assert not RateResetChoice.objects.exists()
+
+
+def test_cash_over_the_tellers_limit_goes_to_the_supervisors_queue(client, bank, loan, cashier):
+    from banking.approvals.models import ApprovalRequest
+    from banking.loans.servicing import CASH_OVER_LIMIT_KIND
+
+    small = teller_with_open_till(bank.branch, bank.supervisor, cash_limit=5_000_00, mfa=True)
+    client.force_login(small)
+    response = client.post(reverse("teller:loan-repay", args=[loan.number]),
+                           {"idempotency_key": key(), "amount": "10747", "n500": "21", "coins": "247"})
+    assert response.status_code == 302 and response["Location"] == reverse("teller:loan-detail", args=[loan.number])
+    queued = ApprovalRequest.objects.get(kind=CASH_OVER_LIMIT_KIND)
+    assert queued.amount == 10_747_00 and queued.status == "pending" and not Repayment.objects.exists()
+    page = words(client.get(response["Location"]))
+    assert "is above your cash limit: it waits for a supervisor's approval" in page and "Due today ₹10,746.95" in page
