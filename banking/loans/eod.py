@@ -16,7 +16,8 @@ provisioning in classification.py)
   loan by loan, the interest due and unpaid plus the interest accrued and not yet
   due. Then the standing mandate's auto-debit (`auto_debit`) takes what is due and
   unpaid from the linked account through the servicing rules (banking.loans
-  .servicing.repay: charges, interest, principal, oldest first).
+  .servicing.collect_by_mandate, by repay's own allocation: charges, interest,
+  principal, oldest first), set-based: one post_batch per partition.
   Funds short: the bank takes what the account holds (its balance less holds, never
   an overdraft) and leaves the rest overdue. An Indian bank debiting its own
   customer's account under a standing instruction may recover in part (a NACH
@@ -201,8 +202,9 @@ def run_dues(*, date, first=None, last=None):
 def auto_debit(*, date, first=None, last=None):
     """Under the standing mandate, take each loan's dues and arrears (ids `first` to
     `last`) from its linked deposit account, as far as the account allows, through
-    the servicing rules (servicing.collect_by_mandate: `repay`, each loan in its own
-    savepoint, keyed by date and loan). Returns how many loans paid something."""
+    the servicing rules (servicing.collect_by_mandate: repay's allocation, every
+    entry of the partition through one post_batch, each repayment keyed by date and
+    loan). Returns how many loans paid something."""
     return servicing.collect_by_mandate(date=as_date(date), first=first, last=last)
 
 
