@@ -76,7 +76,7 @@ def test_a_withdrawal_in_the_simulator_drops_the_monitors_cash_bar(browser, scen
     receipt = atm.get_by_test_id("receipt")
     expect(receipt.get_by_test_id("response")).to_have_text("Response 00: Approved")
     expect(receipt).to_contain_text("5 × ₹500")
-    expect(receipt).to_contain_text("Available balance ₹47500.00")
+    expect(receipt).to_contain_text("Available balance ₹47,500.00")
     screenshot(atm, f"ops-atm-simulator-{width}")
 
     # The monitor, open all along in the other tab, shows the notes gone without a reload.

@@ -13,6 +13,8 @@ heartbeat every minute for each terminal, except those the person made go silent
 last heartbeat, as the status rule says.
 """
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -165,14 +167,24 @@ def _transact(request, data):
         steps.append(_step(request, terminal, simulator.reversal_of(message, dispensed=dispensed),
                            "Reversal (dispense failure)"))
     answer = first["answer"]
+    statement = [{**line, "amount": _paise(line.get("amount"))} for line in answer.get("transactions") or []
+                 if isinstance(line, dict)]
     return {"terminal": terminal.terminal_id, "location": terminal.location, "card": card.masked,
             "stan": message["stan"], "at": timezone.localtime().strftime("%d %b %Y %H:%M:%S"),
-            "transaction": first["what"], "amount": message.get("amount"), "outcome": outcome,
-            "dispensed": simulator.rupees(data.get("dispensed") or 0) if outcome == "dispense_failure" else None,
+            "transaction": first["what"], "amount": amount, "outcome": outcome,
+            "dispensed": (data.get("dispensed") or 0) if outcome == "dispense_failure" else None,
             "approved": first["code"] == "00", "code": first["code"], "meaning": first["meaning"],
             "auth_code": answer.get("auth_code"), "notes": answer.get("notes"),
-            "available_balance": answer.get("available_balance"), "statement": answer.get("transactions"),
+            "available_balance": _paise(answer.get("available_balance")), "statement": statement,
             "steps": [{k: v for k, v in step.items() if k != "answer"} for step in steps]}
+
+
+def _paise(rupees):
+    """The switch's rupee string ("47500.00") as paise for the bank's money filter; None when absent."""
+    try:
+        return int((Decimal(rupees) * 100).to_integral_value())
+    except (TypeError, ValueError, ArithmeticError):
+        return None
 
 
 def _power_rows(request):

@@ -233,7 +233,7 @@ def test_a_timeout_sends_a_0420_for_the_whole_amount(client, ops, bank, atm):
 def test_a_balance_enquiry_and_a_mini_statement(client, ops, bank, atm):
     client.post(SIMULATOR, {"terminal": atm.pk, "card": bank.card.pk, "transaction": "31", "pin": PIN,
                             "outcome": "dispensed"})
-    assert "Available balance ₹50000.00" in client.get(SIMULATOR).content.decode()
+    assert "Available balance ₹50,000.00" in client.get(SIMULATOR).content.decode()
     client.post(SIMULATOR, {"terminal": atm.pk, "card": bank.card.pk, "transaction": "38", "pin": PIN,
                             "outcome": "dispensed"})
     assert "Response 00" in client.get(SIMULATOR).content.decode()
