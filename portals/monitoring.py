@@ -49,6 +49,9 @@ from banking.core import health
 from .policies import public
 
 UNRESOLVED = "unresolved"
+# Any other method a client invents is counted as "other": a label per made-up method
+# would let anyone grow the metrics without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUEST_SECONDS = Histogram(
     "cbs_http_request_duration_seconds", "Time to answer a request, by the view's URL name.", ["view", "method"],
@@ -78,7 +81,8 @@ class RequestMetricsMiddleware:
         elapsed = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
         view = (match.view_name or UNRESOLVED) if match is not None else UNRESOLVED
-        REQUEST_SECONDS.labels(view=view, method=request.method).observe(elapsed)
+        method = request.method if request.method in METHODS else "other"
+        REQUEST_SECONDS.labels(view=view, method=method).observe(elapsed)
         if queries:
             DB_QUERIES.labels(view=view).inc(queries)
         return response

@@ -105,12 +105,14 @@ def test_readyz_is_never_cached(client):
 def test_metrics_carry_latency_by_view_queries_queue_depth_and_postings(client):
     client.get("/healthz")
     client.get("/no-such-page/4111111111111111")
+    client.generic("MADEUP", "/healthz")
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     body = response.content.decode()
     assert 'cbs_http_request_duration_seconds_bucket{le="0.005",method="GET",view="portals:healthz"}' in body
     assert 'view="unresolved"' in body
+    assert 'method="other"' in body and "MADEUP" not in body
     assert "4111111111111111" not in body and "/healthz" not in body  # URL names, never raw paths
     assert "# TYPE cbs_db_queries_total counter" in body
     assert 'cbs_queue_jobs_waiting{queue="default"} 0.0' in body
