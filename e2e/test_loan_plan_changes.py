@@ -14,7 +14,7 @@ from banking.deposits.tests.factories import ensure_products
 from banking.ledger.chart import ensure_standard_chart
 from banking.ledger.models import BusinessDate
 from banking.loans import actions
-from banking.loans.models import RateResetChoice, Repayment
+from banking.loans.models import RateResetChoice, Repayment, SecurityValuation
 from banking.teller.actions import fund_vault
 from banking.teller.tests.factories import VAULT_CASH, key, open_account, teller_with_open_till
 from banking.testing import give_totp, make_branch, make_user
@@ -117,6 +117,7 @@ def floating_loan(transactional_db):
     user.totp_secret = give_totp(user)
     account.customer.user = user
     account.customer.save(update_fields=["user"])
+    application.loan.supervisor = supervisor
     return user, application.loan
 
 
@@ -147,3 +148,29 @@ def test_borrower_chooses_what_the_rate_reset_changes(page, live_server, floatin
     page.get_by_role("link", name="Rate reset: your choice").click()
     expect(page.get_by_test_id("recorded-choice")).to_have_text("Keep the tenure, raise the EMI")
     screenshot(page, "loan-reset-recorded-390")
+
+
+def test_supervisor_records_a_reset_choice_and_a_valuation_on_a_phone(page, live_server, floating_loan):
+    _user, loan = floating_loan
+    page.set_viewport_size(VIEWPORTS[390])
+    sign_in(page, loan.supervisor)
+    page.goto(f"/teller/loans/{loan.number}/rate-reset/")
+    expect(page.get_by_role("heading", name="Rate reset: the borrower's choice")).to_be_visible()
+    page.get_by_label("Prepay enough to keep both").check()
+    page.get_by_role("button", name="Record the choice").click()
+    expect(page.get_by_text("Recorded for the reset of 05 Apr 2026")).to_be_visible()
+    assert RateResetChoice.objects.get(loan=loan).channel == "branch"
+
+    page.goto(f"/teller/loans/{loan.number}/security/")
+    expect(page.get_by_role("heading", name="Security and classification")).to_be_visible()
+    # the refusal: a value of nothing, in words, nothing written
+    page.get_by_label("Value (₹)").fill("0")
+    page.get_by_label("Valuer and report").fill("R. Iyer, report V-118")
+    page.get_by_role("button", name="Record the valuation").click()
+    expect(page.get_by_text("above zero")).to_be_visible()
+    assert not SecurityValuation.objects.exists()
+    page.get_by_label("Value (₹)").fill("18,00,000")
+    page.get_by_role("button", name="Record the valuation").click()
+    expect(page.get_by_test_id("valuations")).to_contain_text("₹18,00,000.00")
+    expect(page.get_by_test_id("secured-cover")).to_contain_text("₹18,00,000.00")
+    screenshot(page, "loan-security-390")
