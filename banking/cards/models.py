@@ -5,9 +5,9 @@ Design overview
   kept only encrypted (EncryptedTextField) with a blind index for the switch's
   lookup, and shown only masked (first 6 and last 4, `masked`). There is no CVV
   column, ever (PCI DSS 3.3.1.2): the CVV is printed once on the card mailer.
-- The PIN is kept as a slow salted hash (Django's password hashers), never
-  reversibly. Wrong PINs are counted per business date: the third blocks PIN use
-  until the bank's date moves on (`pin_blocked`).
+- The PIN is kept as a salted, keyed, slow hash (`pins`), never reversibly. Wrong
+  PINs are counted per business date: the third blocks PIN use until the bank's date
+  moves on (`pin_blocked`).
 - Controls per card: ATM, POS and e-commerce on or off, and a daily ATM limit within
   the product's cap (a database constraint keeps it at or under the cap).
 - A card hotlisted as lost or stolen refuses at once; its replacement is a new card
@@ -24,13 +24,13 @@ Design overview
 import datetime
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from banking.core.crypto import EncryptedTextField, blind_index
 
+from . import pins
 from .numbers import BIN, mask_card_number
 
 VALIDITY_YEARS = 5
@@ -132,13 +132,13 @@ class Card(models.Model):
         return self.wrong_pins_on == business_date and self.wrong_pins >= PIN_TRIES
 
     def set_pin(self, pin):
-        self.pin_hash = make_password(pin)
+        self.pin_hash = pins.hash_pin(pin)
         self.wrong_pins, self.wrong_pins_on = 0, None
 
     set_pin.alters_data = True
 
     def pin_matches(self, pin):
-        return bool(self.pin_hash) and check_password(pin, self.pin_hash)
+        return pins.pin_matches(pin, self.pin_hash)
 
 
 class TerminalStatus(models.TextChoices):

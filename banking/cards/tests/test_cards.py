@@ -77,8 +77,24 @@ def test_the_pin_is_a_slow_salted_hash_set_with_the_authenticator_code(bank):
         set_pin(actor=bank.user, card=bank.card, pin="93a1", code=totp_code(bank.totp_secret))
     card = set_pin(actor=bank.user, card=bank.card, pin="9371", code=totp_code(bank.totp_secret))
     card.refresh_from_db()
-    assert "9371" not in card.pin_hash and "$" in card.pin_hash
+    assert "9371" not in card.pin_hash and card.pin_hash.startswith("cbspin$1024$")
     assert card.pin_matches("9371") and not card.pin_matches("4826")
+
+
+def test_a_pin_hash_cannot_be_checked_without_the_banks_key(settings):
+    """Ten thousand PINs are quickly tried against any hash: a copy of the table
+    without the key (FIELD_ENCRYPTION_KEY, kept out of the database) must not do."""
+    from cryptography.fernet import Fernet
+
+    from banking.cards.pins import ScryptPasswordHasher, hash_pin, pin_matches
+
+    encoded = hash_pin("9371")
+    _, n, salt, r, p, stored = encoded.split("$")
+    # The same salt and work factor, without the key: not the stored hash.
+    plain = ScryptPasswordHasher().encode("9371", salt, int(n), int(r), int(p))
+    assert plain.split("$")[-1] != stored
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    assert not pin_matches("9371", encoded)
 
 
 def test_only_the_cardholder_sets_the_pin(bank):
