@@ -691,5 +691,6 @@ class RepaymentAllocation(models.Model):
 
 # What end of day keeps about loans (each loan's book, the day's classification).
 from .eod_models import LoanBook, LoanDayStatus  # noqa: E402, F401
+
 # What servicing keeps beside the schedule (reset choices, security valuations).
 from .servicing_models import RateResetChoice, SecurityValuation  # noqa: E402, F401
