@@ -7,6 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNTIME = ["banking", "portals", "config", "bench"]
+# Django's migration machinery (the loader, the recorder) is not a migration: the
+# readiness check reads it to compare the code's migrations with the database's.
+FRAMEWORK = "django.db.migrations"
 
 
 def _runtime_modules():
@@ -35,6 +38,6 @@ def test_no_runtime_module_imports_a_migration():
         f"{path.relative_to(ROOT)} imports {name}"
         for path in _runtime_modules()
         for name in _imported_names(ast.parse(path.read_text(), str(path)))
-        if ".migrations" in name
+        if ".migrations" in name and not name.startswith(FRAMEWORK)
     ]
     assert offenders == []
