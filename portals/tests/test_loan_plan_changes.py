@@ -11,42 +11,24 @@ from django.urls import reverse
 
 from banking.deposits.tests.factories import make_customer
 from banking.ledger.models import LedgerAccount
-from banking.loans.actions import disburse_loan
 from banking.loans.models import RateResetChoice, Repayment, ScheduleReason
-from banking.loans.tests.factories import LoanBank, key
+from banking.loans.tests.factories import key
 from banking.loans.tests.test_resets import home_loan  # noqa: F401 a fixture
-from banking.loans.tests.test_servicing import borrower_login, set_date
-from banking.teller.actions import fund_vault
-from banking.teller.tests.factories import VAULT_CASH, teller_with_open_till
+from banking.loans.tests.test_servicing import borrower_login
+from banking.teller.tests.factories import teller_with_open_till
 from banking.testing import make_user, totp_code
 from banking.users.roles import Role
+
+from . import test_teller_loan_servicing as servicing_screens
+
+# The loan and the teller with an open till that the servicing screens' tests use.
+bank, loan, cashier = servicing_screens.bank, servicing_screens.loan, servicing_screens.cashier
 
 FIRST_DUE = datetime.date(2026, 2, 5)
 
 
 def words(response):
     return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(response.content.decode())).split())
-
-
-@pytest.fixture
-def bank(db):
-    return LoanBank()
-
-
-@pytest.fixture
-def loan(bank):
-    set_date(datetime.date(2026, 1, 5))
-    loan = bank.sanctioned()
-    disburse_loan(actor=bank.teller, loan=loan, amount=5_00_000_00, idempotency_key=key())
-    loan.refresh_from_db()
-    return loan
-
-
-@pytest.fixture
-def cashier(bank, loan):
-    set_date(FIRST_DUE)
-    fund_vault(actor=None, branch=bank.branch, counts=VAULT_CASH, idempotency_key=key())
-    return teller_with_open_till(bank.branch, bank.supervisor, cash_limit=10_00_000_00, mfa=True)
 
 
 def terms(principal, choice, **extra):
