@@ -127,18 +127,10 @@ class Terminal(threading.Thread):
             if body is not None:
                 headers.update({"Content-Type": "application/json", "X-Terminal-Id": self.terminal_id,
                                 "X-Signature": hmac.new(self.key, body, hashlib.sha256).hexdigest()})
-            started = time.perf_counter()
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                self.errors.append(repr(error))
+            response, payload, elapsed = teller.send(connection, method, path, body, headers)
+            if response is None:
+                self.errors.append(payload)
                 continue
-            elapsed = time.perf_counter() - started
-            if response.getheader("Connection", "").lower() == "close":
-                connection.close()
             problem = self.check(kind, response, payload, body, extra)
             if problem:
                 self.errors.append(f"{kind}: {problem}")

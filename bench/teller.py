@@ -304,6 +304,24 @@ def serve(port):
     raise RuntimeError("gunicorn did not start within 60 seconds")
 
 
+def send(connection, method, path, body, headers):
+    """One timed request on a keep-alive connection: (response, payload, seconds).
+    When the connection fails it is closed (the next request opens it again) and the
+    answer is (None, the error, None)."""
+    started = time.perf_counter()
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return None, repr(error), None
+    elapsed = time.perf_counter() - started
+    if response.getheader("Connection", "").lower() == "close":
+        connection.close()
+    return response, payload, elapsed
+
+
 class Client(threading.Thread):
     """One teller at a counter: a keep-alive connection where the server allows it."""
 
@@ -323,18 +341,10 @@ class Client(threading.Thread):
         while time.monotonic() < self.stop_at[0] and len(self.samples) < self.cap:
             method, path, body, headers, expect = self.make_request(self)
             headers = {"Cookie": self.cookie, "Host": "127.0.0.1", **headers}
-            started = time.perf_counter()
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                payload = response.read()
-            except (OSError, http.client.HTTPException) as error:
-                connection.close()
-                self.errors.append(repr(error))
+            response, payload, elapsed = send(connection, method, path, body, headers)
+            if response is None:
+                self.errors.append(payload)
                 continue
-            elapsed = time.perf_counter() - started
-            if response.getheader("Connection", "").lower() == "close":
-                connection.close()
             if not expect(response, payload):
                 self.errors.append(f"{method} {path}: {response.status} {payload[:200]!r}")
             elif time.monotonic() >= warm_until:
