@@ -69,6 +69,17 @@ class ApprovalRequestQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-created_at", "-id")
 
+    def naming(self, kinds, key, values):
+        """Requests of a kind starting with one of `kinds` ("deposits.") whose
+        payload's `key` is one of `values`: the requests about given records."""
+        values = list(values)
+        if not values:
+            return self.none()
+        prefixes = Q()
+        for prefix in kinds:
+            prefixes |= Q(kind__startswith=prefix)
+        return self.filter(prefixes, **{f"payload__{key}__in": values})
+
     def for_maker(self, user):
         return self.filter(maker=user)
 

@@ -53,6 +53,7 @@ from .customer_forms import (
     PersonalForm,
 )
 from .customer_tables import CustomerTable, DraftTable
+from .open_requests import pending_for as open_requests_of
 
 WIZARD = "portals/teller/kyc_wizard.html"
 
@@ -189,7 +190,7 @@ def customer_detail(request, pk):
     user = request.user
     requests = (ApprovalRequest.objects.filter(payload__customer_id=customer.pk)
                 .select_related("maker", "checker").newest_first())
-    open_requests = [approval for approval in requests.pending()]
+    open_requests = open_requests_of(customer)
     live_kyc = next((approval for approval in open_requests if approval.kind == KYC_VERIFICATION), None)
     refusal = _wizard_refusal(user, customer)
     gaps = customer.kyc_gaps() if refusal is None else []

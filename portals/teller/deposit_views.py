@@ -38,6 +38,7 @@ from .deposit_forms import (
     RecurringDepositForm,
     TermDepositForm,
 )
+from .open_requests import pending_for
 
 RECENT = 5
 
@@ -93,14 +94,17 @@ def customer_accounts(request, pk):
     recent = latest_postings(ledger_ids, RECENT)
     rows = [{"account": a, "holds": holds.get(a.ledger_account_id, []), "recent": recent.get(a.ledger_account_id, [])}
             for a in accounts]
+    open_requests = pending_for(customer)
     context = {
         "customer": customer, "rows": rows, "customer_url": customer_url(customer),
+        "open_requests": open_requests, "waiting": {approval.pk for approval in open_requests},
         "has_source": any(a.is_operative and a.status == DepositStatus.ACTIVE for a in accounts),
         "internet_banking": ib.is_activated(customer), "internet_banking_sent": ib.has_internet_banking(customer),
     }
     template = "portals/teller/customer_accounts.html"
     if request.htmx:
-        template += "#customer-accounts"
+        # The accounts and, out of band, customer 360's Open requests beside them: one response.
+        template += "#accounts-update"
     return render(request, template, context)
 
 

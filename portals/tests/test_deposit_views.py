@@ -466,3 +466,46 @@ def test_joint_holder_sees_the_joint_account(client, bank):
 def test_staff_password_is_not_a_customer_login(client, bank):
     assert client.login(username=bank.teller.username, password=PASSWORD)
     assert client.get(reverse("customer:home")).status_code == 403
+
+
+# -- customer 360: one list of what waits for a supervisor ------------------------------
+
+
+def test_customer_360_lists_an_account_opening_sent_for_approval(client, bank):
+    """The Open requests panel and the account card read the same pending requests:
+    an opening waiting for approval is in both, never "Nothing is waiting" beside it."""
+    from banking.deposits.actions import request_account_opening
+
+    account = request_account_opening(actor=bank.teller, customer=bank.customer, product="SB")
+    client.force_login(bank.teller)
+    page = client.get(reverse("teller:customer-detail", kwargs={"pk": bank.customer.pk})).text
+    assert "Nothing is waiting for a supervisor" not in page
+    assert f"#{account.opening_request_id}" in page and account.number in page
+
+    fragment = client.get(reverse("teller:customer-accounts", kwargs={"pk": bank.customer.pk}), headers=HTMX).text
+    assert f"Waiting for a supervisor to approve the opening (request #{account.opening_request_id})" in fragment
+    # The same response redraws the panel beside it, out of band.
+    assert 'id="open-requests" hx-swap-oob="true"' in fragment
+    panel = fragment.split('id="open-requests"', 1)[1]
+    assert f"#{account.opening_request_id}" in panel and "Nothing is waiting" not in panel
+
+
+def test_customer_360_says_nothing_waits_once_the_opening_is_approved(client, bank):
+    account = bank.open_account()
+    bank.open_account(customer=make_customer(branch=bank.branch, created_by=bank.teller))
+    client.force_login(bank.teller)
+    page = client.get(reverse("teller:customer-detail", kwargs={"pk": bank.customer.pk})).text
+    assert "Nothing is waiting for a supervisor" in page and f"#{account.opening_request_id} " not in page
+    fragment = client.get(reverse("teller:customer-accounts", kwargs={"pk": bank.customer.pk}), headers=HTMX).text
+    assert "Waiting for a supervisor to approve" not in fragment
+    assert "Nothing is waiting for a supervisor" in fragment.split('id="open-requests"', 1)[1]
+
+
+def test_customer_360_open_requests_leave_out_other_customers_accounts(client, bank):
+    from banking.deposits.actions import request_account_opening
+
+    other = make_customer(branch=bank.branch, created_by=bank.teller)
+    theirs = request_account_opening(actor=bank.teller, customer=other, product="SB")
+    client.force_login(bank.teller)
+    page = client.get(reverse("teller:customer-detail", kwargs={"pk": bank.customer.pk})).text
+    assert theirs.number not in page and "Nothing is waiting for a supervisor" in page

@@ -4,7 +4,7 @@
 
   function showToasts(root) {
     (root || document).querySelectorAll("[data-cbs-toast]:not(.show)").forEach(function (el) {
-      bootstrap.Toast.getOrCreateInstance(el, { delay: 6000 }).show();
+      bootstrap.Toast.getOrCreateInstance(el, { autohide: false }).show();
     });
   }
 
