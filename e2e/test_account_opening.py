@@ -102,16 +102,26 @@ def test_savings_account_opened_approved_and_seen_online(page, browser, browser_
     mobile.locator("#id_new_password1").fill(CUSTOMER_PASSWORD)
     mobile.locator("#id_new_password2").fill(CUSTOMER_PASSWORD)
     mobile.get_by_role("button", name="Set my password").click()
-    # The bank confirms the password before an authenticator is added.
-    expect(mobile.get_by_role("heading", name="Confirm it's you")).to_be_visible()
-    mobile.get_by_label("Your password").fill(CUSTOMER_PASSWORD)
-    mobile.get_by_role("button", name="Confirm").click()
-    expect(mobile.get_by_role("heading", name="Activate Authenticator App")).to_be_visible()
-    secret = mobile.get_by_label("Authenticator secret").input_value()
+    # The password just chosen is not asked for again: straight on to the authenticator.
+    expect(mobile.get_by_role("heading", name="Set up your authenticator app", exact=True)).to_be_visible()
+    expect(mobile.get_by_role("heading", name="Confirm it's you")).to_have_count(0)
+    secret_box = mobile.get_by_label("Authenticator secret")
+    secret = secret_box.input_value()
+    assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
+    # The whole secret shows on the phone: its box wraps rather than cutting it off.
+    assert secret_box.evaluate("box => box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight")
+    screenshot(mobile, "activate-totp-390")
     customer_user = types.SimpleNamespace(username=username, totp_secret=secret, display_name="Meera Iyer")
     mobile.get_by_label("Authenticator code").fill(fresh_totp(customer_user))
     mobile.get_by_role("button", name="Activate").click()
-    expect(mobile.get_by_role("heading", name="Recovery Codes")).to_be_visible()
+    # Activation ends on "you're ready" with one way on; new codes are a secondary link.
+    expect(mobile.get_by_role("heading", name="You're ready", exact=True)).to_be_visible()
+    expect(mobile.get_by_label("Unused codes")).to_be_visible()
+    expect(mobile.get_by_role("button", name="Generate new codes")).to_have_count(0)
+    expect(mobile.get_by_role("link", name="Make a new set of codes")).to_be_visible()
+    screenshot(mobile, "activate-ready-390")
+    mobile.get_by_role("link", name="Go to my accounts").click()
+    expect(mobile).to_have_url(re.compile(r"/banking/$"))
 
     # The same link does not work twice.
     mobile.goto(link)

@@ -25,14 +25,17 @@ def test_staff_member_enrols_totp_and_signs_in_with_it(page, width):
     # Staff cannot reach the counter before setting up two-factor authentication,
     # and changing it asks for the password again first.
     expect(page.get_by_text("Set up two-factor authentication before you use the bank's systems.")).to_be_visible()
-    expect(page.get_by_role("heading", name="Confirm Access")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm it's you", exact=True)).to_be_visible()
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
 
-    expect(page.get_by_role("heading", name="Activate Authenticator App")).to_be_visible()
+    expect(page.get_by_role("heading", name="Set up your authenticator app", exact=True)).to_be_visible()
     screenshot(page, f"totp-activate-{width}")
-    secret = page.get_by_label("Authenticator secret").input_value()
+    secret_box = page.get_by_label("Authenticator secret")
+    secret = secret_box.input_value()
     assert re.fullmatch(r"[A-Z2-7]{16,}", secret), secret
+    # The whole secret shows at either width: its box wraps rather than cutting it off.
+    assert secret_box.evaluate("box => box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight")
     teller.totp_secret = secret
 
     # A wrong code activates nothing.
@@ -44,10 +47,13 @@ def test_staff_member_enrols_totp_and_signs_in_with_it(page, width):
     page.get_by_label("Authenticator code").fill(fresh_totp(teller))
     page.get_by_role("button", name="Activate").click()
 
-    # allauth hands out recovery codes with the first authenticator.
-    expect(page.get_by_role("heading", name="Recovery Codes")).to_be_visible()
+    # allauth hands out recovery codes with the first authenticator; that page ends
+    # the set-up with "you're ready" and one way on.
+    expect(page.get_by_role("heading", name="You're ready", exact=True)).to_be_visible()
+    expect(page.get_by_label("Unused codes")).to_be_visible()
+    screenshot(page, f"totp-ready-{width}")
     assert Authenticator.objects.filter(user=teller, type=Authenticator.Type.TOTP).exists()
-    page.goto("/")
+    page.get_by_role("link", name="Go to my home page").click()
     expect(page).to_have_url(re.compile(r"/teller/$"))
 
     sign_out(page, teller)

@@ -17,6 +17,7 @@ from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
 from allauth.mfa.base.forms import ReauthenticateForm
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.views import ViewRecoveryCodesView
 from django import forms
 from django.conf import settings
 from django.http import HttpResponseRedirect
@@ -24,7 +25,7 @@ from django.shortcuts import render
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from .policies import signed_in
 
@@ -141,6 +142,28 @@ def confirm_identity(request):
                 form.code_form.save()
             return HttpResponseRedirect(next_url)
     return render(request, "portals/confirm_identity.html", {"form": form, "next": next_url})
+
+
+# Set when an authenticator app is activated; the recovery codes page that allauth
+# shows next takes it (once) and is then the last step of setting up sign-in.
+READY_KEY = "cbs_sign_in_ready"
+
+
+class RecoveryCodesView(ViewRecoveryCodesView):
+    """allauth's recovery codes page. Straight after an authenticator app is
+    activated it ends the set-up: "You're ready", and one clear way on to the
+    person's home; making new codes is a secondary action there."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["ready"] = bool(self.request.session.pop(READY_KEY, False))
+        has_customer = getattr(self.request.user, "customer", None) is not None
+        context["home_url"] = reverse("customer:home" if has_customer else "portals:home")
+        context["home_label"] = "Go to my accounts" if has_customer else "Go to my home page"
+        return context
+
+
+recovery_codes = require_GET(signed_in(RecoveryCodesView.as_view()))
 
 
 class ResetPasswordForm(AllauthResetPasswordForm):

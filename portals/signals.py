@@ -6,6 +6,7 @@ from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from .credentials import READY_KEY
 from .middleware import MFA_OK_KEY, SESSION_AUTH_AT, SESSION_LAST_SEEN
 
 
@@ -21,6 +22,12 @@ def start_session_clock(sender, request, user, **kwargs):
 def forget_mfa_check(sender, request, **kwargs):
     if request is not None and hasattr(request, "session"):
         request.session.pop(MFA_OK_KEY, None)
+
+
+@receiver(mfa_signals.authenticator_added)
+def end_sign_in_setup(sender, request, authenticator, **kwargs):
+    if request is not None and hasattr(request, "session") and authenticator.type == authenticator.Type.TOTP:
+        request.session[READY_KEY] = True
 
 
 @receiver(account_signals.email_added)

@@ -6,6 +6,7 @@ Every query starts from the signed-in customer's own accounts
 answer as a number that does not exist, so nothing leaks.
 """
 
+from allauth.account.internal.flows.login import record_authentication
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.forms import SetPasswordForm
@@ -111,6 +112,10 @@ def activate(request, token):
             if request.user.is_authenticated:
                 logout(request)
             login(request, user, backend="banking.users.backends.RoleBackend")
+            # The password was chosen this instant: record it as allauth records a
+            # password just given again, so setting up the authenticator next does
+            # not ask for it a second time (the reauthentication timeout still runs).
+            record_authentication(request, user, method="password", username=user.username, reauthenticated=True)
             messages.success(request, "Your password is set. Now add your authenticator app: internet banking "
                                       "asks for its code each time you sign in.")
             return redirect("mfa_activate_totp")
