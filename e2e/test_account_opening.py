@@ -143,6 +143,32 @@ def test_savings_account_opened_approved_and_seen_online(page, browser, browser_
     assert download.suggested_filename.startswith(f"statement-{account.number}")
     with open(download.path(), "rb") as pdf:
         assert pdf.read(4) == b"%PDF"
+    # The card offers the same statement as CSV.
+    with mobile.expect_download() as download_info:
+        card.get_by_role("link", name="CSV").click()
+    with open(download_info.value.path(), encoding="utf-8-sig") as sheet:
+        text = sheet.read()
+    assert account.number in text and "Initial cash deposit" in text and "25000.00" in text
+
+    # The statement on the phone: readable rows, nothing cut off at the side.
+    card.get_by_role("link", name="Statement").click()
+    rows = mobile.get_by_role("list", name="Statement lines")
+    expect(rows).to_be_visible()
+    line = rows.get_by_role("listitem").filter(has_text="Initial cash deposit")
+    expect(line).to_contain_text("Credit +₹25,000.00")
+    expect(line).to_contain_text("Balance ₹25,000.00")
+    expect(mobile.get_by_role("columnheader", name="Balance")).to_be_hidden()
+    assert mobile.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(mobile, "customer-statement-390")
+    # At a desktop's width it is the table, whose scroll box takes keyboard focus.
+    mobile.set_viewport_size(VIEWPORTS[1280])
+    expect(rows).to_be_hidden()
+    for column in ("Value date", "Narration", "Debit", "Credit", "Balance"):
+        expect(mobile.get_by_role("columnheader", name=column, exact=True)).to_be_visible()
+    region = mobile.get_by_role("region", name="Statement lines, scrollable")
+    region.focus()
+    expect(region).to_be_focused()
+    screenshot(mobile, "customer-statement-1280")
     phone.close()
 
 

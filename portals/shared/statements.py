@@ -78,6 +78,7 @@ class StatementTable(tables.Table):
         orderable = False
         empty_text = "No transactions in this period."
         attrs = {"class": "table table-sm table-hover align-middle mb-0 statement-table", "id": "statement-lines"}
+        template_name = "portals/shared/statement_table.html"
 
     def render_narration(self, record):
         return record.entry.narration
