@@ -18,12 +18,14 @@ FIND_PYTHON = for c in python3.13 python3.12 python3.14 python3 python; do \
     if $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then echo $$p; exit 0; fi; \
   done; exit 1
 
-.PHONY: help run worker test test-unit test-e2e venv install install-test browser lint migrate seed check-deploy \
+.PHONY: help run serve worker test test-unit test-e2e venv install install-test browser nginx lint migrate seed check-deploy \
         bench-ledger bench-teller bench-payments bench-api bench-eod bench-atm clean
 
 help:
 	@echo "make run        serve the demo bank on http://127.0.0.1:8000 with one background worker"
 	@echo "                (embedded PostgreSQL under var/postgres)"
+	@echo "make serve      production settings behind nginx on https://127.0.0.1:8443 (gunicorn,"
+	@echo "                a background worker; DATABASE_URL, default the machine's PostgreSQL)"
 	@echo "make worker     one more background worker on the same database"
 	@echo "make test       the whole suite on PostgreSQL, Playwright journeys included"
 	@echo "                (both use DATABASE_URL instead when it is set)"
@@ -43,13 +45,17 @@ $(VENV)/.installed: requirements/base.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements/base.txt
 	touch $@
 
-$(VENV)/.installed-test: requirements/test.txt requirements/base.txt | $(VENV)/bin/python
+$(VENV)/.installed-production: requirements/production.txt requirements/base.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements/production.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements/test.txt requirements/production.txt requirements/base.txt | $(VENV)/bin/python
 	$(PIP) install --quiet -r requirements/test.txt
 	touch $@
 
 venv: $(VENV)/bin/python
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test browser nginx
 
 # Playwright cannot download its own browser here: use Debian's Chromium.
 browser:
@@ -57,6 +63,15 @@ browser:
 	  echo "Installing Chromium from Debian's packages..."; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# `make serve` and its test run Debian's nginx as an ordinary process of their own
+# (config/serve.py), whatever the package's own service does.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  echo "Installing nginx from Debian's packages..."; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
 	fi
 
 migrate: install
@@ -71,6 +86,14 @@ run: seed
 	@echo ""
 	@echo "CBS is running on http://127.0.0.1:8000 with one background worker  (Ctrl-C stops them and its database)"
 	$(WITH_DB) $(PY) -m config.run_local --addr 127.0.0.1:8000
+
+# The bank as production runs it (config/serve.py): production settings, gunicorn with
+# deploy/gunicorn.conf.py, one background worker, and nginx (deploy/nginx/) in front on
+# https://127.0.0.1:8443 (http://127.0.0.1:8080 redirects), a self-signed certificate
+# and secrets made under var/ on the first run. Production refuses the embedded
+# PostgreSQL: DATABASE_URL, else the machine's server. Ctrl-C stops all three.
+serve: $(VENV)/.installed-production nginx
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/cbs_serve} $(PY) -m config.serve
 
 # One more background worker, on this machine (beside `make run`) or on another one
 # whose DATABASE_URL names the same database. Ctrl-C stops it once its jobs finish.

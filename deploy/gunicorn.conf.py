@@ -3,7 +3,8 @@
     gunicorn -c deploy/gunicorn.conf.py config.wsgi:application
 
 Sync workers: nginx buffers whole requests and responses, so a slow client never
-holds a worker. GUNICORN_BIND and GUNICORN_WORKERS override the defaults below.
+holds a worker. GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_FORWARDED_ALLOW_IPS,
+GUNICORN_LOG_LEVEL and GUNICORN_CONTROL_SOCKET override the defaults below.
 """
 
 import multiprocessing
@@ -30,7 +31,8 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 
 # nginx runs on the same machine; only it may set X-Forwarded-Proto and X-Forwarded-For.
-forwarded_allow_ips = "127.0.0.1"
+# On a machine of its own, name its address (deploy/nginx/cbs.conf's upstream).
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # /metrics adds up every worker process's request counts (prometheus-client's
 # multiprocess mode, portals/monitoring.py): each worker writes its figures to files in
@@ -38,9 +40,18 @@ forwarded_allow_ips = "127.0.0.1"
 prometheus_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="cbs-prometheus-")
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = prometheus_dir
 
+# One line per request on stdout, ending with the time it took in milliseconds. The
+# client's address is nginx's: nginx's own access log has the client's.
 accesslog = "-"
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# gunicorn's control socket (gunicornc) is one path per user by default, so a second
+# gunicorn on the machine (a benchmark, a test, `make serve`) would take over the
+# first's. Off unless a path of its own is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET") or None
+control_socket_disable = control_socket is None
 
 
 def post_worker_init(worker):

@@ -15,7 +15,7 @@ legitimately take:
 Uploads also get DATA_UPLOAD_MAX_MEMORY_SIZE on top for the form's other fields and
 the multipart framing, so a file just over its own limit still reaches the form and
 is refused there in words. A body sent without Content-Length (chunked) is not read
-by Django at all; nginx's client_max_body_size bounds it (deploy/nginx/cbs.conf).
+by Django at all; nginx's client_max_body_size bounds it (deploy/nginx/cbs-site.conf).
 """
 
 import functools

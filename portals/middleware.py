@@ -135,3 +135,21 @@ class StaffMFARequiredMiddleware:
             request.session[MFA_OK_KEY] = True
             return False
         return True
+
+
+class BrowserPolicyMiddleware:
+    """The two browser policies Django's SecurityMiddleware does not send, on every
+    answer the app gives: `Permissions-Policy` (no page of the bank uses the camera,
+    microphone, location or the Payment Request API, so none may, framed or not) and
+    `Cross-Origin-Resource-Policy` (no other site may load the bank's pages or files)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if settings.SECURE_CROSS_ORIGIN_RESOURCE_POLICY:
+            response.headers.setdefault("Cross-Origin-Resource-Policy", settings.SECURE_CROSS_ORIGIN_RESOURCE_POLICY)
+        return response

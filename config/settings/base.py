@@ -112,6 +112,8 @@ MIDDLEWARE = [
     # Each request's time and database queries, by view, for /metrics (portals/monitoring.py).
     "portals.monitoring.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy and Cross-Origin-Resource-Policy, which SecurityMiddleware lacks.
+    "portals.middleware.BrowserPolicyMiddleware",
     # Under /api/, every answer (these middleware's refusals included) is JSON and never cached.
     "portals.api.middleware.ApiJsonMiddleware",
     # A body larger than its page accepts is refused (413) before anything reads it.
@@ -332,6 +334,13 @@ SECURE_CSP = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Sent by portals.middleware.BrowserPolicyMiddleware. Behind nginx, /static/ never
+# reaches the app: nginx sends CORP and nosniff on it (deploy/nginx/cbs-static.conf).
+SECURE_CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), gyroscope=(),"
+    " magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 CSRF_FAILURE_VIEW = "portals.views.csrf_failure"
