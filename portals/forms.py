@@ -102,3 +102,15 @@ def sent_form_count(data, formset_class, prefix):
     if len(raw.lstrip("0")) > len(str(formset_class.absolute_max)) or int(raw) > formset_class.absolute_max:
         raise forms.ValidationError(words["too_many_forms"] % {"num": formset_class.max_num}, code="too_many_forms")
     return int(raw)
+
+
+def keep_typing(form, *, redrawn_by):
+    """Marks a form being redrawn by HTMX from what the browser sent so that the
+    browser keeps what was typed meanwhile: htmx leaves in place every field of the
+    page that the redraw has too (same id, hx-preserve), with its value as it is
+    now, and adds or drops only the fields that change. The field that asked for
+    the redraw (`redrawn_by`) takes the server's answer."""
+    for name, field in form.fields.items():
+        if name != redrawn_by:
+            field.widget.attrs["hx-preserve"] = "true"
+    return form

@@ -37,6 +37,7 @@ from banking.teller.lookup import refusal
 from banking.teller.words import rupees_in_words
 from portals import policies
 from portals.customer.authenticator import code_problem
+from portals.forms import keep_typing
 
 from .payment_forms import CollectApprovalForm, ConfirmForm, PayeeForm, PaymentForm, VpaForm
 
@@ -104,6 +105,7 @@ def payee_new(request):
     form = PayeeForm(request.POST or None, initial={name: request.GET.get(name, "") for name in PAYEE_REDRAWN})
     if request.htmx and request.method == "GET":
         # Choosing the kind redraws the fields that apply to it.
+        keep_typing(form, redrawn_by="kind")
         return render(request, "portals/customer/payees_new.html#payee-fields", {"form": form})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

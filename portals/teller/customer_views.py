@@ -42,6 +42,7 @@ from banking.customers.models import (
     KycStatus,
 )
 from portals import policies
+from portals.forms import keep_typing
 
 from . import term_views
 from .customer_forms import (
@@ -288,7 +289,8 @@ def customer_new(request):
     form = PersonalForm(branch=request.user.branch)
     if request.method == "POST":
         if request.POST.get("action") == "retype":
-            form = PersonalForm(initial=request.POST.dict(), branch=request.user.branch)
+            form = keep_typing(PersonalForm(initial=request.POST.dict(), branch=request.user.branch),
+                               redrawn_by="customer_type")
         else:
             form = PersonalForm(request.POST, branch=request.user.branch)
             if form.is_valid():
@@ -318,7 +320,8 @@ def kyc_step(request, pk, step):
     if action and action.startswith("remove-"):
         return _remove(request, customer, step, action)
     if action == "retype" and step == "personal":
-        form = PersonalForm(initial=request.POST.dict(), instance=customer, branch=customer.home_branch)
+        form = keep_typing(PersonalForm(initial=request.POST.dict(), instance=customer, branch=customer.home_branch),
+                           redrawn_by="customer_type")
         return _render_step(request, customer, step, _wired(form, customer))
     if step == "review":
         return _review(request, customer, submitting=request.method == "POST")
