@@ -1,3 +1,5 @@
+from collections import Counter
+
 from allauth.account.decorators import reauthentication_required
 from allauth.core.exceptions import ReauthenticationRequired
 from django.conf import settings
@@ -12,8 +14,10 @@ from django_tables2 import RequestConfig
 
 from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest, Status, approval_limit_of
+from banking.approvals.registry import label_for
 from banking.core.errors import BankingError
 from banking.core.money import format_money
+from banking.teller.models import TillDay, TillDayStatus
 from portals import policies
 
 from .filters import ApprovalQueueFilter
@@ -23,13 +27,56 @@ from .tables import ApprovalQueueTable
 
 @require_GET
 @policies.supervisor
+@vary_on_headers("HX-Request")
 def home(request):
-    return render(request, "portals/supervisor/home.html")
+    """A supervisor's work: the queue (live, with its counts) and the tills waiting
+    for sign-off. HTMX polls the tills here; the queue redraws from the queue's
+    address, whose answer carries the navigation's count too."""
+    context = {"tills_to_sign_off": _tills_to_sign_off(request.user)}
+    if request.htmx:
+        return render(request, "portals/supervisor/home.html#tills-to-sign-off", context)
+    return render(request, "portals/supervisor/home.html", {**_queue_context(request, {}), **context})
+
+
+def _tills_to_sign_off(user):
+    """Tills of the supervisor's branch counted at close and not yet signed off."""
+    if user.branch is None:
+        return []
+    return list(TillDay.objects.for_branch(user.branch).filter(status=TillDayStatus.COUNTED)
+                .select_related("till__teller", "close_request")
+                .order_by("business_date", "till__teller__first_name", "pk"))
 
 
 # -- the approval queue -------------------------------------------------------------
 # Every query starts from ApprovalRequest.objects.for_checker(user): a request of
 # another branch, or of a kind the supervisor may not check, is a 404.
+
+QUEUE_COUNT = "portals/supervisor/queue_count.html"
+
+
+def _queue_context(request, params):
+    """The queue as the supervisor sees it, filtered by `params`, with its counts
+    and the navigation's count, all from one reading: the badge cannot say 2 while
+    the list beside it says 3."""
+    user = request.user
+    pending = ApprovalRequest.objects.for_checker(user).pending().select_related("maker", "branch").newest_first()
+    filters = ApprovalQueueFilter(params, queryset=pending, request=request)
+    table = ApprovalQueueTable(filters.qs, checker=user)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    # What the whole queue holds, read once: its size, its kinds, and what is above the checker's limit.
+    rows = list(pending.select_related(None).only("id", "kind", "amount", "currency"))
+    cleaned = filters.form.cleaned_data if filters.form.is_valid() else None
+    filtered = cleaned is None or any(value not in (None, "") for value in cleaned.values())
+    total = len(rows) if filtered else table.paginator.count
+    by_kind = Counter(row.kind for row in rows)
+    return {
+        "filter": filters, "table": table,
+        "by_kind": sorted(((label_for(kind), waiting) for kind, waiting in by_kind.items()),
+                          key=lambda item: (-item[1], item[0])),
+        "above_limit": sum(1 for row in rows if row.exceeds_limit_of(user)),
+        "live_badge": {"name": "supervisor:queue-count", "count": total,
+                       "template": f"{QUEUE_COUNT}#count", "toggler": f"{QUEUE_COUNT}#toggler"},
+    }
 
 
 @require_GET
@@ -37,25 +84,20 @@ def home(request):
 @vary_on_headers("HX-Request")
 def queue(request):
     """Pending requests the supervisor may check, newest first; HTMX polls and the
-    filters swap only the results."""
-    pending = (
-        ApprovalRequest.objects.for_checker(request.user).pending().select_related("maker", "branch").newest_first()
-    )
-    filters = ApprovalQueueFilter(request.GET, queryset=pending, request=request)
-    table = ApprovalQueueTable(filters.qs, checker=request.user)
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    filters swap only the results, with the navigation's count out of band."""
     template = "portals/supervisor/request_queue.html"
     if request.htmx:
-        template += "#queue-results"
-    return render(request, template, {"filter": filters, "table": table})
+        template = "portals/supervisor/queue_results.html#queue-update"
+    return render(request, template, _queue_context(request, request.GET))
 
 
 @require_GET
 @policies.supervisor
 def queue_count(request):
-    """The navigation's live count of pending requests (a polled fragment)."""
+    """The navigation's live count of pending requests (a polled fragment), with the
+    same count beside the menu's button on a phone, out of band."""
     count = ApprovalRequest.objects.for_checker(request.user).pending().count()
-    return render(request, "portals/supervisor/queue_count.html", {"count": count})
+    return render(request, QUEUE_COUNT, {"count": count})
 
 
 def _scope(user):
