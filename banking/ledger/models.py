@@ -13,12 +13,14 @@ Design overview
   or its expiry passes. An expired hold stays in `held` until something releases it
   (a debit that needs the money, or end of day), but it no longer counts: the amount
   on hold now (`on_hold`) is `held` less the expired holds (`expired_held`).
-- available = balance − on_hold + overdraft_limit (`LedgerAccount.available`, the one
-  place Python reads it; every screen and check goes through it). Where
+- available = balance − on_hold + overdraft_limit. The formula is written once, as
+  the generated column `spendable` (balance − held + overdraft_limit), which the
+  database keeps with the row; `LedgerAccount.available` adds back the expired
+  holds, and the posting rules read `spendable` (sql/account_rules.sql). Where
   `enforce_balance` is set, a posting that lowers the balance must leave
-  available ≥ min_balance. The posting engine applies the same definition: it
-  compares with `held` and, where only expired holds stand in the way, has them
-  released and posts, so a debit may take exactly the available balance shown.
+  available ≥ min_balance. The posting engine compares `spendable` and, where only
+  expired holds stand in the way, has them released and posts, so a debit may take
+  exactly the available balance shown.
 - `JournalEntry` and `Posting` are immutable: a mistake is corrected by a reversing
   entry (`reversal_of`, unique, so an entry is reversed at most once). Triggers
   reject UPDATE and DELETE on both (the audit trail's `cbs_reject_change`), and a
@@ -35,7 +37,7 @@ Design overview
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -108,6 +110,26 @@ class LedgerAccountQuerySet(models.QuerySet):
         return self.exclude(status=AccountStatus.CLOSED)
 
 
+class StoredGeneratedField(models.GeneratedField):
+    """A column PostgreSQL computes and stores with its row (db_persist).
+
+    PostgreSQL, the bank's only database, has kept stored generated columns since
+    version 12. Django's own check of the field asks the server's version (to learn
+    whether it also has virtual ones), which would make `manage.py check --deploy`
+    open a connection; this one is checked without a database."""
+
+    def __init__(self, **kwargs):
+        super().__init__(db_persist=True, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("db_persist", None)
+        return name, path, args, kwargs
+
+    def check(self, **kwargs):
+        return super().check(**{**kwargs, "databases": []})
+
+
 class LedgerAccount(models.Model):
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=160)
@@ -124,6 +146,13 @@ class LedgerAccount(models.Model):
     balance = models.BigIntegerField(default=0)
     held = models.BigIntegerField(default=0)
     overdraft_limit = models.BigIntegerField(default=0)
+    # What the account can pay with every unreleased hold standing, expired ones
+    # included: the database keeps it with the row, and it is the one place the
+    # available-balance formula is written. The posting functions' rules read it
+    # (sql/account_rules.sql); `available` adds back the expired holds.
+    spendable = StoredGeneratedField(
+        expression=F("balance") - F("held") + F("overdraft_limit"), output_field=models.BigIntegerField(),
+    )
     min_balance = models.BigIntegerField(default=0)
     enforce_balance = models.BooleanField(
         default=True, help_text="Refuse postings that take the available balance below the minimum."
@@ -176,7 +205,8 @@ class LedgerAccount(models.Model):
 
     @property
     def available(self):
-        return self.balance - self.on_hold + self.overdraft_limit
+        """What can be spent now: `spendable`, with the expired holds back in it."""
+        return self.spendable + self.expired_held
 
     @property
     def balance_money(self):

@@ -10,7 +10,8 @@
 --   frozen        it is frozen: no debits, no credits;
 --   debit_frozen  it has a debit freeze and the entry debits it;
 --   insufficient  it enforces its balance, and the entry lowers it below its minimum:
---                 available = balance - held + overdraft, after the change, must stay
+--                 the account's `spendable` (balance - held + overdraft, the generated
+--                 column where that formula is written once) plus the change must stay
 --                 at or above min_balance.
 -- The rules are checked in that order; the first that fails names the refusal.
 -- `p_change` is the entry's net change to the balance, on the account's normal side
@@ -24,13 +25,15 @@
 -- account as it stands now, except that an `insufficient` refusal that the account's
 -- expired but unreleased holds would cover is `held_expired`: the caller releases them
 -- (a hold's own action, which audits each release) and posts again. Called only for a
--- refused entry, off the posting path.
+-- refused entry, off the posting path. It is PL/pgSQL, whose body PostgreSQL reads
+-- only when it first runs: the ledger's migrations before 0016 install this file as it
+-- is now, before the `spendable` column it reads exists.
 --
 -- Installed by the ledger's migrations from this file; a test fails when an installed
 -- function differs from it, so a change here comes with a new migration that installs
 -- it again (and the posting functions with it).
 CREATE OR REPLACE FUNCTION cbs_account_refusal(
-    p_is_header boolean, p_currency text, p_status text, p_balance bigint, p_held bigint, p_overdraft_limit bigint,
+    p_is_header boolean, p_currency text, p_status text, p_spendable bigint,
     p_min_balance bigint, p_enforce_balance boolean, p_entry_currency text, p_debited boolean, p_change bigint)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -41,25 +44,28 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         WHEN p_status = 'frozen' THEN 'frozen'
         WHEN p_status = 'debit_frozen' AND p_debited THEN 'debit_frozen'
         WHEN p_enforce_balance AND p_change < 0
-             AND p_balance - p_held + p_overdraft_limit + p_change < p_min_balance THEN 'insufficient'
+             AND p_spendable + p_change < p_min_balance THEN 'insufficient'
     END
 $$;
 
 CREATE OR REPLACE FUNCTION cbs_refusal_reason(
     p_account bigint, p_entry_currency text, p_debited boolean, p_change bigint, p_at timestamptz)
 RETURNS text
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (
     SELECT CASE
         WHEN r.code = 'insufficient'
-             AND a.balance - a.held + a.overdraft_limit + p_change
+             AND a.spendable + p_change
                  + (SELECT coalesce(sum(h.amount), 0) FROM ledger_hold h
                      WHERE h.account_id = a.id AND h.released_at IS NULL AND h.expires_at <= p_at)
                  >= a.min_balance
             THEN 'held_expired'
         ELSE r.code END
       FROM ledger_ledgeraccount a
-     CROSS JOIN LATERAL (SELECT cbs_account_refusal(a.is_header, a.currency, a.status, a.balance, a.held,
-                                                    a.overdraft_limit, a.min_balance, a.enforce_balance,
+     CROSS JOIN LATERAL (SELECT cbs_account_refusal(a.is_header, a.currency, a.status, a.spendable,
+                                                    a.min_balance, a.enforce_balance,
                                                     p_entry_currency, p_debited, p_change) AS code) r
-     WHERE a.id = p_account
+     WHERE a.id = p_account);
+END
 $$;

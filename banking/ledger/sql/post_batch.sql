@@ -116,7 +116,7 @@ BEGIN
           FROM l GROUP BY l.entry_no, l.account
     ), ck AS (  -- the rules, per entry and account
         SELECT ea.entry_no, ea.account, ea.debited, a.id IS NULL AS missing, c.change,
-               cbs_account_refusal(a.is_header, a.currency, a.status, a.balance, a.held, a.overdraft_limit,
+               cbs_account_refusal(a.is_header, a.currency, a.status, a.spendable,
                                    a.min_balance, a.enforce_balance, p_currency, ea.debited, c.change) AS refusal,
                coalesce(a.enforce_balance AND ea.entry_no > min(ea.entry_no) OVER (PARTITION BY ea.account),
                         false) AS repeated
@@ -209,7 +209,7 @@ BEGIN
             o_entry[i] := v_entry;
             o_outcome[i] := CASE WHEN v_hash = p_hashes[i] THEN 'exists' ELSE 'key_reused' END;
         ELSE
-            SELECT a.balance - a.held + a.overdraft_limit INTO v_available
+            SELECT a.spendable INTO v_available
               FROM ledger_ledgeraccount a WHERE a.id = o_account[i];
             o_available[i] := v_available;
         END IF;

@@ -8,8 +8,8 @@
 --      (account_rules.sql, where they are written once, for this function and the
 --      batch's) finds nothing against it: it is not a header, is kept in the entry's
 --      currency, is not closed or frozen (a debit freeze refuses debits only), and,
---      where it enforces its balance, a debit leaves
---      available = balance - held + overdraft at or above its minimum;
+--      where it enforces its balance, a debit leaves its `spendable`
+--      (balance - held + overdraft) at or above its minimum;
 --   3. checks that the debits equal the credits;
 --   4. writes the entry (unless its idempotency key was used), its postings with
 --      the balance after each, in line order, the accounts' new balances and
@@ -67,12 +67,12 @@ BEGIN
     -- agree; nothing reads them in any other order (array_position finds an account).
     SELECT array_agg(t.id), array_agg(t.balance),
            array_agg(t.normal_side::text),
-           min(t.id) FILTER (WHERE cbs_account_refusal(t.is_header, t.currency, t.status, t.balance, t.held,
-                                                       t.overdraft_limit, t.min_balance, t.enforce_balance,
+           min(t.id) FILTER (WHERE cbs_account_refusal(t.is_header, t.currency, t.status, t.spendable,
+                                                       t.min_balance, t.enforce_balance,
                                                        p_currency, t.debited, t.change::bigint) IS NOT NULL),
            max(t.bdate)
       INTO ids, starts, normals, refused_id, entry_date
-      FROM (SELECT a.id, a.is_header, a.currency, a.status, a.balance, a.held, a.overdraft_limit, a.min_balance,
+      FROM (SELECT a.id, a.is_header, a.currency, a.status, a.balance, a.spendable, a.min_balance,
                    a.enforce_balance, a.normal_side, d.debited,
                    CASE WHEN a.normal_side = 'D' THEN d.delta ELSE -d.delta END AS change,
                    (SELECT b.date FROM ledger_businessdate b WHERE b.id = 1) AS bdate
@@ -117,7 +117,7 @@ BEGIN
             outcome := 'unbalanced'; RETURN;
         END IF;
         account_id := refused_id;
-        SELECT a.balance - a.held + a.overdraft_limit AS available, a.normal_side::text AS normal_side
+        SELECT a.spendable AS available, a.normal_side::text AS normal_side
           INTO r FROM ledger_ledgeraccount a WHERE a.id = refused_id;
         SELECT sum(CASE WHEN x.s = r.normal_side THEN x.m ELSE -x.m END), bool_or(x.s = 'D')
           INTO change, v_debited
