@@ -12,12 +12,13 @@ from decimal import Decimal
 
 import pytest
 
+from banking.audit.models import AuditEvent
 from banking.core.eod import registered
 from banking.core.errors import NotPermitted, ValidationFailed
-from banking.ledger.models import LedgerAccount
+from banking.ledger.models import JournalEntry, LedgerAccount
 from banking.loans import resets, servicing
 from banking.loans.actions import disburse_loan, enter_benchmark_rate
-from banking.loans.models import LoanProductVersion, RateResetChoice, Repayment, ScheduleReason
+from banking.loans.models import LoanProductVersion, RateResetChoice, Repayment, Schedule, ScheduleReason
 from banking.teller.actions import fund_vault
 from banking.teller.tests.factories import VAULT_CASH, teller_with_open_till
 from banking.testing import totp_code
@@ -80,6 +81,51 @@ def test_the_reset_is_an_end_of_day_step_after_accrual(db):
     orders = {s.name: s.order for s in registered()}
     assert step.order == 44 and orders["loans.interest_accrual"] < 44 < orders["loans.classification"]
     assert step.applies_on(datetime.date(1990, 1, 1)) is False
+
+
+def reset_day_snapshot(loan):
+    """What the reset step may write: schedules, events, entries, balances, the loan's
+    terms and the choice's outcome."""
+    loan.refresh_from_db()
+    return {
+        "schedules": list(Schedule.objects.filter(loan=loan).values_list("version", "reason", "is_current")),
+        "events": AuditEvent.objects.count(),
+        "entries": JournalEntry.objects.count(),
+        "balances": dict(LedgerAccount.objects.values_list("pk", "balance")),
+        "repayments": Repayment.objects.filter(loan=loan).count(),
+        "loan": (loan.rate, loan.next_reset_on, loan.outstanding, loan.current_schedule.pk),
+        "choice": list(RateResetChoice.objects.filter(loan=loan).values_list("applied_on", "outcome")),
+    }
+
+
+@pytest.mark.parametrize("choice", ["tenure", "prepayment"])
+def test_rerunning_the_reset_step_for_a_date_changes_nothing(bank, home_loan, choice):
+    """Step 44 run twice for one date, as the controller runs it (its partitions, then
+    each): the second run makes no schedule, no event, no entry, moves no balance."""
+    loan = home_loan
+    resets.record_reset_choice(actor=loan.teller, loan=loan, choice=choice)
+    if choice == "prepayment":
+        bank.fund(bank.account, resets.reset_options(loan)["prepayment"].prepayment + 1_00_000_00)
+    set_date(RESET)
+    pay_in_cash(loan, loan.teller)
+    step = next(step for step in registered() if step.name == resets.RESET_STEP)
+    before = reset_day_snapshot(loan)
+
+    def run_step():
+        ranges = step.partitions(date=RESET, size=100) if step.applies_on(RESET) else []
+        return sum(step.run(date=RESET, first=first, last=last) for first, last in ranges)
+
+    assert run_step() == 1
+    once = reset_day_snapshot(loan)
+    assert once["schedules"] != before["schedules"] and once["events"] > before["events"]
+    assert once["loan"][0] == Decimal("9.25")
+    if choice == "prepayment":
+        assert once["repayments"] == before["repayments"] + 1 and once["entries"] > before["entries"]
+    assert run_step() == 0
+    assert reset_day_snapshot(loan) == once
+    # Run whole, bypassing the controller's `applies`, it still finds nothing to do.
+    assert step.run(date=RESET) == 0
+    assert reset_day_snapshot(loan) == once
 
 
 def test_the_borrower_sees_the_three_choices_before_the_reset(bank, home_loan):
