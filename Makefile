@@ -121,6 +121,7 @@ check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	SECRET_KEY=$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')} \
 	FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(PY) -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')} \
+	CBS_CARD_VERIFICATION_KEY=$${CBS_CARD_VERIFICATION_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} ALLOWED_HOSTS=bank.example \
 	$(PY) manage.py check --deploy --fail-level WARNING
 

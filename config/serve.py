@@ -5,9 +5,9 @@
 Under config.settings.production, against DATABASE_URL's PostgreSQL (the database is
 created if it is missing) and REDIS_URL's Redis (default redis://127.0.0.1:6379/0):
 
-- secrets: SECRET_KEY and FIELD_ENCRYPTION_KEY are generated into var/serve.env on
-  the first run (mode 600, untracked) and read from it after; any other variable put
-  there is used too, unless the environment sets it;
+- secrets: SECRET_KEY, FIELD_ENCRYPTION_KEY and CBS_CARD_VERIFICATION_KEY are
+  generated into var/serve.env on the first run (mode 600, untracked) and read from it
+  after; any other variable put there is used too, unless the environment sets it;
 - a self-signed certificate for 127.0.0.1 and localhost under var/serve/tls/, made
   with openssl on the first run;
 - `check --deploy`, `migrate`, and `collectstatic` into var/serve/static/;
@@ -47,24 +47,39 @@ def nginx_binary():
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
 
-def read_secrets(path=ENV_FILE):
-    """The KEY=VALUE lines of the env file, made with fresh secrets if it is missing."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [
-            "# make serve's secrets, generated on its first run (config/serve.py). Not in git.",
-            f"SECRET_KEY={secrets.token_urlsafe(64)}",
-            f"FIELD_ENCRYPTION_KEY={base64.urlsafe_b64encode(os.urandom(32)).decode()}",
-        ]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write("\n".join(lines) + "\n")
+# Each secret make serve generates, and how: written to the env file on the first run,
+# and added to it when a newer version of make serve needs one the file lacks.
+SECRETS = {
+    "SECRET_KEY": lambda: secrets.token_urlsafe(64),
+    "FIELD_ENCRYPTION_KEY": lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
+    "CBS_CARD_VERIFICATION_KEY": lambda: secrets.token_urlsafe(48),
+}
+
+
+def _read_env_file(path):
     values = {}
     for line in path.read_text().splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "=" in line:
             name, _, value = line.partition("=")
             values[name.strip()] = value.strip()
+    return values
+
+
+def read_secrets(path=ENV_FILE):
+    """The KEY=VALUE lines of the env file, made with fresh secrets if it is missing,
+    and given any secret it lacks."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write("# make serve's secrets, generated on its first run (config/serve.py). Not in git.\n")
+    values = _read_env_file(path)
+    missing = [name for name in SECRETS if name not in values]
+    if missing:
+        with path.open("a") as out:
+            out.write("".join(f"{name}={SECRETS[name]()}\n" for name in missing))
+        values = _read_env_file(path)
     return values
 
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config import embedded_db
 
 from .base import *  # noqa: F403
-from .base import DATABASES, FIELD_ENCRYPTION_KEY, SECRET_KEY, env, env_bool, env_list
+from .base import CBS_CARD_VERIFICATION_KEY, DATABASES, FIELD_ENCRYPTION_KEY, SECRET_KEY, env, env_bool, env_list
 
 DEBUG = env_bool("DEBUG", False)
 CBS_REQUIRE_STAFF_MFA = env_bool("CBS_REQUIRE_STAFF_MFA", True)
@@ -37,6 +37,10 @@ def refuse_unsafe():
         problems.append("CBS_REQUIRE_STAFF_MFA cannot be relaxed in production")
     if FIELD_ENCRYPTION_KEY == DEFAULT_FIELD_KEY:
         problems.append("FIELD_ENCRYPTION_KEY must be set")
+    # Card verification values are derived under this key (banking/cards/mailer.py):
+    # its own secret, so that it is not tied to the identifiers' key and its rotation.
+    if len(CBS_CARD_VERIFICATION_KEY) < 32 or len(set(CBS_CARD_VERIFICATION_KEY)) < 5:
+        problems.append("CBS_CARD_VERIFICATION_KEY must be set to a random value of at least 32 characters")
     if problems:
         raise ImproperlyConfigured("Refusing to start: " + "; ".join(problems) + ".")
 

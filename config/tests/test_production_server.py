@@ -100,6 +100,7 @@ def production_env(python, database_url, static_root, port, smtp_port):
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(64),
         FIELD_ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        CBS_CARD_VERIFICATION_KEY=secrets.token_urlsafe(48),
         DATABASE_URL=database_url,
         REDIS_URL="redis://127.0.0.1:6379/13",
         ALLOWED_HOSTS="127.0.0.1",
