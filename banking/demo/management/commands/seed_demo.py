@@ -11,6 +11,7 @@ from banking.demo.cards import seed_cards
 from banking.demo.counter import fund_vaults, seed_counter
 from banking.demo.customers import seed_customers
 from banking.demo.data import BRANCHES, CUSTOMER_LOGINS, DEMO_PASSWORD, STAFF
+from banking.demo.partners import PARTNER_NAME, seed_partner
 from banking.demo.payments import seed_payments
 from banking.ledger.actions import Line, post_entry
 from banking.ledger.chart import RBI_SETTLEMENT, SHARE_CAPITAL, ensure_standard_chart
@@ -54,8 +55,13 @@ class Command(BaseCommand):
             seed_counter(branches.values())
             seed_payments()
             seed_cards()
+            partner_key = seed_partner()
         self.stdout.write(self.style.SUCCESS("Demo bank ready."))
         self.stdout.write(self.logins_table())
+        if partner_key:
+            self.stdout.write(
+                f"Partner API key of {PARTNER_NAME} (shown this once; from 127.0.0.1 only):\n  {partner_key}\n"
+                f"  curl -H 'Authorization: Api-Key {partner_key}' http://127.0.0.1:8000/api/v1/partner/accounts/\n")
 
     @staticmethod
     def _ledger(branches):
