@@ -4,7 +4,10 @@ A new portal view fails this test until its expected answers are written into
 EXPECTED: reviewers see each view's reach in one table.
 """
 
+from contextlib import contextmanager
+
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from banking.testing import make_branch, make_user
@@ -327,14 +330,37 @@ def test_every_portal_view_is_in_the_matrix():
     assert found == listed, f"missing from EXPECTED: {found - listed}; stale: {listed - found}"
 
 
-@pytest.fixture
-def people(db):
+def make_people():
     branch = make_branch()
     return {role: make_user(role, branch=branch) for role in Role}
 
 
 @pytest.fixture
+def people(db):
+    return make_people()
+
+
+@pytest.fixture
 def objects(people):
+    with made_objects(people) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def matrix_bank(django_db_setup, django_db_blocker):
+    """The people and the objects, built once for test_matrix's URLs (in each test
+    worker) inside a transaction that is rolled back after the module. Each test still
+    runs in a savepoint of its own (pytest-django's `db`), so what a request writes
+    (a session, an audit event) is gone before the next one."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        people = make_people()
+        with made_objects(people) as objects:
+            yield people, objects
+        transaction.set_rollback(True)
+
+
+@contextmanager
+def made_objects(people):
     from banking.approvals.tests.factories import make_request, registered_test_kind
     from banking.ledger.tests.helpers import customer_account
 
@@ -574,7 +600,8 @@ def _deposit_objects(people):
 
 
 @pytest.mark.parametrize("url_name", sorted(EXPECTED))
-def test_matrix(client, people, objects, url_name):
+def test_matrix(client, matrix_bank, db, url_name):
+    people, objects = matrix_bank
     kwargs, allowed, others, anonymous = EXPECTED[url_name]
     url = reverse(url_name, kwargs={key: objects.get(value, value) for key, value in kwargs.items()})
 
