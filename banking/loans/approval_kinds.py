@@ -4,8 +4,10 @@
 - loans.sanction                    {"application_id", "number"}  up to ₹10,00,000: a supervisor
 - loans.sanction_branch_manager     the same, up to ₹1,00,00,000: a branch manager
 - loans.sanction_credit_committee   the same, above that: the credit committee
-- loans.cash_over_limit             {"loan_id", "amount", "counts", "idempotency_key", "till_id"}: cash for a
-                                    loan's dues above the teller's cash limit, a supervisor (servicing.py)
+- loans.cash_over_limit             {"loan_id", "what", "amount", "counts", "idempotency_key", "till_id", and
+                                    for a prepayment "principal", "choice"}: cash above the teller's cash limit
+                                    for a loan's dues, a part-prepayment or a foreclosure, a supervisor
+                                    (servicing.py)
 - loans.mark_loss                   {"loan_id", "number", "reason"}: an NPA marked a loss asset, a supervisor
 
 A sanction request is described in words from the application: the KFS figures and
@@ -27,10 +29,10 @@ from .actions import (
     lapse_sanction,
     reject_sanction,
 )
-from .models import Loan, LoanApplication
+from .models import Loan, LoanApplication, PrepaymentChoice, RepaymentKind
 from .online import came_online, sanction_and_disburse
 from .security import MARK_LOSS_KIND, describe_loss, mark_loss_approved
-from .servicing import CASH_OVER_LIMIT_KIND, repay_approved_cash
+from .servicing import CASH_OVER_LIMIT_KIND, CASH_PAYS, repay_approved_cash
 
 TERM_LABELS = {
     "min_amount": "Smallest loan", "max_amount": "Largest loan", "min_months": "Shortest tenure (months)",
@@ -103,11 +105,19 @@ def describe_cash_over_limit(payload):
     counts = payload.get("counts") or {}
     notes = ", ".join(f"{SHORT_LABELS[name]} × {count}" for name, count in counts.items() if count and name in
                       SHORT_LABELS)
-    return [("Loan", f"{loan.number} · {loan.product.name}"),
+    what = payload.get("what", RepaymentKind.DUES)
+    rows = [("Loan", f"{loan.number} · {loan.product.name}"),
             ("Borrower", f"{loan.customer.display_name} (CIF {loan.customer.cif})"),
-            ("Cash", format_money(payload.get("amount", 0))), ("Notes and coins", notes),
-            ("On approval", "It pays the loan's dues (charges, interest, principal, oldest first) and the cash is "
-                            "counted into the teller's till.")]
+            ("For", RepaymentKind(what).label if what in RepaymentKind.values else str(what)),
+            ("Cash", format_money(payload.get("amount", 0))), ("Notes and coins", notes)]
+    if what == RepaymentKind.PREPAYMENT:
+        choice = payload.get("choice", "")
+        rows += [("Principal ahead", format_money(payload.get("principal", 0))),
+                 ("Borrower's choice", PrepaymentChoice(choice).label if choice in PrepaymentChoice.values else
+                  str(choice))]
+    pays = CASH_PAYS.get(what, CASH_PAYS[RepaymentKind.DUES])
+    rows.append(("On approval", f"It pays {pays}, and the cash is counted into the teller's till."))
+    return rows
 
 
 KINDS = [
@@ -120,7 +130,7 @@ KINDS = [
      "on_lapse": lapse_sanction}
     for _limit, kind, permission, who in SANCTION_BANDS
 ]
-KINDS.append({"kind": CASH_OVER_LIMIT_KIND, "label": "Loan repayment in cash over the teller's limit",
+KINDS.append({"kind": CASH_OVER_LIMIT_KIND, "label": "Loan cash over the teller's limit",
               "handler": repay_approved_cash, "describe": describe_cash_over_limit,
               "expires_after": datetime.timedelta(hours=1)})
 KINDS.append({"kind": MARK_LOSS_KIND, "label": "Loan marked a loss asset", "handler": mark_loss_approved,

@@ -570,7 +570,7 @@ def _source(actor, loan, source, *, amount, till, counts, account, code, approve
     teller's limit is refused unless a supervisor approved it (`approved_by`)."""
     if source == CASH:
         _check_cash(amount, counts)
-        if amount > till.teller_cash_limit and approved_by is None:
+        if _over_limit(source, till, amount) and approved_by is None:
             raise ValidationFailed(f"{format_money(amount)} is above your cash limit of "
                                    f"{format_money(till.teller_cash_limit)}: ask a supervisor to take it.")
         return _Source(channel=CASH, debit_gl=till.ledger_account_id, entry_kind=EntryKind.CASH_DEPOSIT,
@@ -721,9 +721,7 @@ def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=
 
     Refuses a closed loan, a loan with nothing due, and more than is due. Cash over
     the teller's cash limit is refused, or with `queue_over_limit` queued for a
-    supervisor (maker-checker, CASH_OVER_LIMIT_KIND) once every other check has
-    passed: the ApprovalRequest is returned instead of a repayment, and nothing
-    moves until it is approved (`repay_approved_cash`, which passes `approved_by`)."""
+    supervisor (`_queue_cash`)."""
     till, _day = _lock_till(actor, source, idempotency_key)
     loan = _lock_loan(loan)
     earlier = _earlier(idempotency_key, loan, amount)
@@ -744,9 +742,9 @@ def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=
     if over < 0:
         raise ValidationFailed(f"Only {format_money(owed.total)} is due on loan {loan.number}; "
                                f"{format_money(amount)} is more than that. To pay more, make a part-prepayment.")
-    if source == CASH and queue_over_limit and approved_by is None and amount > till.teller_cash_limit:
-        _check_cash(amount, counts)
-        return _queue_cash(actor, loan, till, amount=amount, counts=counts, idempotency_key=idempotency_key)
+    if queue_over_limit and approved_by is None and _over_limit(source, till, amount):
+        return _queue_cash(actor, loan, till, what=RepaymentKind.DUES, amount=amount, counts=counts,
+                           idempotency_key=idempotency_key)
     money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code,
                     approved_by=approved_by)
     allocations, left = allocate(allocation_order(loan), owed, amount - over)
@@ -763,40 +761,69 @@ def repay(*, actor, loan, amount, source, idempotency_key, account=None, counts=
 
 
 CASH_OVER_LIMIT_KIND = "loans.cash_over_limit"
+# What a queued request's cash pays, by its payload's "what" (a request queued before
+# the word was written pays dues), in the words the supervisor's queue shows.
+CASH_PAYS = {
+    RepaymentKind.DUES: "the loan's dues (charges, interest, principal, oldest first)",
+    RepaymentKind.PREPAYMENT: "the loan's dues, then the principal ahead with any prepayment charge, and writes "
+                              "the new schedule",
+    RepaymentKind.FORECLOSURE: "today's foreclosure amount and closes the loan",
+}
 
 
-def _queue_cash(actor, loan, till, *, amount, counts, idempotency_key):
-    """Queue cash over the teller's limit for a supervisor, as the counter queues a
-    deposit over it (banking.teller's CASH_OVER_LIMIT): the notes stay with the teller
-    and are counted into the till when it is approved."""
+def _over_limit(source, till, amount):
+    """Cash above the teller's per-transaction cash limit needs a supervisor."""
+    return source == CASH and amount > till.teller_cash_limit
+
+
+def _queue_cash(actor, loan, till, *, what, amount, counts, idempotency_key, **terms):
+    """Queue cash over the teller's limit for a supervisor (maker-checker,
+    CASH_OVER_LIMIT_KIND), as the counter queues a deposit over it (banking.teller's
+    CASH_OVER_LIMIT), once every other check of the repayment, part-prepayment or
+    foreclosure (`what`, a RepaymentKind; `terms` its own figures) has passed. The
+    ApprovalRequest is returned instead of a repayment; nothing moves, and the notes
+    stay with the teller, until it is approved (`repay_approved_cash`, which passes
+    `approved_by` to the same action, so every check runs again then)."""
     from banking.approvals.actions import submit_request
 
+    _check_cash(amount, counts)
+    what = RepaymentKind(what)
     approval = submit_request(
         actor=actor, kind=CASH_OVER_LIMIT_KIND, amount=amount, branch=till.branch,
-        payload={"loan_id": loan.pk, "number": loan.number, "amount": amount, "counts": counts.as_dict(),
-                 "idempotency_key": idempotency_key, "till_id": till.pk},
-        summary=f"Cash of {format_money(amount)} for loan {loan.number} ({loan.customer.display_name}), above "
-                f"{actor.display_name}'s limit of {format_money(till.teller_cash_limit)}",
+        payload={"loan_id": loan.pk, "number": loan.number, "what": what.value, "amount": amount,
+                 "counts": counts.as_dict(), "idempotency_key": idempotency_key, "till_id": till.pk, **terms},
+        summary=f"Cash of {format_money(amount)} for loan {loan.number} ({what.label.lower()}, "
+                f"{loan.customer.display_name}), above {actor.display_name}'s limit of "
+                f"{format_money(till.teller_cash_limit)}",
         idempotency_key=f"loan-cash-{idempotency_key}"[:64])
     record_event(action="loans.cash_queued", obj=loan, actor=actor,
-                 summary=f"Cash of {format_money(amount)} for loan {loan.number} waits for a supervisor",
-                 after={"request": approval.pk, "amount": amount, "limit": till.teller_cash_limit})
+                 summary=f"Cash of {format_money(amount)} for loan {loan.number} ({what.label.lower()}) waits for a "
+                         "supervisor",
+                 after={"request": approval.pk, "what": what.value, "amount": amount,
+                        "limit": till.teller_cash_limit, **terms})
     return approval
 
 
 def repay_approved_cash(approval, checker):
-    """The approval handler for CASH_OVER_LIMIT_KIND: the repayment, as its teller
-    took it, checked again now (the till still open, the dues, the loan) and posted
-    with the supervisor as checker."""
+    """The approval handler for CASH_OVER_LIMIT_KIND: the repayment, part-prepayment or
+    foreclosure, as its teller took it, checked again now (the till still open, the
+    dues or the quote, the loan) and posted with the supervisor as checker."""
     from banking.teller.denominations import Denominations
 
     payload = approval.payload
     loan = Loan.objects.filter(pk=payload.get("loan_id")).first()
     if loan is None:
         raise ValidationFailed("The loan named in this request no longer exists.")
-    repayment = repay(actor=approval.maker, loan=loan, amount=payload["amount"], source=CASH,
-                      counts=Denominations.of(payload["counts"]), idempotency_key=payload["idempotency_key"],
-                      approved_by=checker)
+    taken = {"actor": approval.maker, "loan": loan, "amount": payload["amount"], "source": CASH,
+             "counts": Denominations.of(payload["counts"]), "idempotency_key": payload["idempotency_key"],
+             "approved_by": checker}
+    what = payload.get("what", RepaymentKind.DUES)
+    if what == RepaymentKind.PREPAYMENT:
+        repayment = part_prepay(principal=payload["principal"], choice=payload["choice"], **taken)
+    elif what == RepaymentKind.FORECLOSURE:
+        repayment = foreclose(**taken)
+    else:
+        repayment = repay(**taken)
     return {"receipt": repayment.number, "entry_id": repayment.entry_id}
 
 
@@ -832,11 +859,12 @@ def _write_version(loan, schedule, rows, *, on, reason, actor, new_rows, rate):
 
 @transaction.atomic
 def part_prepay(*, actor, loan, principal, choice, source, idempotency_key, amount=None, account=None, counts=None,
-                code=None):
+                code=None, queue_over_limit=False, approved_by=None):
     """Pay the dues, then `principal` paise ahead of the schedule with the prepayment
     charge and its GST; a new schedule version reducing the EMI or the tenure
     (`choice`). `amount`, when given (cash: what was counted), must be the preview's
-    total. Returns the repayment; `repayment.schedule` is the new version."""
+    total. Returns the repayment; `repayment.schedule` is the new version. Cash over
+    the teller's limit as `repay`."""
     till, _day = _lock_till(actor, source, idempotency_key)
     loan = _lock_loan(loan)
     earlier = _earlier(idempotency_key, loan, amount)
@@ -853,7 +881,11 @@ def part_prepay(*, actor, loan, principal, choice, source, idempotency_key, amou
         raise ValidationFailed(f"The prepayment comes to {format_money(total)} (dues {format_money(preview.dues)}, "
                                f"principal {format_money(principal)}, charge and GST "
                                f"{format_money(preview.charge + preview.gst)}), not {format_money(amount)}.")
-    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code)
+    if queue_over_limit and approved_by is None and _over_limit(source, till, amount):
+        return _queue_cash(actor, loan, till, what=RepaymentKind.PREPAYMENT, amount=amount, counts=counts,
+                           idempotency_key=idempotency_key, principal=principal, choice=preview.choice.value)
+    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code,
+                    approved_by=approved_by)
     owed = dues(loan, today)
     allocations, _left = allocate(allocation_order(loan), owed, owed.total)
     allocations.append(Allocation(part=AllocationPart.PRINCIPAL, amount=principal))
@@ -868,7 +900,7 @@ def part_prepay(*, actor, loan, principal, choice, source, idempotency_key, amou
             extra.append((_gl(GST_PAYABLE).pk, preview.gst))
     allocations += _paise_line(over)
     repayment = _post(actor, loan, money, kind=RepaymentKind.PREPAYMENT, amount=amount, allocations=allocations,
-                      idempotency_key=idempotency_key, extra=extra, choice=preview.choice,
+                      idempotency_key=idempotency_key, extra=extra, choice=preview.choice, checker=approved_by,
                       prepayment_charge=preview.charge + preview.gst,
                       narration=f"Loan {loan.number} part-prepayment of {format_money(principal)}")
     schedule, rows = _schedule_and_rows(loan)
@@ -887,9 +919,11 @@ def part_prepay(*, actor, loan, principal, choice, source, idempotency_key, amou
 
 
 @transaction.atomic
-def foreclose(*, actor, loan, amount, source, idempotency_key, account=None, counts=None, code=None):
+def foreclose(*, actor, loan, amount, source, idempotency_key, account=None, counts=None, code=None,
+              queue_over_limit=False, approved_by=None):
     """Close `loan` today for exactly today's foreclosure quote (cash: rounded up to
-    the rupee, the paise over to the linked account). Returns the repayment."""
+    the rupee, the paise over to the linked account). Returns the repayment. Cash over
+    the teller's limit as `repay`."""
     till, _day = _lock_till(actor, source, idempotency_key)
     loan = _lock_loan(loan)
     earlier = _earlier(idempotency_key, loan, amount)
@@ -902,7 +936,11 @@ def foreclose(*, actor, loan, amount, source, idempotency_key, account=None, cou
     if over < 0 or amount < quote.total:
         raise ValidationFailed(f"Today's foreclosure amount is {format_money(quote.total)}, not "
                                f"{format_money(amount)}.")
-    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code)
+    if queue_over_limit and approved_by is None and _over_limit(source, till, amount):
+        return _queue_cash(actor, loan, till, what=RepaymentKind.FORECLOSURE, amount=amount, counts=counts,
+                           idempotency_key=idempotency_key)
+    money = _source(actor, loan, source, amount=amount, till=till, counts=counts, account=account, code=code,
+                    approved_by=approved_by)
     owed = dues(loan, today)
     allocations, _left = allocate(allocation_order(loan), owed, owed.total)
     # The last version: the instalments due so far, then one due today with the
@@ -941,7 +979,7 @@ def foreclose(*, actor, loan, amount, source, idempotency_key, account=None, cou
             extra.append((_gl(GST_PAYABLE).pk, quote.gst))
     allocations += _paise_line(over)
     repayment = _post(actor, loan, money, kind=RepaymentKind.FORECLOSURE, amount=amount, allocations=allocations,
-                      idempotency_key=idempotency_key, extra=extra, schedule=version,
+                      idempotency_key=idempotency_key, extra=extra, schedule=version, checker=approved_by,
                       prepayment_charge=quote.prepayment_charge + quote.gst,
                       narration=f"Loan {loan.number} foreclosure")
     loan.status, loan.closed_on, loan.accrued_interest = LoanStatus.CLOSED, today, 0

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from banking.approvals.models import ApprovalRequest
 from banking.core.errors import BankingError
 from banking.loans import resets, security, servicing
 from banking.loans.models import LoanStatus
@@ -27,7 +28,7 @@ from .counter_views import till_state
 from .deposit_views import customer_url
 from .loan_change_forms import LossForm, PrepayTermsForm, ResetChoiceForm, ValuationForm
 from .loan_servicing_forms import LoanCashForm
-from .loan_servicing_views import _loan, _loan_url, rupees_up
+from .loan_servicing_views import _loan, _loan_url, queued_for_supervisor, rupees_up
 
 
 @require_http_methods(["GET", "POST"])
@@ -56,10 +57,13 @@ def loan_prepay(request, number):
                     repayment = servicing.part_prepay(
                         actor=request.user, loan=loan, principal=data["principal"], choice=data["choice"],
                         source=servicing.CASH, amount=cash_form.cleaned_data["amount"], counts=cash_form.counts,
+                        queue_over_limit=True,
                         idempotency_key=f"loan-prepay-{cash_form.cleaned_data['idempotency_key']}")
                 except BankingError as error:
                     cash_form.refuse(error)
                 else:
+                    if isinstance(repayment, ApprovalRequest):
+                        return queued_for_supervisor(request, loan, repayment)
                     messages.success(request, f"Receipt {repayment.number}: part-prepayment received; the new "
                                               f"schedule is version {repayment.schedule.version}.")
                     return redirect("teller:loan-receipt", number=loan.number, receipt=repayment.number)

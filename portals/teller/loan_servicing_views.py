@@ -59,11 +59,7 @@ def loan_repay(request, number):
             form.refuse(error)
         else:
             if isinstance(repayment, ApprovalRequest):
-                # Above the teller's cash limit: a supervisor approves it (maker-checker).
-                messages.info(request, f"{format_money(repayment.amount)} is above your cash limit: it waits for a "
-                                       f"supervisor's approval (request {repayment.pk}). Keep the notes aside; they "
-                                       "are counted into your till when it is approved.")
-                return redirect("teller:loan-detail", number=loan.number)
+                return queued_for_supervisor(request, loan, repayment)
             messages.success(request, f"Receipt {repayment.number}: {repayment.get_kind_display().lower()} received.")
             return redirect("teller:loan-receipt", number=loan.number, receipt=repayment.number)
     return render(request, "portals/teller/loan_repay.html", {
@@ -71,6 +67,15 @@ def loan_repay(request, number):
         "loan_url": _loan_url(loan), "customer_url": customer_url(loan.customer),
         "upcoming": _upcoming(loan), "order_words": loan.product_version.allocation_order.replace(",", ", then "),
     })
+
+
+def queued_for_supervisor(request, loan, approval):
+    """Cash above the teller's cash limit (dues, a part-prepayment, a foreclosure) waits
+    for a supervisor (maker-checker): say so, and go back to the loan's page."""
+    messages.info(request, f"{format_money(approval.amount)} is above your cash limit: it waits for a supervisor's "
+                           f"approval (request {approval.pk}). Keep the notes aside; they are counted into your till "
+                           "when it is approved.")
+    return redirect("teller:loan-detail", number=loan.number)
 
 
 def _upcoming(loan):
@@ -129,11 +134,13 @@ def loan_foreclosure(request, number):
     if request.method == "POST" and form.is_valid():
         try:
             repayment = servicing.foreclose(actor=request.user, loan=loan, amount=form.cleaned_data["amount"],
-                                            source=servicing.CASH, counts=form.counts,
+                                            source=servicing.CASH, counts=form.counts, queue_over_limit=True,
                                             idempotency_key=f"loan-close-{form.cleaned_data['idempotency_key']}")
         except BankingError as error:
             form.refuse(error)
         else:
+            if isinstance(repayment, ApprovalRequest):
+                return queued_for_supervisor(request, loan, repayment)
             messages.success(request, f"Loan {loan.number} is closed. Receipt {repayment.number}; the no-dues "
                                       "certificate is ready.")
             return redirect("teller:loan-receipt", number=loan.number, receipt=repayment.number)

@@ -164,3 +164,34 @@ def test_cash_over_the_tellers_limit_goes_to_the_supervisors_queue(client, bank,
     assert queued.amount == 10_747_00 and queued.status == "pending" and not Repayment.objects.exists()
     page = words(client.get(response["Location"]))
     assert "is above your cash limit: it waits for a supervisor's approval" in page and "Due today ₹10,746.95" in page
+
+
+def test_a_part_prepayment_or_foreclosure_over_the_tellers_limit_goes_to_the_queue(client, bank, loan, cashier):
+    from banking.approvals.models import ApprovalRequest
+    from banking.loans.servicing import CASH_OVER_LIMIT_KIND
+
+    small = teller_with_open_till(bank.branch, bank.supervisor, cash_limit=5_000_00, mfa=True)
+    client.force_login(small)
+    detail = reverse("teller:loan-detail", args=[loan.number])
+    response = client.post(reverse("teller:loan-prepay", args=[loan.number]),
+                           terms("100000", "emi", step="confirm", idempotency_key=key(), amount="115467",
+                                 n500="230", coins="467"))
+    assert response.status_code == 302 and response["Location"] == detail
+    page = words(client.get(detail))
+    assert "₹1,15,467.00 is above your cash limit: it waits for a supervisor's approval" in page
+    foreclosure = reverse("teller:loan-foreclosure", args=[loan.number])
+    amount = int(re.search(r"take ₹([\d,]+)\.00", words(client.get(foreclosure))).group(1).replace(",", ""))
+    response = client.post(foreclosure, {"idempotency_key": key(), "amount": str(amount), "n500": str(amount // 500),
+                                         "coins": str(amount % 500)})
+    assert response.status_code == 302 and response["Location"] == detail
+    queued = ApprovalRequest.objects.filter(kind=CASH_OVER_LIMIT_KIND).order_by("pk")
+    assert [(r.payload["what"], r.amount, r.status) for r in queued] == [
+        ("prepayment", 1_15_467_00, "pending"), ("foreclosure", amount * 100, "pending")]
+    assert not Repayment.objects.exists() and loan.schedules.count() == 1
+    loan.refresh_from_db()
+    assert loan.status == "active"
+    # The supervisor reads what each request pays before approving it.
+    supervisor = client.__class__()
+    supervisor.force_login(bank.supervisor)
+    text = words(supervisor.get(reverse("supervisor:request-detail", args=[queued[0].pk])))
+    assert "Part-prepayment" in text and "Principal ahead ₹1,00,000.00" in text

@@ -6,15 +6,15 @@ from decimal import Decimal
 
 import pytest
 
-from banking.approvals.actions import approve_request
+from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest
-from banking.core.errors import InvalidAmount, NotPermitted, ValidationFailed
+from banking.core.errors import InvalidAmount, NotPermitted, StaleRequest, ValidationFailed
 from banking.ledger.chart import LOAN_PROVISIONS
 from banking.ledger.models import JournalEntry, LedgerAccount
 from banking.loans import security, servicing
 from banking.loans.actions import disburse_loan, enter_gold_rate
 from banking.loans.eod import classify_loans
-from banking.loans.models import LoanBook, LoanDayStatus, Repayment, SecurityValuation
+from banking.loans.models import LoanBook, LoanDayStatus, LoanStatus, Repayment, SecurityValuation
 from banking.teller.actions import fund_vault
 from banking.teller.tests.factories import VAULT_CASH, teller_with_open_till
 from banking.testing import make_user
@@ -83,6 +83,85 @@ def test_cash_that_does_not_add_up_is_not_queued(bank, loan, small_till):
     with pytest.raises(ValidationFailed, match="Only ₹10,746.95 is due"):
         servicing.repay(actor=small_till, loan=loan, amount=20_000_00, source="cash", counts=notes(20_000),
                         idempotency_key=key(), queue_over_limit=True)
+    assert not ApprovalRequest.objects.filter(kind=servicing.CASH_OVER_LIMIT_KIND).exists()
+
+
+def rupees_up(paise):
+    return -(-paise // 100) * 100
+
+
+def cash_figures(loan, teller):
+    """What cash for a loan may move: its receipts, the entries, the teller's till, the
+    loan's sub-ledger, its schedule and status."""
+    loan.refresh_from_db()
+    return {"repayments": Repayment.objects.filter(loan=loan).count(), "entries": JournalEntry.objects.count(),
+            "till": LedgerAccount.objects.get(cash_box__teller=teller).balance,
+            "loan": LedgerAccount.objects.get(pk=loan.ledger_account_id).balance,
+            "schedule": loan.current_schedule.pk, "status": loan.status}
+
+
+def queue_prepayment(loan, teller, principal=1_00_000_00, choice="emi"):
+    cash = rupees_up(servicing.preview_prepayment(loan, principal, choice).total)
+    return cash, servicing.part_prepay(actor=teller, loan=loan, principal=principal, choice=choice, source="cash",
+                                       amount=cash, counts=notes(cash // 100), idempotency_key=key(),
+                                       queue_over_limit=True)
+
+
+def queue_foreclosure(loan, teller):
+    cash = rupees_up(servicing.foreclosure_quote(loan).total)
+    return cash, servicing.foreclose(actor=teller, loan=loan, amount=cash, source="cash", counts=notes(cash // 100),
+                                     idempotency_key=key(), queue_over_limit=True)
+
+
+@pytest.mark.parametrize("queue", [queue_prepayment, queue_foreclosure])
+def test_a_prepayment_or_foreclosure_in_cash_over_the_limit_waits_then_posts_once(bank, loan, small_till, queue):
+    before = cash_figures(loan, small_till)
+    cash, queued = queue(loan, small_till)
+    assert isinstance(queued, ApprovalRequest) and queued.kind == servicing.CASH_OVER_LIMIT_KIND
+    assert queued.amount == cash and queued.status == "pending"
+    assert cash_figures(loan, small_till) == before, "queued cash moved something"
+    with pytest.raises(NotPermitted):
+        approve_request(actor=small_till, request_id=queued.pk)
+    approve_request(actor=bank.supervisor, request_id=queued.pk)
+    after = cash_figures(loan, small_till)
+    with pytest.raises(StaleRequest):
+        approve_request(actor=bank.supervisor, request_id=queued.pk)
+    queued.refresh_from_db()
+    assert servicing.repay_approved_cash(queued, bank.supervisor)["receipt"] == queued.result["receipt"]
+    assert cash_figures(loan, small_till) == after, "a second approval posted again"
+    (repayment,) = Repayment.objects.filter(loan=loan)
+    assert (repayment.kind, repayment.amount, repayment.received_by) == (queued.payload["what"], cash, small_till)
+    assert JournalEntry.objects.get(pk=repayment.entry_id).checker == bank.supervisor
+    assert after["entries"] == before["entries"] + 1 and after["till"] == before["till"] + cash
+    principal = sum(line.amount for line in repayment.allocations.filter(part="principal"))
+    assert principal > 0 and after["loan"] == before["loan"] - principal
+    loan.refresh_from_db()
+    if repayment.kind == "foreclosure":
+        assert after["loan"] == 0 and loan.status == LoanStatus.CLOSED
+    else:
+        assert repayment.choice == "emi" and loan.current_schedule.reason == "prepayment"
+        rows = loan.current_schedule.instalments.all()
+        assert after["loan"] == sum(row.principal - row.principal_paid for row in rows)
+
+
+@pytest.mark.parametrize("queue", [queue_prepayment, queue_foreclosure])
+def test_a_rejected_prepayment_or_foreclosure_in_cash_posts_nothing(bank, loan, small_till, queue):
+    before = cash_figures(loan, small_till)
+    _cash, queued = queue(loan, small_till)
+    reject_request(actor=bank.supervisor, request_id=queued.pk, reason="The notes do not match the count")
+    queued.refresh_from_db()
+    assert queued.status == "rejected" and cash_figures(loan, small_till) == before
+
+
+def test_a_prepayment_or_foreclosure_that_does_not_add_up_is_not_queued(bank, loan, small_till):
+    cash = rupees_up(servicing.preview_prepayment(loan, 1_00_000_00, "emi").total)
+    with pytest.raises(ValidationFailed):
+        servicing.part_prepay(actor=small_till, loan=loan, principal=1_00_000_00, choice="emi", source="cash",
+                              amount=cash, counts=notes(cash // 100 - 500), idempotency_key=key(),
+                              queue_over_limit=True)
+    with pytest.raises(ValidationFailed, match="Today's foreclosure amount is"):
+        servicing.foreclose(actor=small_till, loan=loan, amount=1_00_000_00, source="cash", counts=notes(1_00_000),
+                            idempotency_key=key(), queue_over_limit=True)
     assert not ApprovalRequest.objects.filter(kind=servicing.CASH_OVER_LIMIT_KIND).exists()
 
 
