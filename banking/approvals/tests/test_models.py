@@ -147,3 +147,14 @@ def test_autodiscover_registers_kinds_declared_as_data(monkeypatch):
         assert registry.get("tests.declared").label == "Declared kind"
     finally:
         registry.unregister("tests.declared")
+
+
+def test_naming_finds_requests_of_the_given_kinds_about_the_given_records(teller):
+    about_7 = make_request(teller, payload={"account_id": 7})
+    make_request(teller, payload={"account_id": 8})
+    make_request(teller, payload={"customer_id": 7})
+    found = ApprovalRequest.objects.naming(["tests."], "account_id", [7, 9])
+    assert list(found) == [about_7]
+    # Another kind's "account_id" is another table's: not looked at.
+    assert not ApprovalRequest.objects.naming(["deposits."], "account_id", [7]).exists()
+    assert not ApprovalRequest.objects.naming(["tests."], "account_id", []).exists()
