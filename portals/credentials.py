@@ -10,7 +10,9 @@ reauthentication takes either one; a bank asks for both.
 
 import time
 
+from allauth.account.forms import ChangePasswordForm as AllauthChangePasswordForm
 from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
+from allauth.account.forms import ResetPasswordKeyForm as AllauthResetPasswordKeyForm
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.account.internal.flows.reauthentication import reauthenticate_by_password
 from allauth.account.models import EmailAddress
@@ -180,3 +182,25 @@ class ResetPasswordForm(AllauthResetPasswordForm):
         self.users = [user for user in self.users
                       if (user.email or "").lower() == email.lower() or user.pk in verified]
         return email
+
+
+class _BankLabels:
+    """allauth's password fields, labelled in the bank's sentence case (the label
+    says it all; allauth's Title Case placeholders would only repeat it)."""
+
+    LABELS = {"oldpassword": "Current password", "password1": "New password", "password2": "New password again"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in self.LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
+                self.fields[name].widget.attrs.pop("placeholder", None)
+
+
+class ChangePasswordForm(_BankLabels, AllauthChangePasswordForm):
+    pass
+
+
+class ResetPasswordKeyForm(_BankLabels, AllauthResetPasswordKeyForm):
+    pass

@@ -269,7 +269,12 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portals:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_ADAPTER = "banking.users.adapters.BankAccountAdapter"
-ACCOUNT_FORMS = {"login": "portals.forms.LoginForm", "reset_password": "portals.credentials.ResetPasswordForm"}
+ACCOUNT_FORMS = {
+    "login": "portals.forms.LoginForm",
+    "reset_password": "portals.credentials.ResetPasswordForm",
+    "change_password": "portals.credentials.ChangePasswordForm",
+    "reset_password_from_key": "portals.credentials.ResetPasswordKeyForm",
+}
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"

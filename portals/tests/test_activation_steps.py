@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from banking.deposits import internet_banking as ib
 from banking.deposits.tests.factories import Bank
-from banking.testing import totp_code
+from banking.testing import PASSWORD, totp_code
 
 NEW_PASSWORD = "a-long-river-crossing-42"
 TITLE_CASE = ("Activate Authenticator App", "Recovery Codes", "Confirm Access", "Two-Factor Authentication",
@@ -110,3 +110,23 @@ def test_favicon_answers(client, db):
         assert response["Location"].endswith(".ico") and finders.find(response["Location"].rsplit("/static/", 1)[1])
     home = client.get(reverse("account_login")).text
     assert re.search(r'<link[^>]*rel="icon"', home)
+
+
+# Headings, buttons, labels and placeholders alike.
+ACCOUNT_TITLE_CASE = ("Change Password", "Password Reset", "Reset My Password", "Sign Out", "Email Addresses",
+                      "Make Primary", "Add Email", "Re-send Verification", "Email Address", "Change Email",
+                      "Current Password", "New Password")
+
+
+def test_the_password_email_and_sign_out_pages_use_sentence_case(client, bank):
+    client.force_login(bank.teller)
+    confirmed = client.post(reverse("portals:confirm-identity"), {
+        "password": PASSWORD, "code": totp_code(bank.teller.totp_secret), "next": "/"})
+    assert confirmed.status_code == 302, confirmed.text
+    pages = {name: client.get(reverse(name)) for name in ("account_change_password", "account_email", "account_logout")}
+    client.logout()
+    pages["account_reset_password"] = client.get(reverse("account_reset_password"))
+    for name, response in pages.items():
+        assert response.status_code == 200, (name, response.get("Location"))
+        for phrase in ACCOUNT_TITLE_CASE:
+            assert phrase not in response.text, (name, phrase)
