@@ -9,9 +9,10 @@ class UsersConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from .roles import sync_roles
+        from .roles import sync_roles_after_every_app
 
-        # Every app: the roles include permissions of apps migrated after this one.
-        post_migrate.connect(sync_roles, dispatch_uid="cbs_sync_roles")
+        # The roles include permissions of every app: they are synced once, when the
+        # signal reaches the last app (migrate, and the flush of every transactional test).
+        post_migrate.connect(sync_roles_after_every_app, dispatch_uid="cbs_sync_roles")
 
         from . import signals  # noqa: F401 the guard on role combinations, the superuser sign-in audit

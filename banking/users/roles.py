@@ -104,6 +104,17 @@ ROLE_HOME = {
 }
 
 
+def sync_roles_after_every_app(sender, **kwargs):
+    """post_migrate's receiver. The signal is sent once per app, each app's permissions
+    made at its own: the roles are synced at the last app's, once every permission exists
+    (not once per app, which made each `flush` run it some thirty times)."""
+    from django.apps import apps
+
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if sender is last:
+        sync_roles()
+
+
 def sync_roles(**kwargs):
     """Create the role groups and set their permissions to ROLE_PERMISSIONS."""
     from django.contrib.auth.models import Group, Permission
