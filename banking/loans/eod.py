@@ -43,8 +43,11 @@ provisioning in classification.py)
     paid on an NPA is income when it is paid; on the upgrade to standard the rest is
     income again;
   * provision: classification.provision on the principal outstanding, Dr provisions
-    for loan losses (5301), Cr provisions held (2904), or back when it falls. A closed
-    loan's provision and suspense go back to zero.
+    for loan losses (5301), Cr provisions held (2904), or back when it falls: the
+    difference from the book's provision, which is the sum of every provision entry
+    posted for the loan (a loss's 100% is posted at its approval, security.py, so the
+    day posts nothing more for it). A closed loan's provision and suspense go back to
+    zero.
 
 Idempotency: every entry carries `posting_key(date, step, loan)` (with ":suspense" or
 ":provision" for the classification's two), and each book row remembers the date
@@ -390,12 +393,14 @@ def _write_classification(judged, changes, date):
     active = [loan for loan in judged if loan["status"] == LoanStatus.ACTIVE]
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE loans_loanbook b SET suspense = c.suspense, provision = c.provision, npa_since = c.npa_since,"
-            " classified_through = %s"
-            " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::date[]) AS c(loan_id, suspense, provision,"
-            " npa_since) WHERE b.loan_id = c.loan_id",
+            # The provision moves by what was posted (an increment): a loss marked at its
+            # approval (security.py) between this step's read and here stays counted.
+            "UPDATE loans_loanbook b SET suspense = c.suspense, provision = b.provision + c.provision_change,"
+            " npa_since = c.npa_since, classified_through = %s"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::date[]) AS c(loan_id, suspense,"
+            " provision_change, npa_since) WHERE b.loan_id = c.loan_id",
             [date, _array(loan["id"] for loan in judged), _array(loan["new_suspense"] for loan in judged),
-             _array(loan["new_provision"] for loan in judged),
+             _array(loan["new_provision"] - loan["provision"] for loan in judged),
              _array(loan["new_npa_since"] for loan in judged)])
         if active:
             cursor.execute(

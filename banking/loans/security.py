@@ -13,24 +13,34 @@
   an NPA the bank or its auditor finds uncollectable is a loss asset (RBI's IRAC
   norms). A member of staff proposes it with the reason; a supervisor other than them
   approves it (maker-checker, `loans.mark_loss`). The loan's class becomes loss at
-  once, with its classification history; the loan's book carries the mark, so every
-  later day's end keeps it a loss, holds its interest in suspense, and provides 100%
-  of the principal outstanding (the day's classification step posts the change of the
-  provision, as for any class). A loss asset is never upgraded by age or by payment.
+  once, with its classification history, and in the same transaction its provision
+  rises to 100% of the principal outstanding (classification.provision for a loss):
+  the rise is posted through the ledger's post_entry (Dr provisions for loan losses
+  5301, Cr provisions held 2904, the approver as checker, keyed by the request) and
+  added to the loan's book, which keeps the sum of the provision posted for the loan.
+  So the day's classification step, which posts only the difference between the
+  provision the class needs and the book's, posts nothing more for it. The book carries
+  the mark, so every later day's end keeps it a loss and its interest in suspense. A
+  loss asset is never upgraded by age or by payment.
 
-Locks: the Loan row FOR UPDATE while its security or class changes.
+Locks: the Loan row FOR UPDATE while its security or class changes; marking a loss
+then the ledger's accounts (post_entry), then the loan's book row.
 """
 
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 
 from banking.audit.actions import record_event
 from banking.core.errors import InvalidAmount, NotPermitted, ValidationFailed
 from banking.core.money import format_money
+from banking.ledger.actions import Line, post_entry
+from banking.ledger.chart import LOAN_PROVISION_EXPENSE, LOAN_PROVISIONS
+from banking.ledger.models import EntryKind
 
-from . import eligibility
-from .actions import business_date
+from . import classification, eligibility
+from .actions import _gl, business_date
 from .eod_models import LoanBook
 from .models import Classification, Loan, LoanClassificationChange, LoanStatus, ProductKind
 from .servicing_models import SecurityValuation, ValuationMethod
@@ -98,8 +108,6 @@ def enter_valuation(*, actor, loan, value, note, on=None):
 def secured_cover(loan, on=None):
     """What the security covers of the principal outstanding on `on`, as end of day
     takes it (for the loan's page)."""
-    from . import classification
-
     found = latest_valuation(loan, on)
     value = found.value if found else loan.application.gold_value
     return classification.secured_portion(outstanding=loan.outstanding, secured=loan.product.secured,
@@ -144,14 +152,17 @@ def request_loss_marking(*, actor, loan, reason, idempotency_key=""):
 
 def mark_loss_approved(approval, checker):
     """The approval handler for MARK_LOSS_KIND: the loan still an NPA, its class
-    becomes loss (with its history) and its book carries the mark."""
-    loan = Loan.objects.select_for_update(of=("self",)).filter(pk=approval.payload.get("loan_id")).first()
+    becomes loss (with its history), its book carries the mark, and its provision
+    rises to 100% at once (`_provide_for_loss`)."""
+    loan = (Loan.objects.select_for_update(of=("self",)).select_related("product", "application", "ledger_account")
+            .filter(pk=approval.payload.get("loan_id")).first())
     if loan is None:
         raise ValidationFailed("The loan named in this request no longer exists.")
     _loss_checks(loan)
     today = business_date()
     before = loan.classification
     LoanBook.objects.update_or_create(loan=loan, defaults={"loss": True})
+    provision = _provide_for_loss(loan, approval, checker)
     loan.classification = Classification.LOSS
     loan.save(update_fields=["classification"])
     reason = f"Marked a loss asset: {approval.payload.get('reason', '')}"[:200]
@@ -161,8 +172,29 @@ def mark_loss_approved(approval, checker):
                  summary=f"Loan {loan.number} marked a loss asset (was {before})",
                  before={"classification": before},
                  after={"classification": Classification.LOSS, "request": approval.pk,
-                        "provision_percent": str(Decimal(100))})
-    return {"loan": loan.number, "classification": Classification.LOSS}
+                        "provision_percent": str(Decimal(100)), "provision": provision})
+    return {"loan": loan.number, "classification": Classification.LOSS, "provision": provision}
+
+
+def _provide_for_loss(loan, approval, checker):
+    """Post the rise of `loan`'s provision to what a loss asset needs and add it to the
+    loan's book; return the provision now held. The entry is keyed by the request, so
+    one request posts it once; the book is raised by the amount posted (an increment,
+    as the day's end writes it), so book and ledger agree even when the day's
+    classification of the loan commits in between."""
+    needed = classification.provision(classification=Classification.LOSS, outstanding=loan.outstanding,
+                                      secured_portion=secured_cover(loan))
+    held = LoanBook.objects.get(loan=loan).provision
+    change = needed - held
+    if change > 0:
+        post_entry(actor=approval.maker, checker=checker, kind=EntryKind.OTHER, reference=loan.number,
+                   narration=f"Loan {loan.number} (loss): provision {format_money(needed)}, up "
+                             f"{format_money(change)}"[:200],
+                   idempotency_key=f"loan-loss-provision-{approval.pk}",
+                   lines=[Line.debit(_gl(LOAN_PROVISION_EXPENSE), change), Line.credit(_gl(LOAN_PROVISIONS), change)])
+        LoanBook.objects.filter(loan=loan).update(provision=F("provision") + change)
+        held += change
+    return held
 
 
 def describe_loss(payload):
@@ -174,5 +206,5 @@ def describe_loss(payload):
             ("Classification now", f"{loan.get_classification_display()}, {loan.days_past_due} days past due"),
             ("Principal outstanding", format_money(loan.outstanding)),
             ("Reason", payload.get("reason", "")),
-            ("On approval", "The loan is a loss asset from today; the day's end provides 100% of the principal "
-                            "outstanding and keeps its interest in suspense.")]
+            ("On approval", "The loan is a loss asset from today: 100% of the principal outstanding is provided "
+                            "at once, and its interest stays in suspense.")]

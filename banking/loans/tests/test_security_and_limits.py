@@ -9,7 +9,7 @@ import pytest
 from banking.approvals.actions import approve_request, reject_request
 from banking.approvals.models import ApprovalRequest
 from banking.core.errors import InvalidAmount, NotPermitted, StaleRequest, ValidationFailed
-from banking.ledger.chart import LOAN_PROVISIONS
+from banking.ledger.chart import LOAN_PROVISION_EXPENSE, LOAN_PROVISIONS
 from banking.ledger.models import JournalEntry, LedgerAccount
 from banking.loans import security, servicing
 from banking.loans.actions import disburse_loan, enter_gold_rate
@@ -243,17 +243,66 @@ def test_a_supervisor_marks_an_npa_a_loss_through_maker_checker(bank, npa):
     assert npa.classification == "substandard"
     with pytest.raises(NotPermitted):
         approve_request(actor=bank.supervisor, request_id=approval.pk)
-    approve_request(actor=make_user("supervisor", branch=bank.branch, approval_limit=10_00_000_00),
-                    request_id=approval.pk)
+    substandard = LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance
+    assert 0 < substandard < npa.outstanding
+    checker = make_user("supervisor", branch=bank.branch, approval_limit=10_00_000_00)
+    approve_request(actor=checker, request_id=approval.pk)
     npa.refresh_from_db()
     assert npa.classification == "loss" and LoanBook.objects.get(loan=npa).loss
     assert npa.classification_history.first().reason.startswith("Marked a loss asset: Borrower untraceable")
+    # The 100% provision is posted at the approval, with the checker on the entry.
+    entry = JournalEntry.objects.get(idempotency_key=f"loan-loss-provision-{approval.pk}")
+    assert entry.checker == checker and entry.maker == bank.supervisor
+    assert entry.postings.get(account__code=LOAN_PROVISIONS).amount == npa.outstanding - substandard
+    assert LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance == npa.outstanding
+    assert LedgerAccount.objects.get(code=LOAN_PROVISION_EXPENSE).balance == npa.outstanding
+    assert LoanBook.objects.get(loan=npa).provision == npa.outstanding
+    # The next day's end holds it a loss at 100% and posts no provision for it again.
     next_day = NPA_DAY + datetime.timedelta(days=1)
     set_date(next_day)
     classify_loans(date=next_day)
     status = LoanDayStatus.objects.get(loan=npa, date=next_day)
     assert status.classification == "loss" and status.provision == status.outstanding == npa.outstanding
     assert LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance == npa.outstanding
+    assert not JournalEntry.objects.filter(idempotency_key__startswith=f"eod:{next_day.isoformat()}:",
+                                           idempotency_key__endswith=f":{npa.pk}:provision").exists()
+
+
+def test_a_loss_approved_before_the_days_end_is_provided_once(bank, npa):
+    next_day = NPA_DAY + datetime.timedelta(days=1)
+    set_date(next_day)
+    approval = security.request_loss_marking(actor=bank.supervisor, loan=npa, reason="Uncollectable")
+    checker = make_user("supervisor", branch=bank.branch, approval_limit=10_00_000_00)
+    approve_request(actor=checker, request_id=approval.pk)
+    with pytest.raises(StaleRequest):
+        approve_request(actor=checker, request_id=approval.pk)
+    # The handler run again refuses in words and posts nothing.
+    entries = JournalEntry.objects.count()
+    approval.refresh_from_db()
+    with pytest.raises(ValidationFailed, match="already a loss asset"):
+        security.mark_loss_approved(approval, checker)
+    assert JournalEntry.objects.count() == entries
+    held = LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance
+    assert held == npa.outstanding == LoanBook.objects.get(loan=npa).provision
+    # The day's end on the day of the approval, and its rerun, post no provision.
+    classify_loans(date=next_day)
+    classify_loans(date=next_day)
+    assert JournalEntry.objects.count() == entries
+    assert LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance == held
+    assert LedgerAccount.objects.get(code=LOAN_PROVISION_EXPENSE).balance == held
+    assert LoanBook.objects.get(loan=npa).provision == held
+    assert LoanDayStatus.objects.get(loan=npa, date=next_day).classification == "loss"
+
+
+def test_a_rejected_loss_posts_no_provision(bank, npa):
+    approval = security.request_loss_marking(actor=bank.supervisor, loan=npa, reason="Uncollectable")
+    held = LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance
+    reject_request(actor=make_user("supervisor", branch=bank.branch, approval_limit=10_00_000_00),
+                   request_id=approval.pk, reason="Recovery is still under way")
+    npa.refresh_from_db()
+    assert npa.classification == "substandard" and not LoanBook.objects.get(loan=npa).loss
+    assert LedgerAccount.objects.get(code=LOAN_PROVISIONS).balance == held
+    assert not JournalEntry.objects.filter(idempotency_key__startswith="loan-loss-provision-").exists()
 
 
 def test_loss_marking_refusals_write_nothing(bank, loan, npa):
