@@ -100,16 +100,17 @@ serve: $(VENV)/.installed-production nginx
 worker: migrate
 	$(WITH_DB) $(PY) manage.py run_worker
 
-# The unit tests run on every core (pytest-xdist); the browser journeys then run one at a time.
+# The unit tests run on every core (pytest-xdist); the browser journeys then run two at a
+# time, each worker with its own test database, live server and Chromium.
 test: install-test
 	$(WITH_DB) $(PY) -m pytest -n auto --ignore=e2e
-	$(WITH_DB) $(PY) -m pytest e2e
+	$(WITH_DB) $(PY) -m pytest e2e -n 2
 
 test-unit: install-test
 	$(WITH_DB) $(PY) -m pytest -n auto --ignore=e2e
 
 test-e2e: install-test
-	$(WITH_DB) $(PY) -m pytest e2e
+	$(WITH_DB) $(PY) -m pytest e2e -n 2
 
 lint: install-test
 	$(VENV)/bin/ruff check .
