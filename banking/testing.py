@@ -9,6 +9,9 @@ import pytest
 
 PASSWORD = "correct-horse-battery-9"
 _serial = itertools.count(1)
+# Whether make_user has synced the role groups in this test (the `_roles_synced_once_per_test`
+# fixture clears it before each one).
+_roles = {"synced": False}
 
 
 def totp_code(secret, at=None):
@@ -74,7 +77,9 @@ def make_user(role=None, *, branch=None, username=None, approval_limit=0, mfa=Tr
     from banking.users.models import StaffProfile, User
     from banking.users.roles import Role, sync_roles
 
-    sync_roles()
+    if not _roles["synced"]:  # 43 queries; the groups do not change between two people of one test
+        sync_roles()
+        _roles["synced"] = True
     n = next(_serial)
     role = Role(role) if role else None
     username = username or f"{role.value if role else 'user'}{n}"
@@ -94,6 +99,11 @@ def make_user(role=None, *, branch=None, username=None, approval_limit=0, mfa=Tr
     if mfa and role and role != Role.CUSTOMER:
         user.totp_secret = give_totp(user)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _roles_synced_once_per_test():
+    _roles["synced"] = False
 
 
 @pytest.fixture(autouse=True)
