@@ -141,13 +141,19 @@ class Browser:
     """Just enough of a browser behind the bank's TLS proxy: keeps cookies, sends
     X-Forwarded-Proto: https and an Origin as nginx would pass them on."""
 
+    # What the proxy in front says about the client; none when the proxy is really there.
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+
     def __init__(self, port):
         self.port, self.cookies = port, {}
         self.origin = f"https://127.0.0.1:{port}"
 
-    def request(self, method, path, form=None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def request(self, method, path, form=None, headers=None):
+        connection = self.connection()
+        headers = {**self.forwarded, **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

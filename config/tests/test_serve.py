@@ -17,14 +17,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from config import serve
-from config.tests.test_production_server import CUSTOMER, PASSWORD, USERNAME, free_port, fresh_database, run
+from config.tests.test_production_server import (
+    CUSTOMER,
+    PASSWORD,
+    USERNAME,
+    Browser,
+    free_port,
+    fresh_database,
+    run,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FORGED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"}
@@ -32,34 +39,18 @@ FORGED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "http", "X-Forw
 pytestmark = pytest.mark.skipif(not serve.nginx_binary(), reason="nginx is not installed: make nginx")
 
 
-class Client:
-    """HTTPS to nginx with cookies kept, verifying the certificate config/serve.py made."""
+class Client(Browser):
+    """HTTPS to nginx with cookies kept, verifying the certificate config/serve.py made;
+    nginx, not the client, says who the client is."""
+
+    forwarded = {}
 
     def __init__(self, port, certificate):
-        self.port, self.cookies = port, {}
+        super().__init__(port)
         self.context = ssl.create_default_context(cafile=str(certificate))
-        self.origin = f"https://127.0.0.1:{port}"
 
-    def request(self, method, path, form=None, headers=None):
-        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=self.context)
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers.update({"Content-Type": "application/x-www-form-urlencoded", "Origin": self.origin,
-                            "Referer": self.origin + path})
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            response.text = response.read().decode("utf-8", "replace")
-        finally:
-            connection.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response
+    def connection(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=self.context)
 
 
 def start(command, env, log):
