@@ -10,6 +10,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from banking.approvals.models import ApprovalRequest
+from banking.cards.cash import REGISTER_KIND
+from banking.cards.models import Terminal
 from banking.cards.switch import handle_message
 from banking.cards.tests.factories import CardBank, withdrawal
 from banking.teller.actions import fund_vault
@@ -113,5 +116,47 @@ def test_replenish_the_low_atm_and_reconcile_its_journal(browser, scene, live_se
     page.get_by_role("button", name="Upload and reconcile").click()
     expect(page.get_by_text(re.compile("EJ_bad.csv was not reconciled, nothing was kept: line 2: the time "
                                        "'yesterday'"))).to_be_visible()
+    maker.close()
+    checker.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_new_terminals_key_is_shown_once_to_whoever_asked(browser, scene, live_server, width):
+    maker = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
+    checker = browser.new_context(base_url=live_server.url, viewport=VIEWPORTS[width])
+    page, sup_page = maker.new_page(), checker.new_page()
+    sign_in(page, scene["ops"])
+    sign_in(sup_page, scene["supervisor"])
+
+    # A terminal id that is not 8 capital letters or digits is refused in words, nothing queued.
+    page.goto("/ops/atm/terminals/new/")
+    page.get_by_label("Branch").select_option(value=str(scene["bank"].branch.pk))
+    page.get_by_label("Terminal id").fill("ATM 1")
+    page.get_by_label("Location").fill("Marine Drive")
+    page.get_by_role("button", name="Send for approval").click()
+    expect(page.get_by_role("alert")).to_contain_text("A terminal id is 8 capital letters or digits.")
+    assert not ApprovalRequest.objects.filter(kind=REGISTER_KIND).exists()
+
+    page.get_by_label("Terminal id").fill("cbsa0093")
+    page.get_by_role("button", name="Send for approval").click()
+    expect(page.get_by_text(re.compile("to register CBSA0093 is waiting for a supervisor's approval"))).to_be_visible()
+    expect(page.get_by_role("region", name="Waiting for approval")).to_contain_text("Register ATM CBSA0093")
+    screenshot(page, f"ops-atm-terminal-new-{width}")
+
+    approve_in_queue(sup_page, scene["supervisor"], "Register ATM CBSA0093",
+                     "its key is shown once, to the person who asked")
+    key = Terminal.objects.get(terminal_id="CBSA0093").key
+    page.reload()
+    page.get_by_role("button", name="Show the key of CBSA0093").click()
+    expect(page.get_by_test_id("key")).to_have_text(key)
+    screenshot(page, f"ops-atm-terminal-key-{width}")
+
+    # Reloading sends the form again, and is refused; a second visit offers no button.
+    page.reload()
+    expect(page.get_by_text(re.compile("The key of terminal CBSA0093 was shown on .*; it is shown once only"))
+           ).to_be_visible()
+    expect(page.get_by_test_id("registration")).to_contain_text("Key shown")
+    expect(page.get_by_role("button", name="Show the key of CBSA0093")).to_have_count(0)
+    assert key not in page.content()
     maker.close()
     checker.close()

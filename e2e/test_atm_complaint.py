@@ -23,13 +23,19 @@ DAY = datetime.date(2026, 12, 7)
 
 
 @pytest.fixture
-def customer(transactional_db):
+def bank(transactional_db):
+    """Priya Sharma's card bank, its ATM having logged her ₹2,500 withdrawal the evening before."""
     BusinessDate.objects.update_or_create(pk=1, defaults={"date": DAY})
     bank = CardBank(balance=20_000_00)
     atm = bank.terminal("ATM00001")
     answer = handle_message(terminal=atm, message=withdrawal(atm, bank.number, "2500.00",
                                                              local_time="2026-12-06T19:40:00+05:30"))
     assert answer["response_code"] == "00"
+    return bank
+
+
+@pytest.fixture
+def customer(bank):
     user = named(bank.user, "Priya", "Sharma")
     user.totp_secret = bank.totp_secret
     return user
@@ -48,7 +54,7 @@ def test_a_customer_on_a_phone_raises_an_atm_complaint_and_sees_it_listed(page, 
     expect(page.get_by_role("heading", name="Debited but no cash")).to_be_visible()
 
     page.get_by_role("button", name="Raise the complaint").click()
-    expect(page.get_by_text("Choose the withdrawal that gave you no cash.")).to_be_visible()
+    expect(page.get_by_text("Choose the withdrawal that gave no cash.")).to_be_visible()
     assert not DispenseComplaint.objects.exists()
 
     page.get_by_label("06 Dec 2026 · ₹2,500.00 · ATM00001 MG Road", exact=False).check()
@@ -94,3 +100,40 @@ def test_operations_at_a_desktop_resolve_a_complaint_by_a_reversal(page, complai
     expect(page.get_by_test_id("status")).to_have_text("Resolved: money credited back")
     screenshot(page, "atm-complaint-resolved-1280")
     assert DispenseComplaint.objects.get().status == "reversed"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_teller_raises_a_complaint_for_a_customer_at_the_counter(page, bank, width):
+    page.set_viewport_size(VIEWPORTS[width])
+    sign_in(page, named(bank.teller, "Asha", "Kulkarni"))
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("link", name="ATM complaints").click()
+    expect(page.get_by_role("heading", name="ATM complaint: debited but no cash")).to_be_visible()
+
+    # An account number that matches nothing, then the account with no withdrawal chosen: words, no complaint.
+    page.get_by_label("Account number").fill("999")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_test_id("form-error")).to_have_text("No account has that number.")
+    page.get_by_label("Account number").fill(bank.account.number)
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("button", name="Raise the complaint").click()
+    expect(page.get_by_text("Choose the withdrawal that gave no cash.")).to_be_visible()
+    assert not DispenseComplaint.objects.exists()
+
+    page.get_by_label("06 Dec 2026 · ₹2,500.00 · ATM00001 MG Road", exact=False).check()
+    page.get_by_label("What happened (optional)").fill("Screen went blank, no notes came out.")
+    screenshot(page, f"teller-atm-complaint-new-{width}")
+    page.get_by_role("button", name="Raise the complaint").click()
+
+    complaint = DispenseComplaint.objects.get()
+    expect(page.get_by_text(f"Complaint {complaint.reference} raised for account {bank.account.number}: "
+                            "the reversal is due by 11 Dec 2026.")).to_be_visible()
+    row = page.get_by_role("row", name=complaint.reference)
+    expect(row).to_contain_text("ATM00001")
+    expect(row).to_contain_text("₹2,500.00")
+    expect(row).to_contain_text("11 Dec 2026")
+    expect(page.get_by_text("This account's cards have no ATM withdrawals")).to_be_visible()
+    screenshot(page, f"teller-atm-complaint-raised-{width}")
+    assert complaint.channel == "branch" and complaint.amount == 2_500_00

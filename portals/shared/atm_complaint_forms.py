@@ -19,7 +19,7 @@ class WithdrawalChoiceField(forms.ModelChoiceField):
 class RaiseComplaintForm(forms.Form):
     withdrawal = WithdrawalChoiceField(
         queryset=None, label="Which ATM withdrawal gave no cash?", widget=forms.RadioSelect,
-        empty_label=None, error_messages={"required": "Choose the withdrawal that gave you no cash.",
+        empty_label=None, error_messages={"required": "Choose the withdrawal that gave no cash.",
                                           "invalid_choice": "Choose one of the withdrawals listed."})
     details = forms.CharField(label="What happened (optional)", required=False, max_length=500,
                               widget=forms.Textarea(attrs={"rows": 3}),

@@ -67,6 +67,10 @@ def test_a_teller_raises_a_complaint_at_the_branch(client, bank, wdl):
     assert "No account has that number" in text(client.get(url, {"account": "999"}))
     page = text(client.get(url, {"account": bank.account.number}))
     assert "ATM00001" in page
+    # Nothing chosen: refused in words fit for the counter (the teller withdrew nothing), nothing raised.
+    refused = client.post(url, {"account": bank.account.number})
+    assert refused.status_code == 200 and "Choose the withdrawal that gave no cash." in text(refused)
+    assert not DispenseComplaint.objects.exists()
     response = client.post(url, {"account": bank.account.number, "withdrawal": wdl.pk})
     assert response.status_code == 302
     assert DispenseComplaint.objects.get().channel == "branch"
