@@ -2,7 +2,9 @@
 approves it in a second browser, after which the terminal is in service; then
 operations uploads the ATM's electronic journal, finds a withdrawal approved but not
 dispensed, and asks for its reversal, which the supervisor approves. A journal with
-a bad line is refused in words."""
+a bad line is refused in words. Registering a terminal: a bad id is refused in words
+and nothing is queued; once the supervisor approves, the key is shown once to the
+operations user who asked, and a reload or a second visit does not show it again."""
 
 import re
 import uuid

@@ -3,7 +3,10 @@ cash. Sent without choosing a withdrawal, the form says so in words and raises
 nothing; then the customer picks the withdrawal, raises the complaint and sees it
 listed, open, with the date its reversal is due (T+5). At a desktop, operations
 open the complaint from the menu, are refused an amount the ATM cannot have
-dispensed, then resolve it with nothing dispensed: the money goes back."""
+dispensed, then resolve it with nothing dispensed: the money goes back. At the
+counter (1280 and 390 px), a teller is refused an account number that matches
+nothing and a complaint with no withdrawal chosen, then raises one for the customer
+and sees it confirmed and listed against the account."""
 
 import datetime
 
