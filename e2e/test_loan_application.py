@@ -106,6 +106,6 @@ def test_walk_in_personal_loan_from_application_to_money_in_the_account(browser,
     account.ledger_account.refresh_from_db()
     assert account.ledger_account.balance == 2_000_00 + 5_00_000_00 - 5_000_00 - 900_00
     page.goto(f"/teller/accounts/{account.number}/statement/")
-    expect(page.get_by_text(f"Loan {loan.number} disbursement").first).to_be_visible()
+    expect(page.get_by_text(f"Loan {loan.number} disbursement").filter(visible=True).first).to_be_visible()
     teller_context.close()
     supervisor_context.close()
